@@ -1,0 +1,100 @@
+//! The command line: the clap definitions, and one module per subcommand.
+//!
+//! [`run`] loads the configuration and dispatches. A subcommand returns the
+//! exit code of its outcome, or a [`Failure`] that carries its own code, so
+//! the binary never guesses a code from a message.
+
+mod config;
+mod interrupt;
+mod put;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Settings, Sources};
+use crate::exit::{ExitCode, HasExitCode};
+
+/// droplake: loads files dropped into a lake into a validated warehouse.
+#[derive(Debug, Parser)]
+#[command(name = "droplake", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// Read the configuration from FILE instead of ./droplake.toml or
+    /// /etc/droplake/droplake.toml.
+    #[arg(long, global = true, value_name = "FILE", env = "DROPLAKE_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Store files in the lake atomically, in today's partition of a dataset.
+    Put(put::PutArgs),
+    /// Print the effective configuration and where each value came from.
+    Config(config::ConfigArgs),
+}
+
+/// A command that could not do its work, with the exit code that says why.
+#[derive(Debug)]
+pub struct Failure {
+    /// How the process should end.
+    pub code: ExitCode,
+    /// What went wrong, for the user.
+    pub error: anyhow::Error,
+}
+
+impl<E> From<E> for Failure
+where
+    E: HasExitCode + std::error::Error + Send + Sync + 'static,
+{
+    fn from(error: E) -> Self {
+        Failure {
+            code: error.exit_code(),
+            error: error.into(),
+        }
+    }
+}
+
+impl Failure {
+    /// A failure with an explicit code, for problems found by the CLI itself.
+    pub fn new(code: ExitCode, error: impl Into<anyhow::Error>) -> Failure {
+        Failure {
+            code,
+            error: error.into(),
+        }
+    }
+}
+
+/// Runs a parsed command line to its end.
+pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    let settings = Settings::load(&Sources::from_process(cli.config))?;
+    match cli.command {
+        Command::Put(args) => put::run(&settings, args),
+        Command::Config(args) => config::run(&settings, args),
+    }
+}
+
+/// Sends log lines to standard error, filtered by `DROPLAKE_LOG` (a tracing
+/// filter such as `info` or `droplake=debug`; default `warn`).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DROPLAKE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,188 @@
+//! `droplake put DATASET FILE...`: store files in the lake atomically.
+//!
+//! Each file is put on its own: a failure is reported and the others go on,
+//! and the exit code is that of the first failure.
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use super::{Failure, interrupt};
+use crate::config::Settings;
+use crate::exit::{ExitCode, HasExitCode};
+use crate::lake::{DatasetName, InFlight, Lake, ObjectName, PutOptions, Stored};
+
+/// Arguments of `droplake put`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Each file is written to a temporary name, flushed to disk, then renamed into \
+    LAKE/DATASET/dt=YYYY-MM-DD/NAME (UTC), so readers never see a partial file."
+)]
+pub struct PutArgs {
+    /// The dataset: a directory directly under the lake, such as `orders`.
+    pub dataset: DatasetName,
+
+    /// Files to put; `-` reads standard input and needs --name.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// The object's file name; defaults to the file's own name.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<OsString>,
+
+    /// Replace an existing object of the same name instead of refusing.
+    #[arg(long)]
+    pub replace: bool,
+
+    /// Print one JSON object per file: {"path", "size", "sha256"}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A file given to `put` that cannot be used as a source.
+#[derive(Debug, thiserror::Error)]
+enum SourceError {
+    #[error("{}: cannot open: {error}; check the path and its permissions", path.display())]
+    Open { path: PathBuf, error: io::Error },
+    #[error("{}: is a directory; put takes files", path.display())]
+    Directory { path: PathBuf },
+    #[error("{}: cannot name an object: {reason}", path.display())]
+    Name { path: PathBuf, reason: String },
+}
+
+impl HasExitCode for SourceError {
+    fn exit_code(&self) -> ExitCode {
+        match self {
+            SourceError::Open { .. } | SourceError::Directory { .. } => ExitCode::NoInput,
+            SourceError::Name { .. } => ExitCode::Usage,
+        }
+    }
+}
+
+pub fn run(settings: &Settings, args: PutArgs) -> Result<ExitCode, Failure> {
+    let stdin = Path::new("-");
+    let stdin_count = args
+        .files
+        .iter()
+        .filter(|file| file.as_path() == stdin)
+        .count();
+    if stdin_count > 0 && args.name.is_none() {
+        return Err(Failure::new(
+            ExitCode::Usage,
+            anyhow::anyhow!("putting standard input (-) needs --name NAME"),
+        ));
+    }
+    if stdin_count > 1 {
+        return Err(Failure::new(
+            ExitCode::Usage,
+            anyhow::anyhow!("standard input (-) can be put only once"),
+        ));
+    }
+    if args.name.is_some() && args.files.len() > 1 {
+        return Err(Failure::new(
+            ExitCode::Usage,
+            anyhow::anyhow!(
+                "--name applies to a single file, but {} were given",
+                args.files.len()
+            ),
+        ));
+    }
+
+    let lake = Lake::open(&settings.lake, settings.filter.clone())
+        .map_err(|error| Failure::new(ExitCode::Config, error))?;
+    let in_flight = InFlight::new();
+    interrupt::clean_up_on_signal(in_flight.clone()).map_err(|error| {
+        Failure::new(
+            ExitCode::IoErr,
+            anyhow::anyhow!("cannot install signal handlers: {error}"),
+        )
+    })?;
+    let options = PutOptions {
+        replace: args.replace,
+        in_flight: Some(in_flight),
+    };
+
+    let mut outcome = ExitCode::Ok;
+    let mut stdout = io::stdout().lock();
+    for file in &args.files {
+        match put_one(&lake, &args, file, &options) {
+            Ok(stored) => print(&mut stdout, &stored, args.json).map_err(|error| {
+                Failure::new(
+                    ExitCode::IoErr,
+                    anyhow::anyhow!("cannot write to standard output: {error}"),
+                )
+            })?,
+            Err(failure) => {
+                eprintln!("droplake: {:#}", failure.error);
+                outcome = outcome.worst(failure.code);
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+fn put_one(
+    lake: &Lake,
+    args: &PutArgs,
+    file: &Path,
+    options: &PutOptions,
+) -> Result<Stored, Failure> {
+    let name_error = |reason: String| SourceError::Name {
+        path: file.to_path_buf(),
+        reason,
+    };
+    let name = match (&args.name, file.file_name()) {
+        (Some(name), _) => name.clone(),
+        (None, Some(name)) => name.to_owned(),
+        (None, None) => {
+            return Err(name_error("it has no file name; give one with --name".into()).into());
+        }
+    };
+    let name = ObjectName::new(name).map_err(|error| name_error(error.to_string()))?;
+    let source_error = |error: crate::lake::PutError| {
+        let code = error.exit_code();
+        Failure::new(
+            code,
+            anyhow::Error::new(error).context(format!("putting {}", file.display())),
+        )
+    };
+    if file == Path::new("-") {
+        return lake
+            .put(&args.dataset, &name, io::stdin().lock(), options)
+            .map_err(source_error);
+    }
+    let source = File::open(file).map_err(|error| SourceError::Open {
+        path: file.to_path_buf(),
+        error,
+    })?;
+    if source.metadata().is_ok_and(|metadata| metadata.is_dir()) {
+        return Err(SourceError::Directory {
+            path: file.to_path_buf(),
+        }
+        .into());
+    }
+    lake.put(&args.dataset, &name, source, options)
+        .map_err(source_error)
+}
+
+fn print(out: &mut impl Write, stored: &Stored, json: bool) -> io::Result<()> {
+    if json {
+        let line = serde_json::json!({
+            "path": stored.path.to_string_lossy(),
+            "size": stored.size,
+            "sha256": stored.sha256_hex(),
+        });
+        writeln!(out, "{line}")
+    } else {
+        writeln!(
+            out,
+            "{}  {} bytes  sha256:{}",
+            stored.path.display(),
+            stored.size,
+            stored.sha256_hex()
+        )
+    }
+}

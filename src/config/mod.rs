@@ -1,0 +1,394 @@
+//! Configuration: `droplake.toml`, environment overrides, embedded defaults.
+//!
+//! Loading has two stages (STYLE.md rule 2). First each source is read into a
+//! [`raw::RawConfig`]: the file named by `--config` (or `DROPLAKE_CONFIG`),
+//! else `./droplake.toml`, else `/etc/droplake/droplake.toml`, and then the
+//! `DROPLAKE_*` variables. Then [`Settings::load`] merges them over the
+//! defaults, validates every value, and records where each one came from.
+//! The rest of droplake only ever sees [`Settings`].
+//!
+//! Relative paths in a file are relative to the file's directory; relative
+//! paths from the environment or the defaults are relative to the working
+//! directory.
+
+mod duration;
+mod raw;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use toml::Spanned;
+
+pub use duration::{Duration, DurationError};
+use raw::RawConfig;
+
+use crate::exit::{ExitCode, HasExitCode};
+use crate::lake::ObjectFilter;
+
+/// Where droplake looks for its configuration when none is named.
+pub const SEARCH_PATH: [&str; 2] = ["droplake.toml", "/etc/droplake/droplake.toml"];
+
+/// The validated configuration droplake runs with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The lake directory.
+    pub lake: PathBuf,
+    /// The directory of Table Schema files.
+    pub schemas: PathBuf,
+    /// The warehouse database file.
+    pub warehouse: PathBuf,
+    /// Decides which files in the lake are objects; holds the ignore globs.
+    pub filter: ObjectFilter,
+    /// The configuration file that was read, if any.
+    pub file: Option<PathBuf>,
+    /// Where each setting's value came from, by key.
+    pub origins: BTreeMap<&'static str, Origin>,
+}
+
+/// Where a setting's value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// droplake's embedded default.
+    Default,
+    /// A line of a configuration file.
+    File { path: PathBuf, line: usize },
+    /// An environment variable.
+    Env { var: &'static str },
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Default => f.write_str("default"),
+            Origin::File { path, line } => write!(f, "{}:{line}", path.display()),
+            Origin::Env { var } => write!(f, "environment {var}"),
+        }
+    }
+}
+
+/// Where to find configuration: the explicitly named file, the files to try
+/// otherwise, and the environment. [`Sources::from_process`] describes the
+/// running process; tests build their own.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// A file named with `--config`; it must exist.
+    pub explicit: Option<PathBuf>,
+    /// Files tried in order when none is named; the first that exists is used.
+    pub search: Vec<PathBuf>,
+    /// The environment variables, of which those starting `DROPLAKE_` matter.
+    pub env: Vec<(String, String)>,
+}
+
+impl Sources {
+    /// The sources of the running process, with `explicit` from `--config`.
+    pub fn from_process(explicit: Option<PathBuf>) -> Sources {
+        let env: Vec<(String, String)> = std::env::vars_os()
+            .filter_map(|(key, value)| Some((key.into_string().ok()?, value.into_string().ok()?)))
+            .filter(|(key, _)| key.starts_with("DROPLAKE_"))
+            .collect();
+        Sources {
+            explicit,
+            search: SEARCH_PATH.iter().map(PathBuf::from).collect(),
+            env,
+        }
+    }
+}
+
+/// A configuration that cannot be used. It names the file and line, or the
+/// environment variable, and says what is expected.
+#[derive(Debug, thiserror::Error)]
+#[error("{place}: {message}")]
+pub struct ConfigError {
+    /// Where the problem is: `file:line:column`, a file, or a variable.
+    pub place: String,
+    /// What is wrong and what is expected.
+    pub message: String,
+}
+
+impl HasExitCode for ConfigError {
+    fn exit_code(&self) -> ExitCode {
+        ExitCode::Config
+    }
+}
+
+/// A configuration file's text, kept to turn byte offsets into line numbers.
+struct FileLayer {
+    path: PathBuf,
+    text: String,
+    raw: RawConfig,
+}
+
+impl FileLayer {
+    fn read(path: &Path) -> Result<FileLayer, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError {
+            place: path.display().to_string(),
+            message: format!("cannot read the configuration file: {error}"),
+        })?;
+        let raw = toml::from_str(&text).map_err(|error| {
+            let offset = error.span().map_or(0, |span| span.start);
+            let message = match raw::key_at(&text, offset) {
+                Some(key) if !error.message().contains(&format!("`{key}`")) => {
+                    format!("`{key}`: {}", error.message())
+                }
+                _ => error.message().to_string(),
+            };
+            ConfigError {
+                place: place_in(path, &text, offset),
+                message: message.replace("unknown field", "unknown key"),
+            }
+        })?;
+        Ok(FileLayer {
+            path: path.to_path_buf(),
+            text,
+            raw,
+        })
+    }
+
+    fn line(&self, offset: usize) -> usize {
+        self.text[..offset.min(self.text.len())]
+            .matches('\n')
+            .count()
+            + 1
+    }
+
+    fn error(&self, key: &str, offset: usize, message: impl fmt::Display) -> ConfigError {
+        ConfigError {
+            place: place_in(&self.path, &self.text, offset),
+            message: format!("`{key}`: {message}"),
+        }
+    }
+}
+
+/// `path:line:column` of byte `offset` in `text`, counting from 1.
+fn place_in(path: &Path, text: &str, offset: usize) -> String {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map_or(0, |last| last.chars().count())
+        + 1;
+    format!("{}:{line}:{column}", path.display())
+}
+
+/// The overrides found in the environment, and the variable behind each key.
+struct EnvLayer {
+    raw: RawConfig,
+    vars: BTreeMap<&'static str, &'static str>,
+}
+
+impl EnvLayer {
+    fn read(env: &[(String, String)]) -> Result<EnvLayer, ConfigError> {
+        let mut document = toml::Table::new();
+        let mut vars = BTreeMap::new();
+        for (var, value) in env {
+            let Some(&(var, key, is_list)) =
+                raw::ENV_SETTINGS.iter().find(|(name, ..)| name == var)
+            else {
+                if var.starts_with("DROPLAKE_") && !raw::ENV_OTHER.contains(&var.as_str()) {
+                    tracing::warn!(
+                        var,
+                        "Ignoring an environment variable that is not a droplake setting."
+                    );
+                }
+                continue;
+            };
+            let value = if is_list && value.trim_start().starts_with('[') {
+                toml::from_str::<toml::Table>(&format!("list = {value}"))
+                    .ok()
+                    .and_then(|mut table| table.remove("list"))
+                    .ok_or_else(|| ConfigError {
+                        place: format!("environment {var}"),
+                        message: format!(
+                            "{value:?} is not a TOML array; write it like [\"*.bak\", \"*.old\"]"
+                        ),
+                    })?
+            } else if is_list {
+                toml::Value::Array(vec![toml::Value::String(value.clone())])
+            } else {
+                toml::Value::String(value.clone())
+            };
+            document.insert(key.to_owned(), value);
+            vars.insert(key, var);
+        }
+        let text = toml::to_string(&document).unwrap_or_default();
+        let raw = toml::from_str(&text).map_err(|error| {
+            let key = error.span().and_then(|span| raw::key_at(&text, span.start));
+            let var = key
+                .and_then(|key| vars.get(key.as_str()).copied())
+                .unwrap_or("DROPLAKE_*");
+            ConfigError {
+                place: format!("environment {var}"),
+                message: error.message().to_string(),
+            }
+        })?;
+        Ok(EnvLayer { raw, vars })
+    }
+}
+
+/// A value chosen for one key, before validation.
+struct Chosen<T> {
+    value: T,
+    origin: Origin,
+    /// Resolves a relative path: the file's directory for file values.
+    base: PathBuf,
+    /// The byte offset in the file, for messages.
+    offset: usize,
+}
+
+impl Settings {
+    /// Reads and validates the configuration from `sources`.
+    pub fn load(sources: &Sources) -> Result<Settings, ConfigError> {
+        let path = match &sources.explicit {
+            Some(path) if !path.is_file() => {
+                return Err(ConfigError {
+                    place: path.display().to_string(),
+                    message: "the configuration file does not exist; check the --config path or DROPLAKE_CONFIG".into(),
+                });
+            }
+            Some(path) => Some(path.clone()),
+            None => sources.search.iter().find(|path| path.is_file()).cloned(),
+        };
+        let file = path.as_deref().map(FileLayer::read).transpose()?;
+        let env = EnvLayer::read(&sources.env)?;
+        let settings = Merge {
+            file: file.as_ref(),
+            env: &env,
+        };
+
+        let mut origins = BTreeMap::new();
+        let mut path_setting =
+            |key: &'static str, pick: fn(&RawConfig) -> &Option<Spanned<String>>, default: &str| {
+                let chosen = settings.choose(key, pick, || default.to_owned());
+                if chosen.value.is_empty() {
+                    return Err(settings.error(
+                        key,
+                        &chosen.origin,
+                        chosen.offset,
+                        "must not be empty; give a path",
+                    ));
+                }
+                origins.insert(key, chosen.origin.clone());
+                Ok(chosen.base.join(&chosen.value))
+            };
+        let lake = path_setting("lake", |raw| &raw.lake, "./lake")?;
+        let schemas = path_setting("schemas", |raw| &raw.schemas, "./warehouse-schema")?;
+        let warehouse = path_setting("warehouse", |raw| &raw.warehouse, "./warehouse.db")?;
+
+        let ignore = settings.choose("ignore", |raw| &raw.ignore, Vec::new);
+        for glob in &ignore.value {
+            ObjectFilter::new(std::slice::from_ref(glob.get_ref())).map_err(|error| {
+                settings.error("ignore", &ignore.origin, glob.span().start, error)
+            })?;
+        }
+        let patterns: Vec<String> = ignore
+            .value
+            .iter()
+            .map(|glob| glob.get_ref().clone())
+            .collect();
+        let filter = ObjectFilter::new(&patterns)
+            .map_err(|error| settings.error("ignore", &ignore.origin, ignore.offset, error))?;
+        origins.insert("ignore", ignore.origin);
+
+        Ok(Settings {
+            lake,
+            schemas,
+            warehouse,
+            filter,
+            file: path,
+            origins,
+        })
+    }
+
+    /// Every setting with its value and origin, in the order a file lists them.
+    pub fn report(&self) -> Vec<(&'static str, toml::Value, Origin)> {
+        let path = |path: &Path| toml::Value::String(path.display().to_string());
+        let globs = self
+            .filter
+            .patterns()
+            .iter()
+            .map(|glob| toml::Value::String(glob.clone()))
+            .collect();
+        let values = [
+            ("lake", path(&self.lake)),
+            ("schemas", path(&self.schemas)),
+            ("warehouse", path(&self.warehouse)),
+            ("ignore", toml::Value::Array(globs)),
+        ];
+        values
+            .into_iter()
+            .map(|(key, value)| {
+                let origin = self.origins.get(key).cloned().unwrap_or(Origin::Default);
+                (key, value, origin)
+            })
+            .collect()
+    }
+}
+
+/// The layers in order of precedence: environment, then file, then default.
+struct Merge<'a> {
+    file: Option<&'a FileLayer>,
+    env: &'a EnvLayer,
+}
+
+impl Merge<'_> {
+    fn choose<T: Clone>(
+        &self,
+        key: &'static str,
+        pick: fn(&RawConfig) -> &Option<Spanned<T>>,
+        default: impl FnOnce() -> T,
+    ) -> Chosen<T> {
+        let here = PathBuf::new();
+        if let (Some(value), Some(&var)) = (pick(&self.env.raw), self.env.vars.get(key)) {
+            return Chosen {
+                value: value.get_ref().clone(),
+                origin: Origin::Env { var },
+                base: here,
+                offset: 0,
+            };
+        }
+        if let Some(file) = self.file
+            && let Some(value) = pick(&file.raw)
+        {
+            let offset = value.span().start;
+            let origin = Origin::File {
+                path: file.path.clone(),
+                line: file.line(offset),
+            };
+            let base = file
+                .path
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            return Chosen {
+                value: value.get_ref().clone(),
+                origin,
+                base,
+                offset,
+            };
+        }
+        Chosen {
+            value: default(),
+            origin: Origin::Default,
+            base: here,
+            offset: 0,
+        }
+    }
+
+    fn error(
+        &self,
+        key: &str,
+        origin: &Origin,
+        offset: usize,
+        message: impl fmt::Display,
+    ) -> ConfigError {
+        match (origin, self.file) {
+            (Origin::File { .. }, Some(file)) => file.error(key, offset, message),
+            (origin, _) => ConfigError {
+                place: origin.to_string(),
+                message: format!("`{key}`: {message}"),
+            },
+        }
+    }
+}

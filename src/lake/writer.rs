@@ -1,0 +1,536 @@
+//! The atomic writer behind `droplake put`.
+//!
+//! A put streams its source into a temporary file in the partition directory
+//! itself (so the final rename never crosses a filesystem), hashing as it
+//! copies, then: fsync the file, rename it to its final name, fsync the
+//! directory. Readers see either no object or the whole object. The temporary
+//! name starts with `.` and ends in `.tmp`, so nothing ever mistakes it for an
+//! object, and every failure removes it.
+//!
+//! A process killed outright cannot clean up, so each temporary file is
+//! `flock`ed while it is written; the next put into the same directory removes
+//! any temporary file whose lock is free and which has not changed for a minute.
+
+use std::ffi::OsString;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use rustix::fs::{CWD, RenameFlags, renameat_with};
+use sha2::{Digest, Sha256};
+
+use super::{DatasetName, Ignored, Lake, ObjectName};
+use crate::exit::{ExitCode, HasExitCode};
+
+/// Prefix and suffix of droplake's own temporary files.
+const TEMP_PREFIX: &str = ".droplake-";
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// A temporary file whose lock is free and that has not been touched for this
+/// long was left by a put that was killed; the next put removes it.
+const STALE_AFTER: Duration = Duration::from_secs(60);
+
+/// Copy buffer size: large enough to keep syscalls rare, small enough that
+/// memory does not depend on the file.
+const BUFFER_SIZE: usize = 256 * 1024;
+
+/// How [`Lake::put`] behaves.
+#[derive(Debug, Clone, Default)]
+pub struct PutOptions {
+    /// Replace an existing object of the same name instead of refusing.
+    pub replace: bool,
+    /// Where to register temporary files while they are written, so that a
+    /// signal handler can remove them (see [`InFlight`]).
+    pub in_flight: Option<InFlight>,
+}
+
+/// What a successful put stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    /// The object's path: the lake root joined with its relative path.
+    pub path: PathBuf,
+    /// The object's path relative to the lake root.
+    pub relative: PathBuf,
+    /// Its size in bytes.
+    pub size: u64,
+    /// The SHA-256 of its content.
+    pub sha256: [u8; 32],
+}
+
+impl Stored {
+    /// The SHA-256 as lowercase hexadecimal.
+    pub fn sha256_hex(&self) -> String {
+        hex::encode(self.sha256)
+    }
+}
+
+/// Why a put did not store its object. The lake is left as it was.
+#[derive(Debug, thiserror::Error)]
+pub enum PutError {
+    #[error("cannot put {name:?}: {reason}; choose another name with --name")]
+    IgnoredName { name: OsString, reason: Ignored },
+    #[error("{} already exists; lake objects are never overwritten, so choose another name or pass --replace", path.display())]
+    Exists { path: PathBuf },
+    #[error("cannot create {}: {error}; {}", path.display(), hint(error))]
+    Create { path: PathBuf, error: io::Error },
+    #[error("reading the data for {} failed: {error}; nothing was stored", path.display())]
+    Read { path: PathBuf, error: io::Error },
+    #[error("writing {} failed: {error}; nothing was stored, {}", path.display(), hint(error))]
+    Write { path: PathBuf, error: io::Error },
+}
+
+impl HasExitCode for PutError {
+    fn exit_code(&self) -> ExitCode {
+        match self {
+            PutError::IgnoredName { .. } => ExitCode::Usage,
+            PutError::Exists { .. } => ExitCode::CantCreate,
+            PutError::Create { error, .. } if !is_out_of_space(error) => ExitCode::CantCreate,
+            PutError::Create { .. } | PutError::Read { .. } | PutError::Write { .. } => {
+                ExitCode::IoErr
+            }
+        }
+    }
+}
+
+fn is_out_of_space(error: &io::Error) -> bool {
+    use io::ErrorKind as K;
+    matches!(
+        error.kind(),
+        K::StorageFull | K::QuotaExceeded | K::FileTooLarge
+    )
+}
+
+/// What to do about an I/O error on the lake side.
+fn hint(error: &io::Error) -> &'static str {
+    use io::ErrorKind as K;
+    match error.kind() {
+        _ if is_out_of_space(error) => "free space on the lake's filesystem and put again",
+        K::PermissionDenied => "check that this user may write to the lake directory",
+        K::ReadOnlyFilesystem => "the lake's filesystem is mounted read-only",
+        _ => "check the lake's filesystem and put again",
+    }
+}
+
+/// Temporary files this process is writing. A signal handler calls
+/// [`InFlight::abandon`] just before the process exits, so that an
+/// interrupted put leaves nothing behind even while it waits on its source.
+#[derive(Debug, Clone, Default)]
+pub struct InFlight(Arc<Mutex<Vec<PathBuf>>>);
+
+impl InFlight {
+    /// An empty registry.
+    pub fn new() -> InFlight {
+        InFlight::default()
+    }
+
+    /// Removes every registered temporary file and keeps the registry locked
+    /// for good, so that no new one can appear. Call it only on the way out of
+    /// the process. Returns the files removed.
+    pub fn abandon(&self) -> Vec<PathBuf> {
+        let paths = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        for path in paths.iter() {
+            let _ = fs::remove_file(path);
+        }
+        let removed = paths.clone();
+        std::mem::forget(paths);
+        removed
+    }
+
+    /// Runs `step` with the registry locked, so a concurrent `abandon` sees
+    /// the effect of `step` completely or not at all.
+    fn locked<T>(&self, step: impl FnOnce(&mut Vec<PathBuf>) -> T) -> T {
+        step(&mut self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+/// A temporary file being written; removed on drop unless it was renamed.
+struct TempFile {
+    path: PathBuf,
+    file: File,
+    in_flight: Option<InFlight>,
+}
+
+impl TempFile {
+    /// Creates a new, locked temporary file in `dir`.
+    fn create(dir: &Path, in_flight: Option<InFlight>) -> io::Result<TempFile> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        loop {
+            let unique = format!(
+                "{TEMP_PREFIX}{}-{}-{:x}{TEMP_SUFFIX}",
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::Relaxed),
+                SystemTime::now()
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .map_or(0, |elapsed| elapsed.subsec_nanos())
+            );
+            let path = dir.join(unique);
+            let create = || {
+                let file = OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&path)?;
+                file.lock()?;
+                Ok::<_, io::Error>(file)
+            };
+            let created = match &in_flight {
+                Some(registry) => registry.locked(|paths| {
+                    let file = create()?;
+                    paths.push(path.clone());
+                    Ok(file)
+                }),
+                None => create(),
+            };
+            match created {
+                Ok(file) => {
+                    return Ok(TempFile {
+                        path,
+                        file,
+                        in_flight,
+                    });
+                }
+                Err(error) if error.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// Renames the file to `target`; refuses to replace an existing file
+    /// unless `replace`. On success the temporary file is gone.
+    fn rename_to(self, target: &Path, replace: bool) -> io::Result<()> {
+        let rename = || {
+            if replace {
+                fs::rename(&self.path, target)
+            } else {
+                rename_noreplace(&self.path, target)
+            }
+        };
+        let renamed = match &self.in_flight {
+            Some(registry) => registry.locked(|paths| {
+                rename()?;
+                paths.retain(|path| path != &self.path);
+                Ok(())
+            }),
+            None => rename(),
+        };
+        if renamed.is_ok() {
+            std::mem::forget(self);
+        }
+        renamed
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+        if let Some(registry) = &self.in_flight {
+            registry.locked(|paths| paths.retain(|path| path != &self.path));
+        }
+    }
+}
+
+/// Renames without ever replacing `to`: `renameat2(RENAME_NOREPLACE)`, or a
+/// hard link and unlink on filesystems without it. Both fail with
+/// `AlreadyExists` when `to` exists, atomically.
+fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
+    match renameat_with(CWD, from, CWD, to, RenameFlags::NOREPLACE) {
+        Ok(()) => Ok(()),
+        Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) => {
+            fs::hard_link(from, to)?;
+            fs::remove_file(from)
+        }
+        Err(errno) => Err(errno.into()),
+    }
+}
+
+/// Creates `dir` and any missing parents below `root`, and fsyncs the parent
+/// of each directory it created so the new entries survive a crash.
+fn create_dirs(root: &Path, relative: &Path) -> io::Result<()> {
+    let mut dir = root.to_path_buf();
+    for part in relative.components() {
+        let parent = dir.clone();
+        dir.push(part);
+        match fs::create_dir(&dir) {
+            Ok(()) => File::open(&parent)?.sync_all()?,
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(())
+}
+
+/// Removes temporary files in `dir` left behind by puts that were killed: the
+/// lock of a live writer is held, so a free lock means its writer is gone.
+fn remove_stale_temps(dir: &Path) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)) {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(file) = File::open(&path) else {
+            continue;
+        };
+        let idle = file.metadata()?.modified()?.elapsed().unwrap_or_default();
+        if idle >= STALE_AFTER && file.try_lock().is_ok() {
+            fs::remove_file(&path)?;
+            tracing::info!(path = %path.display(), "Removed a temporary file left by an interrupted put.");
+        }
+    }
+    Ok(())
+}
+
+impl Lake {
+    /// Stores the bytes of `source` as the object `name` in today's (UTC)
+    /// partition of `dataset`, atomically and durably. See the module docs.
+    pub fn put(
+        &self,
+        dataset: &DatasetName,
+        name: &ObjectName,
+        mut source: impl Read,
+        options: &PutOptions,
+    ) -> Result<Stored, PutError> {
+        if let Some(reason) = self.filter.name_ignored(name.as_os_str()) {
+            return Err(PutError::IgnoredName {
+                name: name.as_os_str().to_owned(),
+                reason,
+            });
+        }
+        let partition = Lake::partition(dataset, super::today_utc());
+        let relative = partition.join(name.as_os_str());
+        let dir = self.root.join(&partition);
+        let path = self.root.join(&relative);
+        if !options.replace && path.symlink_metadata().is_ok() {
+            return Err(PutError::Exists { path });
+        }
+        create_dirs(&self.root, &partition).map_err(|error| PutError::Create {
+            path: dir.clone(),
+            error,
+        })?;
+        if let Err(error) = remove_stale_temps(&dir) {
+            tracing::warn!(dir = %dir.display(), %error, "Could not clean up temporary files of interrupted puts.");
+        }
+
+        let mut temp = TempFile::create(&dir, options.in_flight.clone()).map_err(|error| {
+            PutError::Create {
+                path: dir.clone(),
+                error,
+            }
+        })?;
+        let write_error = |error| PutError::Write {
+            path: path.clone(),
+            error,
+        };
+        let mut hasher = Sha256::new();
+        let mut buffer = vec![0; BUFFER_SIZE];
+        let mut size = 0u64;
+        loop {
+            let read = match source.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(read) => read,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                Err(error) => return Err(PutError::Read { path, error }),
+            };
+            hasher.update(&buffer[..read]);
+            temp.file.write_all(&buffer[..read]).map_err(write_error)?;
+            size += read as u64;
+        }
+        temp.file.sync_all().map_err(write_error)?;
+        temp.rename_to(&path, options.replace)
+            .map_err(|error| match error.kind() {
+                io::ErrorKind::AlreadyExists => PutError::Exists { path: path.clone() },
+                _ => write_error(error),
+            })?;
+        File::open(&dir)
+            .and_then(|dir| dir.sync_all())
+            .map_err(write_error)?;
+        tracing::debug!(path = %path.display(), size, "Stored an object.");
+        Ok(Stored {
+            path,
+            relative,
+            size,
+            sha256: hasher.finalize().into(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lake::ObjectFilter;
+
+    fn lake() -> (tempfile::TempDir, Lake) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let lake = Lake::open(
+            dir.path(),
+            ObjectFilter::new(&["*.bak".into()]).expect("filter"),
+        )
+        .expect("open");
+        (dir, lake)
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .expect("read_dir")
+            .map(|entry| {
+                entry
+                    .expect("entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn put_stores_the_content_with_its_size_and_sha256() {
+        let (_dir, lake) = lake();
+        let orders = DatasetName::new("orders").expect("dataset");
+        let name = ObjectName::new("a.csv").expect("name");
+        let stored = lake
+            .put(&orders, &name, &b"id\n1\n"[..], &PutOptions::default())
+            .expect("put");
+        assert_eq!(fs::read(&stored.path).expect("read"), b"id\n1\n");
+        assert_eq!(stored.size, 5);
+        assert_eq!(
+            stored.sha256_hex(),
+            "7cde7fb64fd82bd152710cf238e017b9ab46c0592483edc067ba4f6c75fac108"
+        );
+        assert_eq!(
+            stored.relative,
+            Lake::partition(&orders, crate::lake::today_utc()).join("a.csv")
+        );
+        assert_eq!(names(stored.path.parent().expect("partition")), ["a.csv"]);
+    }
+
+    #[test]
+    fn put_refuses_to_overwrite_unless_asked_to_replace() {
+        let (_dir, lake) = lake();
+        let orders = DatasetName::new("orders").expect("dataset");
+        let name = ObjectName::new("a.csv").expect("name");
+        lake.put(&orders, &name, &b"first"[..], &PutOptions::default())
+            .expect("first put");
+        let error = lake
+            .put(&orders, &name, &b"second"[..], &PutOptions::default())
+            .expect_err("second put");
+        assert!(matches!(error, PutError::Exists { .. }), "{error}");
+        assert_eq!(error.exit_code(), ExitCode::CantCreate);
+
+        let replace = PutOptions {
+            replace: true,
+            ..PutOptions::default()
+        };
+        let stored = lake
+            .put(&orders, &name, &b"second"[..], &replace)
+            .expect("replace");
+        assert_eq!(fs::read(&stored.path).expect("read"), b"second");
+        assert_eq!(names(stored.path.parent().expect("partition")), ["a.csv"]);
+    }
+
+    #[test]
+    fn the_noreplace_rename_loses_a_race_cleanly() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (from, to) = (dir.path().join("from"), dir.path().join("to"));
+        fs::write(&from, "new").expect("write");
+        fs::write(&to, "old").expect("write");
+        let error = rename_noreplace(&from, &to).expect_err("target exists");
+        assert_eq!(error.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read(&to).expect("read"), b"old");
+    }
+
+    #[test]
+    fn names_that_would_never_be_objects_are_refused() {
+        let (_dir, lake) = lake();
+        let orders = DatasetName::new("orders").expect("dataset");
+        for name in [".hidden", "_SUCCESS", "a.csv.part", "~lock", "x.bak"] {
+            let error = lake
+                .put(
+                    &orders,
+                    &ObjectName::new(name).expect("name"),
+                    &b"x"[..],
+                    &PutOptions::default(),
+                )
+                .expect_err(name);
+            assert_eq!(error.exit_code(), ExitCode::Usage, "{name}: {error}");
+        }
+        assert!(
+            !lake.root().join("orders").exists(),
+            "a refused put must not create directories"
+        );
+    }
+
+    struct FailingReader(usize);
+
+    impl Read for FailingReader {
+        fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+            if self.0 == 0 {
+                return Err(io::Error::other("the source went away"));
+            }
+            self.0 -= 1;
+            buffer.fill(b'x');
+            Ok(buffer.len())
+        }
+    }
+
+    #[test]
+    fn a_source_failing_mid_copy_leaves_nothing_behind() {
+        let (_dir, lake) = lake();
+        let orders = DatasetName::new("orders").expect("dataset");
+        let name = ObjectName::new("a.csv").expect("name");
+        let in_flight = InFlight::new();
+        let options = PutOptions {
+            in_flight: Some(in_flight.clone()),
+            ..PutOptions::default()
+        };
+        let error = lake
+            .put(&orders, &name, FailingReader(3), &options)
+            .expect_err("failing source");
+        assert!(matches!(error, PutError::Read { .. }), "{error}");
+        let partition = lake
+            .root()
+            .join(Lake::partition(&orders, crate::lake::today_utc()));
+        assert!(
+            names(&partition).is_empty(),
+            "left behind: {:?}",
+            names(&partition)
+        );
+        assert!(
+            in_flight.abandon().is_empty(),
+            "the registry still lists the removed temporary file"
+        );
+    }
+
+    #[test]
+    fn stale_temporary_files_are_removed_but_live_ones_kept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let live = TempFile::create(dir.path(), None).expect("live temp");
+        let dead = dir.path().join(".droplake-1-0-0.tmp");
+        let recent = dir.path().join(".droplake-1-1-0.tmp");
+        for path in [&dead, &recent] {
+            fs::write(path, "partial").expect("write");
+        }
+        let long_ago = SystemTime::now() - Duration::from_secs(3600);
+        for file in [
+            &live.file,
+            &File::options().write(true).open(&dead).expect("open"),
+        ] {
+            file.set_modified(long_ago).expect("set mtime");
+        }
+        remove_stale_temps(dir.path()).expect("sweep");
+        assert!(
+            !dead.exists(),
+            "a stale, unlocked temporary file is removed"
+        );
+        assert!(
+            recent.exists(),
+            "a fresh one may belong to a writer about to lock it"
+        );
+        assert!(live.path.exists(), "a locked one belongs to a live writer");
+    }
+}

@@ -1,0 +1,19 @@
+//! droplake: a file-drop data lake with a warehouse behind it.
+//!
+//! Producers drop raw files into a lake directory, one folder per dataset.
+//! This crate holds everything the `droplake` binary does, so that Rust
+//! programs can embed it:
+//!
+//! - [`config`] turns `droplake.toml`, `DROPLAKE_*` variables and the
+//!   embedded defaults into validated [`config::Settings`];
+//! - [`lake`] owns the lake's layout: dataset and object names, which files
+//!   are objects, and the atomic writer behind [`lake::Lake::put`];
+//! - [`cli`] is the command line, one module per subcommand;
+//! - [`exit`] maps every outcome to a sysexits-style exit code.
+//!
+//! The invariants that hold across all of it are listed in `ARCHITECTURE.md`.
+
+pub mod cli;
+pub mod config;
+pub mod exit;
+pub mod lake;

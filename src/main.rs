@@ -1,0 +1,28 @@
+//! The `droplake` binary: parse the command line, run it, exit with its code.
+
+use clap::Parser;
+use droplake::cli::{self, Cli};
+use droplake::exit::ExitCode;
+
+fn main() -> std::process::ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() {
+                ExitCode::Usage
+            } else {
+                ExitCode::Ok
+            }
+            .into();
+        }
+    };
+    cli::init_logging();
+    match cli::run(cli) {
+        Ok(code) => code.into(),
+        Err(failure) => {
+            eprintln!("droplake: {:#}", failure.error);
+            failure.code.into()
+        }
+    }
+}
