@@ -192,28 +192,25 @@ mod tests {
 
     #[test]
     fn each_refused_dataset_name_says_what_is_allowed() {
-        use DatasetNameError as E;
-        let cases: [(&str, fn(&DatasetNameError) -> bool); 11] = [
-            ("", |e| matches!(e, E::Empty)),
-            (".", |e| matches!(e, E::DotName(_))),
-            ("..", |e| matches!(e, E::DotName(_))),
-            ("/etc", |e| matches!(e, E::Absolute(_))),
-            ("a/b", |e| matches!(e, E::Separator(_))),
-            ("a\\b", |e| matches!(e, E::Separator(_))),
-            ("tab\there", |e| matches!(e, E::Control(_))),
-            ("_staging", |e| matches!(e, E::Hidden(_, '_'))),
-            (".git", |e| matches!(e, E::Hidden(_, '.'))),
-            ("with space", |e| matches!(e, E::Character(_, ' '))),
-            ("semi;colon", |e| matches!(e, E::Character(_, ';'))),
+        let cases = [
+            ("", "Empty"),
+            (".", "DotName"),
+            ("..", "DotName"),
+            ("/etc", "Absolute"),
+            ("a/b", "Separator"),
+            ("a\\b", "Separator"),
+            ("tab\there", "Control"),
+            ("_staging", "Hidden"),
+            (".git", "Hidden"),
+            ("with space", "Character"),
+            ("semi;colon", "Character"),
         ];
-        for (name, expected) in cases {
+        for (name, variant) in cases {
             let error = DatasetName::new(name).expect_err(name);
-            assert!(expected(&error), "{name:?} gave {error:?}");
+            assert!(format!("{error:?}").starts_with(variant), "{name:?} gave {error:?}");
             let message = error.to_string();
             assert!(
-                message.contains("letters")
-                    || message.contains("directory")
-                    || message.contains("start with"),
+                message.contains("letters") || message.contains("directory") || message.contains("start with"),
                 "{name:?}: message does not say what is allowed: {message}"
             );
         }

@@ -151,6 +151,8 @@ struct TempFile {
     path: PathBuf,
     file: File,
     in_flight: Option<InFlight>,
+    /// False once the file has been renamed into place: nothing to remove.
+    armed: bool,
 }
 
 impl TempFile {
@@ -189,6 +191,7 @@ impl TempFile {
                         path,
                         file,
                         in_flight,
+                        armed: true,
                     });
                 }
                 Err(error) if error.kind() == io::ErrorKind::AlreadyExists => continue,
@@ -199,7 +202,7 @@ impl TempFile {
 
     /// Renames the file to `target`; refuses to replace an existing file
     /// unless `replace`. On success the temporary file is gone.
-    fn rename_to(self, target: &Path, replace: bool) -> io::Result<()> {
+    fn rename_to(mut self, target: &Path, replace: bool) -> io::Result<()> {
         let rename = || {
             if replace {
                 fs::rename(&self.path, target)
@@ -215,15 +218,16 @@ impl TempFile {
             }),
             None => rename(),
         };
-        if renamed.is_ok() {
-            std::mem::forget(self);
-        }
+        self.armed = renamed.is_err();
         renamed
     }
 }
 
 impl Drop for TempFile {
     fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
         let _ = fs::remove_file(&self.path);
         if let Some(registry) = &self.in_flight {
             registry.locked(|paths| paths.retain(|path| path != &self.path));

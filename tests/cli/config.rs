@@ -1,0 +1,181 @@
+//! Configuration: embedded defaults, a file, environment overrides, and the
+//! refusal of anything unknown or malformed with its file and line.
+
+use crate::util::TestEnv;
+
+#[test]
+fn with_no_file_droplake_runs_on_its_embedded_defaults() {
+    let env = TestEnv::new();
+    let run = env.run(["config"]);
+    run.expect_code(0);
+    let expected = "\
+# no configuration file found; droplake runs on its embedded defaults
+lake = \"./lake\"                 # default
+schemas = \"./warehouse-schema\"  # default
+warehouse = \"./warehouse.db\"    # default
+ignore = []                     # default
+";
+    assert_eq!(run.stdout, expected);
+}
+
+#[test]
+fn the_file_in_the_working_directory_is_read_and_each_value_traced_to_its_line() {
+    let env = TestEnv::new();
+    env.write(
+        "droplake.toml",
+        "# comment\nwarehouse = \"data/wh.db\"\n\nignore = [\"*.bak\", \"*.old\"]\n",
+    );
+    let run = env.run(["config", "--json"]);
+    run.expect_code(0);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(json["file"], "droplake.toml");
+    assert_eq!(json["settings"]["warehouse"]["value"], "data/wh.db");
+    assert_eq!(
+        json["settings"]["warehouse"]["origin"],
+        serde_json::json!({"kind": "file", "path": "droplake.toml", "line": 2})
+    );
+    assert_eq!(
+        json["settings"]["ignore"]["value"],
+        serde_json::json!(["*.bak", "*.old"])
+    );
+    assert_eq!(json["settings"]["ignore"]["origin"]["line"], 4);
+    assert_eq!(
+        json["settings"]["lake"],
+        serde_json::json!({"value": "./lake", "origin": {"kind": "default"}})
+    );
+}
+
+#[test]
+fn an_explicit_file_wins_and_relative_paths_in_it_are_relative_to_it() {
+    let env = TestEnv::new();
+    env.write("droplake.toml", "lake = \"ignored\"\n");
+    env.write("etc/site.toml", "lake = \"lake-here\"\n");
+    let json = |run: crate::util::Run| -> serde_json::Value {
+        serde_json::from_str(&run.expect_code(0).stdout).expect("JSON")
+    };
+
+    let by_flag = json(env.run(["config", "--json", "--config", "etc/site.toml"]));
+    assert_eq!(by_flag["file"], "etc/site.toml");
+    assert_eq!(by_flag["settings"]["lake"]["value"], "etc/lake-here");
+
+    let by_env = json(
+        env.command(["config", "--json"])
+            .env("DROPLAKE_CONFIG", "etc/site.toml")
+            .output()
+            .expect("run")
+            .into(),
+    );
+    assert_eq!(by_env["settings"]["lake"]["value"], "etc/lake-here");
+}
+
+#[test]
+fn environment_variables_override_single_settings() {
+    let env = TestEnv::new();
+    env.write(
+        "droplake.toml",
+        "warehouse = \"from-file.db\"\nlake = \"from-file\"\n",
+    );
+    let output = env
+        .command(["config", "--json"])
+        .env("DROPLAKE_WAREHOUSE", "/srv/wh.db")
+        .env("DROPLAKE_IGNORE", "[\"*.bak\", \"{a,b}.x\"]")
+        .output()
+        .expect("run");
+    let run = crate::util::Run::from(output);
+    let json: serde_json::Value = serde_json::from_str(&run.expect_code(0).stdout).expect("JSON");
+    let settings = &json["settings"];
+    assert_eq!(
+        settings["warehouse"],
+        serde_json::json!({"value": "/srv/wh.db", "origin": {"kind": "env", "var": "DROPLAKE_WAREHOUSE"}})
+    );
+    assert_eq!(
+        settings["ignore"]["value"],
+        serde_json::json!(["*.bak", "{a,b}.x"])
+    );
+    assert_eq!(
+        settings["lake"]["value"], "from-file",
+        "a setting not overridden keeps the file's value"
+    );
+}
+
+#[test]
+fn an_ignore_glob_from_the_environment_applies_to_put() {
+    let env = TestEnv::new();
+    env.write("x.bak", "x");
+    let output = env
+        .command(["put", "orders", "x.bak"])
+        .env("DROPLAKE_IGNORE", "*.bak")
+        .output()
+        .expect("run");
+    let run = crate::util::Run::from(output);
+    run.expect_code(64);
+    assert!(
+        run.stderr.contains("matches the ignore glob '*.bak'"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn unknown_keys_and_bad_values_are_refused_with_file_line_and_key() {
+    let env = TestEnv::new();
+    let cases = [
+        (
+            "lake = \"x\"\nwarehose = \"typo.db\"\n",
+            "droplake.toml:2:1: unknown key `warehose`, expected one of",
+        ),
+        (
+            "lake = 5\n",
+            "droplake.toml:1:8: `lake`: invalid type: integer `5`, expected a string",
+        ),
+        (
+            "lake = \"\"\n",
+            "droplake.toml:1:8: `lake`: must not be empty",
+        ),
+        (
+            "ignore = [\n  \"*.bak\",\n  \"[unclosed\",\n]\n",
+            "droplake.toml:3:3: `ignore`: ignore glob '[unclosed' is not valid",
+        ),
+        (
+            "lake = \"x\"\nlake = \"y\"\n",
+            "droplake.toml:2:1: duplicate key",
+        ),
+        ("[lake\n", "droplake.toml:1:"),
+    ];
+    for (text, message) in cases {
+        env.write("droplake.toml", text);
+        let run = env.run(["config"]);
+        assert_eq!(run.code, 78, "{text:?}: {}", run.stderr);
+        assert!(
+            run.stderr.starts_with(&format!("droplake: {message}")),
+            "{text:?}:\n{}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn a_missing_explicit_file_or_a_bad_environment_value_is_a_configuration_error() {
+    let env = TestEnv::new();
+    let run = env.run(["config", "--config", "nope.toml"]);
+    run.expect_code(78);
+    assert!(
+        run.stderr
+            .contains("nope.toml: the configuration file does not exist"),
+        "{}",
+        run.stderr
+    );
+
+    let output = env
+        .command(["config"])
+        .env("DROPLAKE_IGNORE", "[\"*.bak\"")
+        .output()
+        .expect("run");
+    let run = crate::util::Run::from(output);
+    run.expect_code(78);
+    assert!(
+        run.stderr.contains("environment DROPLAKE_IGNORE"),
+        "{}",
+        run.stderr
+    );
+}

@@ -1,0 +1,7 @@
+//! Integration tests: the real `droplake` binary, run in temporary
+//! directories against real files. One test binary, one module per command.
+
+mod config;
+mod durability;
+mod put;
+mod util;

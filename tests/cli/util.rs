@@ -1,0 +1,147 @@
+//! A temporary working directory with a lake, and a way to run droplake in it.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// A scratch directory that holds `lake/` and is droplake's working directory.
+pub struct TestEnv {
+    dir: tempfile::TempDir,
+}
+
+impl TestEnv {
+    /// A fresh directory with an empty `lake/`.
+    pub fn new() -> TestEnv {
+        let dir = tempfile::tempdir().expect("create a temporary directory");
+        std::fs::create_dir(dir.path().join("lake")).expect("create lake/");
+        TestEnv { dir }
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn lake(&self) -> PathBuf {
+        self.root().join("lake")
+    }
+
+    /// Writes `content` to `relative` under the root, creating directories.
+    pub fn write(&self, relative: impl AsRef<Path>, content: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.root().join(relative);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create parent directories");
+        }
+        std::fs::write(&path, content).expect("write test file");
+        path
+    }
+
+    /// A `droplake` command running in the root with no inherited
+    /// `DROPLAKE_*` variables and no standard input.
+    pub fn command<I, S>(&self, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_droplake"));
+        command
+            .args(args)
+            .current_dir(self.root())
+            .stdin(Stdio::null());
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("DROPLAKE_") {
+                command.env_remove(key);
+            }
+        }
+        command
+    }
+
+    /// Runs droplake with `args` and returns what it did.
+    pub fn run<I, S>(&self, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        Run::from(self.command(args).output().expect("run droplake"))
+    }
+
+    /// Every file under the lake, as paths relative to it, sorted.
+    pub fn lake_files(&self) -> Vec<String> {
+        let mut files = Vec::new();
+        walk(&self.lake(), &self.lake(), &mut files);
+        files.sort();
+        files
+    }
+
+    /// Every file under the root outside the lake, sorted.
+    pub fn files_outside_lake(&self) -> Vec<String> {
+        let mut files = Vec::new();
+        walk(self.root(), self.root(), &mut files);
+        files.retain(|file| !file.starts_with("lake/"));
+        files.sort();
+        files
+    }
+}
+
+fn walk(base: &Path, dir: &Path, files: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).expect("read directory") {
+        let path = entry.expect("directory entry").path();
+        if path.is_dir() {
+            walk(base, &path, files);
+        } else {
+            files.push(
+                path.strip_prefix(base)
+                    .expect("under base")
+                    .to_string_lossy()
+                    .into_owned(),
+            );
+        }
+    }
+}
+
+/// The outcome of one droplake run.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(output: Output) -> Run {
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    /// Asserts the exit code, showing the output when it differs.
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Run {
+        assert_eq!(
+            self.code, code,
+            "exit code\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// The JSON documents printed on standard output, one per line.
+    pub fn json_lines(&self) -> Vec<serde_json::Value> {
+        self.stdout
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("a JSON line"))
+            .collect()
+    }
+}
+
+/// The partition `put` writes into today, relative to the lake. A test that
+/// straddles midnight UTC could see two dates, so callers compare with care.
+pub fn today_partition(dataset: &str) -> String {
+    format!(
+        "{dataset}/dt={}",
+        droplake::lake::today_utc().strftime("%Y-%m-%d")
+    )
+}
