@@ -207,10 +207,15 @@ mod tests {
         ];
         for (name, variant) in cases {
             let error = DatasetName::new(name).expect_err(name);
-            assert!(format!("{error:?}").starts_with(variant), "{name:?} gave {error:?}");
+            assert!(
+                format!("{error:?}").starts_with(variant),
+                "{name:?} gave {error:?}"
+            );
             let message = error.to_string();
             assert!(
-                message.contains("letters") || message.contains("directory") || message.contains("start with"),
+                message.contains("letters")
+                    || message.contains("directory")
+                    || message.contains("start with"),
                 "{name:?}: message does not say what is allowed: {message}"
             );
         }
