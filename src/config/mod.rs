@@ -146,10 +146,7 @@ impl FileLayer {
     }
 
     fn line(&self, offset: usize) -> usize {
-        self.text[..offset.min(self.text.len())]
-            .matches('\n')
-            .count()
-            + 1
+        line_column(&self.text, offset).0
     }
 
     fn error(&self, key: &str, offset: usize, message: impl fmt::Display) -> ConfigError {
@@ -160,16 +157,23 @@ impl FileLayer {
     }
 }
 
-/// `path:line:column` of byte `offset` in `text`, counting from 1.
+/// `path:line:column` of byte `offset` in `text`.
 fn place_in(path: &Path, text: &str, offset: usize) -> String {
-    let before = &text[..offset.min(text.len())];
+    let (line, column) = line_column(text, offset);
+    format!("{}:{line}:{column}", path.display())
+}
+
+/// The line and column (both counting from 1, columns in characters) of byte
+/// `offset` in `text`.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
     let column = before
         .rsplit('\n')
         .next()
         .map_or(0, |last| last.chars().count())
         + 1;
-    format!("{}:{line}:{column}", path.display())
+    (line, column)
 }
 
 /// The overrides found in the environment, and the variable behind each key.
@@ -390,5 +394,119 @@ impl Merge<'_> {
                 message: format!("`{key}`: {message}"),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sources(dir: &Path, explicit: Option<&str>, env: &[(&str, &str)]) -> Sources {
+        Sources {
+            explicit: explicit.map(|name| dir.join(name)),
+            search: vec![dir.join("droplake.toml"), dir.join("etc-droplake.toml")],
+            env: env
+                .iter()
+                .map(|(key, value)| (key.to_string(), value.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_first_file_of_the_search_path_that_exists_is_read() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("etc-droplake.toml"),
+            "warehouse = \"system.db\"\n",
+        )
+        .expect("write");
+        let settings = Settings::load(&sources(dir.path(), None, &[])).expect("load");
+        assert_eq!(
+            settings.file.as_deref(),
+            Some(dir.path().join("etc-droplake.toml").as_path())
+        );
+        assert_eq!(settings.warehouse, dir.path().join("system.db"));
+
+        std::fs::write(
+            dir.path().join("droplake.toml"),
+            "warehouse = \"local.db\"\n",
+        )
+        .expect("write");
+        let settings = Settings::load(&sources(dir.path(), None, &[])).expect("load");
+        assert_eq!(settings.warehouse, dir.path().join("local.db"));
+        assert_eq!(
+            settings.origins["warehouse"],
+            Origin::File {
+                path: dir.path().join("droplake.toml"),
+                line: 1
+            }
+        );
+    }
+
+    #[test]
+    fn with_nothing_found_the_embedded_defaults_apply() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let settings = Settings::load(&sources(dir.path(), None, &[])).expect("load");
+        assert_eq!(settings.file, None);
+        assert_eq!(settings.lake, Path::new("./lake"));
+        assert_eq!(settings.schemas, Path::new("./warehouse-schema"));
+        assert_eq!(settings.warehouse, Path::new("./warehouse.db"));
+        assert!(settings.filter.patterns().is_empty());
+        assert!(
+            settings
+                .report()
+                .iter()
+                .all(|(_, _, origin)| *origin == Origin::Default)
+        );
+    }
+
+    #[test]
+    fn environment_values_are_taken_literally_and_relative_to_the_working_directory() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("droplake.toml"), "lake = \"in-file\"\n").expect("write");
+        let env = [
+            ("DROPLAKE_LAKE", "relative/lake"),
+            ("DROPLAKE_IGNORE", "{a,b}.bak"),
+            ("DROPLAKE_UNRELATED", "x"),
+        ];
+        let settings = Settings::load(&sources(dir.path(), None, &env)).expect("load");
+        assert_eq!(settings.lake, Path::new("relative/lake"));
+        assert_eq!(
+            settings.origins["lake"],
+            Origin::Env {
+                var: "DROPLAKE_LAKE"
+            }
+        );
+        assert_eq!(settings.filter.patterns(), ["{a,b}.bak"]);
+    }
+
+    #[test]
+    fn a_bad_value_deep_in_a_file_is_placed_by_line_and_column() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("droplake.toml"),
+            "# café\nignore = [\"ok\", \"[bad\"]\n",
+        )
+        .expect("write");
+        let error = Settings::load(&sources(dir.path(), None, &[])).expect_err("bad glob");
+        assert_eq!(
+            error.place,
+            format!("{}:2:17", dir.path().join("droplake.toml").display())
+        );
+        assert!(
+            error
+                .message
+                .starts_with("`ignore`: ignore glob '[bad' is not valid"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn line_and_column_count_characters_from_one() {
+        assert_eq!(line_column("ab\ncé = 1", 0), (1, 1));
+        assert_eq!(line_column("ab\ncé = 1", 3), (2, 1));
+        assert_eq!(line_column("ab\ncé = 1", 6), (2, 3));
+        assert_eq!(line_column("ab", 99), (1, 3));
     }
 }
