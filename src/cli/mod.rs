@@ -7,6 +7,7 @@
 mod config;
 mod interrupt;
 mod put;
+mod query;
 
 use std::path::PathBuf;
 
@@ -35,6 +36,8 @@ pub enum Command {
     Put(put::PutArgs),
     /// Print the effective configuration and where each value came from.
     Config(config::ConfigArgs),
+    /// Run one read-only SQL statement against the warehouse.
+    Query(query::QueryArgs),
 }
 
 /// A command that could not do its work, with the exit code that says why.
@@ -74,6 +77,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
         Command::Put(args) => put::run(&settings, args),
         Command::Config(args) => config::run(&settings, args),
+        Command::Query(args) => query::run(&settings, args),
     }
 }
 

@@ -4,4 +4,5 @@
 mod config;
 mod durability;
 mod put;
+mod query;
 mod util;

@@ -85,7 +85,7 @@ fn put_of_several_files_prints_one_json_object_per_file() {
             .keys()
             .map(String::as_str)
             .collect();
-        assert_eq!(keys, ["path", "sha256", "size"]);
+        assert_eq!(keys, ["path", "size", "sha256"]);
         assert!(
             json["path"]
                 .as_str()

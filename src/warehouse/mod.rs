@@ -1,0 +1,182 @@
+//! The warehouse: an embedded SQLite database holding the tables that schemas
+//! describe and droplake's own bookkeeping, side by side.
+//!
+//! Bookkeeping lives in tables named `_droplake_*` in the same file as the
+//! data, so that a load's rows, its rejects and its record commit in one
+//! transaction. The connection runs in WAL mode (one writer, concurrent
+//! readers), with a busy timeout and foreign keys on. [`query`] opens the file
+//! read-only for people and scripts.
+
+mod bookkeeping;
+pub mod query;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::exit::{ExitCode, HasExitCode};
+
+/// How long a writer waits for another process's lock before giving up.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// An open warehouse, ready for loads.
+#[derive(Debug)]
+pub struct Warehouse {
+    /// The single writing connection; bookkeeping is migrated.
+    connection: Connection,
+    path: PathBuf,
+}
+
+/// A warehouse operation that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WarehouseError {
+    #[error("cannot open the warehouse {}: {error}; check the `warehouse` setting and the directory's permissions", path.display())]
+    Open {
+        path: PathBuf,
+        error: rusqlite::Error,
+    },
+    #[error("the warehouse {} does not exist yet; it is created by the first load", path.display())]
+    Missing { path: PathBuf },
+    #[error("the warehouse {} is locked by another process (waited {}s); try again when it has finished", path.display(), BUSY_TIMEOUT.as_secs())]
+    Busy { path: PathBuf },
+    #[error("the warehouse {} is out of space: {error}; free space and retry, nothing was committed", path.display())]
+    Full {
+        path: PathBuf,
+        error: rusqlite::Error,
+    },
+    #[error("warehouse {}: {error}", path.display())]
+    Sql {
+        path: PathBuf,
+        error: rusqlite::Error,
+    },
+}
+
+impl WarehouseError {
+    /// Classifies a SQLite error on the warehouse at `path`.
+    pub(crate) fn from_sqlite(path: &Path, error: rusqlite::Error) -> WarehouseError {
+        use rusqlite::ErrorCode as C;
+        let path = path.to_path_buf();
+        match error.sqlite_error_code() {
+            Some(C::DatabaseBusy | C::DatabaseLocked) => WarehouseError::Busy { path },
+            Some(C::DiskFull) => WarehouseError::Full { path, error },
+            _ => WarehouseError::Sql { path, error },
+        }
+    }
+}
+
+impl HasExitCode for WarehouseError {
+    fn exit_code(&self) -> ExitCode {
+        match self {
+            WarehouseError::Open { .. } => ExitCode::CantCreate,
+            WarehouseError::Missing { .. } => ExitCode::NoInput,
+            WarehouseError::Busy { .. } => ExitCode::TempFail,
+            WarehouseError::Full { .. } | WarehouseError::Sql { .. } => ExitCode::IoErr,
+        }
+    }
+}
+
+impl Warehouse {
+    /// Opens (creating if needed) the warehouse at `path` for writing, and
+    /// brings droplake's bookkeeping tables up to date.
+    pub fn open(path: &Path) -> Result<Warehouse, WarehouseError> {
+        let open_error = |error| WarehouseError::Open {
+            path: path.to_path_buf(),
+            error,
+        };
+        let connection = Connection::open(path).map_err(open_error)?;
+        configure(&connection).map_err(|error| WarehouseError::from_sqlite(path, error))?;
+        connection
+            .pragma_update(None, "journal_mode", "wal")
+            .map_err(|error| WarehouseError::from_sqlite(path, error))?;
+        // FULL: a committed load survives power loss, not only a crash.
+        connection
+            .pragma_update(None, "synchronous", "full")
+            .map_err(|error| WarehouseError::from_sqlite(path, error))?;
+        let mut warehouse = Warehouse {
+            connection,
+            path: path.to_path_buf(),
+        };
+        bookkeeping::migrate(&mut warehouse.connection)
+            .map_err(|error| WarehouseError::from_sqlite(path, error))?;
+        Ok(warehouse)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Settings every connection gets, reading or writing.
+fn configure(connection: &Connection) -> rusqlite::Result<()> {
+    connection.busy_timeout(BUSY_TIMEOUT)?;
+    connection.pragma_update(None, "foreign_keys", "on")
+}
+
+/// Opens the warehouse at `path` read-only: it must exist, and no statement
+/// run on the connection can change it.
+pub(crate) fn open_read_only(path: &Path) -> Result<Connection, WarehouseError> {
+    if !path.exists() {
+        return Err(WarehouseError::Missing {
+            path: path.to_path_buf(),
+        });
+    }
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let connection =
+        Connection::open_with_flags(path, flags).map_err(|error| WarehouseError::Open {
+            path: path.to_path_buf(),
+            error,
+        })?;
+    configure(&connection).map_err(|error| WarehouseError::from_sqlite(path, error))?;
+    Ok(connection)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opening_creates_a_wal_database_with_bookkeeping() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("warehouse.db");
+        let warehouse = Warehouse::open(&path).expect("open");
+        let connection = &warehouse.connection;
+        let mode: String = connection
+            .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+            .expect("journal_mode");
+        assert_eq!(mode, "wal");
+        let foreign_keys: i64 = connection
+            .query_row("PRAGMA foreign_keys", [], |row| row.get(0))
+            .expect("fk");
+        assert_eq!(foreign_keys, 1);
+        let tables: Vec<String> = connection
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '\\_droplake\\_%' ESCAPE '\\' ORDER BY name")
+            .expect("prepare")
+            .query_map([], |row| row.get(0))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        assert_eq!(
+            tables,
+            [
+                "_droplake_dedupe",
+                "_droplake_loads",
+                "_droplake_rejects",
+                "_droplake_tables"
+            ]
+        );
+        drop(warehouse);
+        Warehouse::open(&path).expect("reopening migrates nothing twice");
+    }
+
+    #[test]
+    fn a_missing_warehouse_is_not_created_by_a_reader() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let error = open_read_only(&dir.path().join("none.db")).expect_err("missing");
+        assert_eq!(error.exit_code(), ExitCode::NoInput);
+        assert!(!dir.path().join("none.db").exists());
+    }
+}
