@@ -110,11 +110,7 @@ pub fn query(path: &Path, sql: &str, sink: &mut dyn Sink) -> Result<u64, QueryEr
     };
 
     let mut statement = connection.prepare(sql).map_err(classify)?;
-    let names: Vec<String> = statement
-        .column_names()
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
+    let names: Vec<String> = statement.column_names().map(str::to_owned).collect();
     sink.columns(&names).map_err(QueryError::Output)?;
     let mut rows = statement.query([]).map_err(classify)?;
     let mut values = Vec::with_capacity(names.len());

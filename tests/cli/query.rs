@@ -4,7 +4,8 @@ use crate::util::TestEnv;
 
 fn with_warehouse() -> TestEnv {
     let env = TestEnv::new();
-    let connection = rusqlite::Connection::open(env.root().join("warehouse.db")).expect("create warehouse");
+    let connection =
+        rusqlite::Connection::open(env.root().join("warehouse.db")).expect("create warehouse");
     connection
         .execute_batch(
             "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer TEXT, amount TEXT);
@@ -17,7 +18,10 @@ fn with_warehouse() -> TestEnv {
 #[test]
 fn query_prints_an_aligned_table_for_people() {
     let env = with_warehouse();
-    let run = env.run(["query", "SELECT id, customer, amount FROM orders ORDER BY id"]);
+    let run = env.run([
+        "query",
+        "SELECT id, customer, amount FROM orders ORDER BY id",
+    ]);
     run.expect_code(0);
     let expected = "\
 id  customer  amount
@@ -34,16 +38,25 @@ fn query_prints_csv_json_and_json_lines_for_programs() {
     let env = with_warehouse();
     let sql = "SELECT id, customer, amount FROM orders ORDER BY id";
     let csv = env.run(["query", "--csv", sql]);
-    assert_eq!(csv.expect_code(0).stdout, "id,customer,amount\n1,\"Ada, L.\",12.50\n2,,3.00\n");
+    assert_eq!(
+        csv.expect_code(0).stdout,
+        "id,customer,amount\n1,\"Ada, L.\",12.50\n2,,3.00\n"
+    );
 
     let rows = serde_json::json!([
         {"id": 1, "customer": "Ada, L.", "amount": "12.50"},
         {"id": 2, "customer": null, "amount": "3.00"},
     ]);
     let json = env.run(["query", "--json", sql]);
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&json.expect_code(0).stdout).expect("JSON"), rows);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&json.expect_code(0).stdout).expect("JSON"),
+        rows
+    );
     let lines = env.run(["query", "--jsonl", sql]);
-    assert_eq!(lines.expect_code(0).json_lines(), rows.as_array().expect("array").clone());
+    assert_eq!(
+        lines.expect_code(0).json_lines(),
+        rows.as_array().expect("array").clone()
+    );
 
     let empty = env.run(["query", "--json", "SELECT * FROM orders WHERE 0"]);
     assert_eq!(empty.expect_code(0).stdout, "[]\n");
