@@ -21,8 +21,8 @@ use crate::exit::{ExitCode, HasExitCode};
 #[command(name = "droplake", version, about, max_term_width = 100)]
 pub struct Cli {
     /// Read the configuration from FILE instead of ./droplake.toml or
-    /// /etc/droplake/droplake.toml.
-    #[arg(long, global = true, value_name = "FILE", env = "DROPLAKE_CONFIG")]
+    /// /etc/droplake/droplake.toml [env: DROPLAKE_CONFIG]
+    #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
     #[command(subcommand)]

@@ -102,7 +102,7 @@ pub fn run(settings: &Settings, args: PutArgs) -> Result<ExitCode, Failure> {
     })?;
     let options = PutOptions {
         replace: args.replace,
-        in_flight: Some(in_flight),
+        in_flight,
     };
 
     let mut outcome = ExitCode::Ok;

@@ -9,12 +9,14 @@
 //!
 //! Relative paths in a file are relative to the file's directory; relative
 //! paths from the environment or the defaults are relative to the working
-//! directory.
+//! directory. Settings hold absolute paths, so a later change of working
+//! directory changes nothing.
 
 mod duration;
 mod raw;
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -32,11 +34,11 @@ pub const SEARCH_PATH: [&str; 2] = ["droplake.toml", "/etc/droplake/droplake.tom
 /// The validated configuration droplake runs with.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// The lake directory.
+    /// The lake directory (absolute).
     pub lake: PathBuf,
-    /// The directory of Table Schema files.
+    /// The directory of Table Schema files (absolute).
     pub schemas: PathBuf,
-    /// The warehouse database file.
+    /// The warehouse database file (absolute).
     pub warehouse: PathBuf,
     /// Decides which files in the lake are objects; holds the ignore globs.
     pub filter: ObjectFilter,
@@ -72,23 +74,28 @@ impl fmt::Display for Origin {
 /// running process; tests build their own.
 #[derive(Debug, Clone, Default)]
 pub struct Sources {
-    /// A file named with `--config`; it must exist.
+    /// A file named with `--config` or `DROPLAKE_CONFIG`; it must exist.
     pub explicit: Option<PathBuf>,
     /// Files tried in order when none is named; the first that exists is used.
     pub search: Vec<PathBuf>,
-    /// The environment variables, of which those starting `DROPLAKE_` matter.
-    pub env: Vec<(String, String)>,
+    /// The `DROPLAKE_*` environment variables.
+    pub env: Vec<(String, OsString)>,
 }
 
 impl Sources {
-    /// The sources of the running process, with `explicit` from `--config`.
+    /// The sources of the running process: `explicit` from `--config`, else
+    /// a non-empty `DROPLAKE_CONFIG`.
     pub fn from_process(explicit: Option<PathBuf>) -> Sources {
-        let env: Vec<(String, String)> = std::env::vars_os()
-            .filter_map(|(key, value)| Some((key.into_string().ok()?, value.into_string().ok()?)))
+        let env: Vec<(String, OsString)> = std::env::vars_os()
+            .filter_map(|(key, value)| Some((key.into_string().ok()?, value)))
             .filter(|(key, _)| key.starts_with("DROPLAKE_"))
             .collect();
+        let from_env = env
+            .iter()
+            .find(|(key, value)| key == "DROPLAKE_CONFIG" && !value.is_empty())
+            .map(|(_, value)| PathBuf::from(value));
         Sources {
-            explicit,
+            explicit: explicit.or(from_env),
             search: SEARCH_PATH.iter().map(PathBuf::from).collect(),
             env,
         }
@@ -112,7 +119,7 @@ impl HasExitCode for ConfigError {
     }
 }
 
-/// A configuration file's text, kept to turn byte offsets into line numbers.
+/// A configuration file's text, kept to turn byte offsets into lines.
 struct FileLayer {
     path: PathBuf,
     text: String,
@@ -127,15 +134,16 @@ impl FileLayer {
         })?;
         let raw = toml::from_str(&text).map_err(|error| {
             let offset = error.span().map_or(0, |span| span.start);
+            let message = error.message().replace("unknown field", "unknown key");
             let message = match raw::key_at(&text, offset) {
-                Some(key) if !error.message().contains(&format!("`{key}`")) => {
-                    format!("`{key}`: {}", error.message())
+                Some(key) if !message.contains(&format!("`{key}`")) => {
+                    format!("`{key}`: {message}")
                 }
-                _ => error.message().to_string(),
+                _ => message,
             };
             ConfigError {
                 place: place_in(path, &text, offset),
-                message: message.replace("unknown field", "unknown key"),
+                message,
             }
         })?;
         Ok(FileLayer {
@@ -143,17 +151,6 @@ impl FileLayer {
             text,
             raw,
         })
-    }
-
-    fn line(&self, offset: usize) -> usize {
-        line_column(&self.text, offset).0
-    }
-
-    fn error(&self, key: &str, offset: usize, message: impl fmt::Display) -> ConfigError {
-        ConfigError {
-            place: place_in(&self.path, &self.text, offset),
-            message: format!("`{key}`: {message}"),
-        }
     }
 }
 
@@ -183,52 +180,71 @@ struct EnvLayer {
 }
 
 impl EnvLayer {
-    fn read(env: &[(String, String)]) -> Result<EnvLayer, ConfigError> {
-        let mut document = toml::Table::new();
-        let mut vars = BTreeMap::new();
-        for (var, value) in env {
-            let Some(&(var, key, is_list)) =
-                raw::ENV_SETTINGS.iter().find(|(name, ..)| name == var)
-            else {
-                if var.starts_with("DROPLAKE_") && !raw::ENV_OTHER.contains(&var.as_str()) {
+    fn read(env: &[(String, OsString)]) -> Result<EnvLayer, ConfigError> {
+        let mut layer = EnvLayer {
+            raw: RawConfig::default(),
+            vars: BTreeMap::new(),
+        };
+        for (name, value) in env {
+            let Some(&(var, key)) = raw::ENV_SETTINGS.iter().find(|(var, _)| var == name) else {
+                if !raw::ENV_OTHER.contains(&name.as_str()) {
                     tracing::warn!(
-                        var,
+                        var = name,
                         "Ignoring an environment variable that is not a droplake setting."
                     );
                 }
                 continue;
             };
-            let value = if is_list && value.trim_start().starts_with('[') {
-                toml::from_str::<toml::Table>(&format!("list = {value}"))
-                    .ok()
-                    .and_then(|mut table| table.remove("list"))
-                    .ok_or_else(|| ConfigError {
-                        place: format!("environment {var}"),
-                        message: format!(
-                            "{value:?} is not a TOML array; write it like [\"*.bak\", \"*.old\"]"
-                        ),
-                    })?
-            } else if is_list {
-                toml::Value::Array(vec![toml::Value::String(value.clone())])
-            } else {
-                toml::Value::String(value.clone())
-            };
-            document.insert(key.to_owned(), value);
-            vars.insert(key, var);
-        }
-        let text = toml::to_string(&document).unwrap_or_default();
-        let raw = toml::from_str(&text).map_err(|error| {
-            let key = error.span().and_then(|span| raw::key_at(&text, span.start));
-            let var = key
-                .and_then(|key| vars.get(key.as_str()).copied())
-                .unwrap_or("DROPLAKE_*");
-            ConfigError {
+            let error = |message: String| ConfigError {
                 place: format!("environment {var}"),
-                message: error.message().to_string(),
+                message,
+            };
+            let value = value.to_str().ok_or_else(|| {
+                error("is not valid UTF-8; droplake settings must be UTF-8 text".into())
+            })?;
+            // Environment values have no position; the span is empty.
+            let spanned = |value| Some(Spanned::new(0..0, value));
+            match key {
+                "lake" => layer.raw.lake = spanned(value.to_owned()),
+                "schemas" => layer.raw.schemas = spanned(value.to_owned()),
+                "warehouse" => layer.raw.warehouse = spanned(value.to_owned()),
+                "ignore" => {
+                    let globs = env_list(value).map_err(error)?;
+                    layer.raw.ignore = Some(Spanned::new(
+                        0..0,
+                        globs
+                            .into_iter()
+                            .map(|glob| Spanned::new(0..0, glob))
+                            .collect(),
+                    ));
+                }
+                _ => unreachable!("every key in ENV_SETTINGS is handled"),
             }
-        })?;
-        Ok(EnvLayer { raw, vars })
+            layer.vars.insert(key, var);
+        }
+        Ok(layer)
     }
+}
+
+/// A list from the environment: a TOML array of strings, one item, or empty.
+fn env_list(value: &str) -> Result<Vec<String>, String> {
+    if value.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    if !value.trim_start().starts_with('[') {
+        return Ok(vec![value.to_owned()]);
+    }
+    #[derive(serde::Deserialize)]
+    struct List {
+        list: Vec<String>,
+    }
+    toml::from_str::<List>(&format!("list = {value}"))
+        .map(|parsed| parsed.list)
+        .map_err(|_| {
+            format!(
+                "{value:?} is not a TOML array of strings; write it like [\"*.bak\", \"*.old\"]"
+            )
+        })
 }
 
 /// A value chosen for one key, before validation.
@@ -237,26 +253,107 @@ struct Chosen<T> {
     origin: Origin,
     /// Resolves a relative path: the file's directory for file values.
     base: PathBuf,
-    /// The byte offset in the file, for messages.
-    offset: usize,
+}
+
+/// The layers in order of precedence: environment, then file, then default.
+struct Merge<'a> {
+    file: Option<&'a FileLayer>,
+    env: &'a EnvLayer,
+}
+
+impl Merge<'_> {
+    fn choose<T: Clone>(
+        &self,
+        key: &'static str,
+        pick: fn(&RawConfig) -> &Option<Spanned<T>>,
+        default: T,
+    ) -> Chosen<T> {
+        if let (Some(value), Some(&var)) = (pick(&self.env.raw), self.env.vars.get(key)) {
+            return Chosen {
+                value: value.get_ref().clone(),
+                origin: Origin::Env { var },
+                base: PathBuf::new(),
+            };
+        }
+        if let Some(file) = self.file
+            && let Some(value) = pick(&file.raw)
+        {
+            let line = line_column(&file.text, value.span().start).0;
+            let origin = Origin::File {
+                path: file.path.clone(),
+                line,
+            };
+            let base = file
+                .path
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            return Chosen {
+                value: value.get_ref().clone(),
+                origin,
+                base,
+            };
+        }
+        Chosen {
+            value: default,
+            origin: Origin::Default,
+            base: PathBuf::new(),
+        }
+    }
+
+    /// An error about `key`, placed at byte `offset` of the file when the
+    /// value came from one, else at its environment variable.
+    fn error(
+        &self,
+        key: &str,
+        origin: &Origin,
+        offset: usize,
+        message: impl fmt::Display,
+    ) -> ConfigError {
+        let place = match (origin, self.file) {
+            (Origin::File { .. }, Some(file)) => place_in(&file.path, &file.text, offset),
+            (origin, _) => origin.to_string(),
+        };
+        ConfigError {
+            place,
+            message: format!("`{key}`: {message}"),
+        }
+    }
+
+    /// The byte offset of `key`'s value in the file, for messages.
+    fn offset<T>(&self, pick: fn(&RawConfig) -> &Option<Spanned<T>>) -> usize {
+        self.file
+            .and_then(|file| pick(&file.raw).as_ref())
+            .map_or(0, |value| value.span().start)
+    }
 }
 
 impl Settings {
     /// Reads and validates the configuration from `sources`.
     pub fn load(sources: &Sources) -> Result<Settings, ConfigError> {
         let path = match &sources.explicit {
-            Some(path) if !path.is_file() => {
-                return Err(ConfigError {
-                    place: path.display().to_string(),
-                    message: "the configuration file does not exist; check the --config path or DROPLAKE_CONFIG".into(),
-                });
-            }
-            Some(path) => Some(path.clone()),
+            Some(path) => match std::fs::metadata(path) {
+                Ok(metadata) if metadata.is_file() => Some(path.clone()),
+                Ok(_) => {
+                    return Err(ConfigError {
+                        place: path.display().to_string(),
+                        message: "is not a file; name a droplake.toml file".into(),
+                    });
+                }
+                Err(error) => {
+                    return Err(ConfigError {
+                        place: path.display().to_string(),
+                        message: format!(
+                            "cannot open the configuration file ({error}); check the --config path or DROPLAKE_CONFIG"
+                        ),
+                    });
+                }
+            },
             None => sources.search.iter().find(|path| path.is_file()).cloned(),
         };
         let file = path.as_deref().map(FileLayer::read).transpose()?;
         let env = EnvLayer::read(&sources.env)?;
-        let settings = Merge {
+        let layers = Merge {
             file: file.as_ref(),
             env: &env,
         };
@@ -264,35 +361,34 @@ impl Settings {
         let mut origins = BTreeMap::new();
         let mut path_setting =
             |key: &'static str, pick: fn(&RawConfig) -> &Option<Spanned<String>>, default: &str| {
-                let chosen = settings.choose(key, pick, || default.to_owned());
+                let chosen = layers.choose(key, pick, default.to_owned());
+                let place =
+                    |message: &str| layers.error(key, &chosen.origin, layers.offset(pick), message);
                 if chosen.value.is_empty() {
-                    return Err(settings.error(
-                        key,
-                        &chosen.origin,
-                        chosen.offset,
-                        "must not be empty; give a path",
-                    ));
+                    return Err(place("must not be empty; give a path"));
                 }
-                origins.insert(key, chosen.origin.clone());
-                Ok(chosen.base.join(&chosen.value))
+                let path = std::path::absolute(chosen.base.join(&chosen.value))
+                    .map_err(|error| place(&format!("cannot be made absolute: {error}")))?;
+                origins.insert(key, chosen.origin);
+                Ok(path)
             };
         let lake = path_setting("lake", |raw| &raw.lake, "./lake")?;
         let schemas = path_setting("schemas", |raw| &raw.schemas, "./warehouse-schema")?;
         let warehouse = path_setting("warehouse", |raw| &raw.warehouse, "./warehouse.db")?;
 
-        let ignore = settings.choose("ignore", |raw| &raw.ignore, Vec::new);
-        for glob in &ignore.value {
-            ObjectFilter::new(std::slice::from_ref(glob.get_ref())).map_err(|error| {
-                settings.error("ignore", &ignore.origin, glob.span().start, error)
-            })?;
-        }
+        let ignore = layers.choose("ignore", |raw| &raw.ignore, Vec::new());
         let patterns: Vec<String> = ignore
             .value
             .iter()
             .map(|glob| glob.get_ref().clone())
             .collect();
-        let filter = ObjectFilter::new(&patterns)
-            .map_err(|error| settings.error("ignore", &ignore.origin, ignore.offset, error))?;
+        let filter = ObjectFilter::new(&patterns).map_err(|error| {
+            let offset = ignore
+                .value
+                .get(error.index)
+                .map_or(0, |glob| glob.span().start);
+            layers.error("ignore", &ignore.origin, offset, error)
+        })?;
         origins.insert("ignore", ignore.origin);
 
         Ok(Settings {
@@ -330,73 +426,6 @@ impl Settings {
     }
 }
 
-/// The layers in order of precedence: environment, then file, then default.
-struct Merge<'a> {
-    file: Option<&'a FileLayer>,
-    env: &'a EnvLayer,
-}
-
-impl Merge<'_> {
-    fn choose<T: Clone>(
-        &self,
-        key: &'static str,
-        pick: fn(&RawConfig) -> &Option<Spanned<T>>,
-        default: impl FnOnce() -> T,
-    ) -> Chosen<T> {
-        let here = PathBuf::new();
-        if let (Some(value), Some(&var)) = (pick(&self.env.raw), self.env.vars.get(key)) {
-            return Chosen {
-                value: value.get_ref().clone(),
-                origin: Origin::Env { var },
-                base: here,
-                offset: 0,
-            };
-        }
-        if let Some(file) = self.file
-            && let Some(value) = pick(&file.raw)
-        {
-            let offset = value.span().start;
-            let origin = Origin::File {
-                path: file.path.clone(),
-                line: file.line(offset),
-            };
-            let base = file
-                .path
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_default();
-            return Chosen {
-                value: value.get_ref().clone(),
-                origin,
-                base,
-                offset,
-            };
-        }
-        Chosen {
-            value: default(),
-            origin: Origin::Default,
-            base: here,
-            offset: 0,
-        }
-    }
-
-    fn error(
-        &self,
-        key: &str,
-        origin: &Origin,
-        offset: usize,
-        message: impl fmt::Display,
-    ) -> ConfigError {
-        match (origin, self.file) {
-            (Origin::File { .. }, Some(file)) => file.error(key, offset, message),
-            (origin, _) => ConfigError {
-                place: origin.to_string(),
-                message: format!("`{key}`: {message}"),
-            },
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -407,7 +436,7 @@ mod tests {
             search: vec![dir.join("droplake.toml"), dir.join("etc-droplake.toml")],
             env: env
                 .iter()
-                .map(|(key, value)| (key.to_string(), value.to_string()))
+                .map(|(key, value)| (key.to_string(), OsString::from(value)))
                 .collect(),
         }
     }
@@ -448,9 +477,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let settings = Settings::load(&sources(dir.path(), None, &[])).expect("load");
         assert_eq!(settings.file, None);
-        assert_eq!(settings.lake, Path::new("./lake"));
-        assert_eq!(settings.schemas, Path::new("./warehouse-schema"));
-        assert_eq!(settings.warehouse, Path::new("./warehouse.db"));
+        let here = std::env::current_dir().expect("cwd");
+        assert_eq!(settings.lake, here.join("lake"));
+        assert_eq!(settings.schemas, here.join("warehouse-schema"));
+        assert_eq!(settings.warehouse, here.join("warehouse.db"));
         assert!(settings.filter.patterns().is_empty());
         assert!(
             settings
@@ -470,7 +500,10 @@ mod tests {
             ("DROPLAKE_UNRELATED", "x"),
         ];
         let settings = Settings::load(&sources(dir.path(), None, &env)).expect("load");
-        assert_eq!(settings.lake, Path::new("relative/lake"));
+        assert_eq!(
+            settings.lake,
+            std::env::current_dir().expect("cwd").join("relative/lake")
+        );
         assert_eq!(
             settings.origins["lake"],
             Origin::Env {
@@ -478,6 +511,34 @@ mod tests {
             }
         );
         assert_eq!(settings.filter.patterns(), ["{a,b}.bak"]);
+    }
+
+    #[test]
+    fn a_setting_from_the_environment_must_be_utf8() {
+        use std::os::unix::ffi::OsStringExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut sources = sources(dir.path(), None, &[]);
+        sources.env.push((
+            "DROPLAKE_LAKE".into(),
+            OsString::from_vec(b"/tmp/\xff".to_vec()),
+        ));
+        let error = Settings::load(&sources).expect_err("not UTF-8");
+        assert_eq!(
+            error.to_string(),
+            "environment DROPLAKE_LAKE: is not valid UTF-8; droplake settings must be UTF-8 text"
+        );
+    }
+
+    #[test]
+    fn a_named_file_that_is_a_directory_is_refused_as_such() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("conf.d")).expect("mkdir");
+        let error =
+            Settings::load(&sources(dir.path(), Some("conf.d"), &[])).expect_err("a directory");
+        assert!(error.message.contains("is not a file"), "{error}");
+        let error =
+            Settings::load(&sources(dir.path(), Some("nope.toml"), &[])).expect_err("missing");
+        assert!(error.message.contains("No such file"), "{error}");
     }
 
     #[test]

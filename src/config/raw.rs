@@ -21,13 +21,13 @@ pub(super) struct RawConfig {
     pub ignore: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
-/// Settings that a `DROPLAKE_*` environment variable overrides: the variable,
-/// its key, and whether its value is a list.
-pub(super) const ENV_SETTINGS: [(&str, &str, bool); 4] = [
-    ("DROPLAKE_LAKE", "lake", false),
-    ("DROPLAKE_SCHEMAS", "schemas", false),
-    ("DROPLAKE_WAREHOUSE", "warehouse", false),
-    ("DROPLAKE_IGNORE", "ignore", true),
+/// Settings that a `DROPLAKE_*` environment variable overrides: the variable
+/// and the key it sets.
+pub(super) const ENV_SETTINGS: [(&str, &str); 4] = [
+    ("DROPLAKE_LAKE", "lake"),
+    ("DROPLAKE_SCHEMAS", "schemas"),
+    ("DROPLAKE_WAREHOUSE", "warehouse"),
+    ("DROPLAKE_IGNORE", "ignore"),
 ];
 
 /// Environment variables droplake reads that are not settings.

@@ -75,6 +75,8 @@ impl fmt::Display for Ignored {
 #[derive(Debug, thiserror::Error)]
 #[error("ignore glob '{pattern}' is not valid: {reason}")]
 pub struct IgnoreGlobError {
+    /// The pattern's position in the list given.
+    pub index: usize,
     /// The pattern as written.
     pub pattern: String,
     /// What the glob parser objected to.
@@ -93,6 +95,7 @@ impl ObjectFilter {
                 .literal_separator(true)
                 .build()
                 .map_err(|error| IgnoreGlobError {
+                    index,
                     pattern: pattern.clone(),
                     reason: error.kind().to_string(),
                 })?;
@@ -106,6 +109,7 @@ impl ObjectFilter {
         }
         let build = |builder: GlobSetBuilder| {
             builder.build().map_err(|error| IgnoreGlobError {
+                index: 0,
                 pattern: patterns.join(", "),
                 reason: error.to_string(),
             })

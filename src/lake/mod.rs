@@ -23,6 +23,8 @@ pub struct Lake {
     /// The lake's root directory; it existed when the lake was opened.
     root: PathBuf,
     filter: ObjectFilter,
+    /// Datasets whose recent partitions were swept of killed puts' leftovers.
+    swept: writer::Swept,
 }
 
 /// The lake directory is missing or is not a directory.
@@ -43,7 +45,11 @@ impl Lake {
     pub fn open(root: impl Into<PathBuf>, filter: ObjectFilter) -> Result<Lake, OpenError> {
         let root = root.into();
         match std::fs::metadata(&root) {
-            Ok(metadata) if metadata.is_dir() => Ok(Lake { root, filter }),
+            Ok(metadata) if metadata.is_dir() => Ok(Lake {
+                root,
+                filter,
+                swept: writer::Swept::default(),
+            }),
             Ok(_) => Err(OpenError {
                 root,
                 problem: "is not a directory".into(),

@@ -2,15 +2,18 @@
 //!
 //! A put streams its source into a temporary file in the partition directory
 //! itself (so the final rename never crosses a filesystem), hashing as it
-//! copies, then: fsync the file, rename it to its final name, fsync the
-//! directory. Readers see either no object or the whole object. The temporary
-//! name starts with `.` and ends in `.tmp`, so nothing ever mistakes it for an
-//! object, and every failure removes it.
+//! copies, then: fsync the file, rename it to its final name without
+//! replacing anything, fsync the directory. Readers see either no object or
+//! the whole object. The temporary name starts with `.` and ends in `.tmp`, so
+//! nothing ever mistakes it for an object, and every failure removes it, and
+//! any directory the put created for it.
 //!
 //! A process killed outright cannot clean up, so each temporary file is
-//! `flock`ed while it is written; the next put into the same directory removes
-//! any temporary file whose lock is free and which has not changed for a minute.
+//! `flock`ed while it is written. Once per process, a put sweeps today's and
+//! yesterday's partition of its dataset: a temporary file whose lock is free
+//! and which has not changed for a minute was left by a put that died.
 
+use std::collections::HashSet;
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -30,7 +33,7 @@ const TEMP_PREFIX: &str = ".droplake-";
 const TEMP_SUFFIX: &str = ".tmp";
 
 /// A temporary file whose lock is free and that has not been touched for this
-/// long was left by a put that was killed; the next put removes it.
+/// long was left by a put that was killed; a later put removes it.
 const STALE_AFTER: Duration = Duration::from_secs(60);
 
 /// Copy buffer size: large enough to keep syscalls rare, small enough that
@@ -42,9 +45,9 @@ const BUFFER_SIZE: usize = 256 * 1024;
 pub struct PutOptions {
     /// Replace an existing object of the same name instead of refusing.
     pub replace: bool,
-    /// Where to register temporary files while they are written, so that a
-    /// signal handler can remove them (see [`InFlight`]).
-    pub in_flight: Option<InFlight>,
+    /// Where temporary files are registered while they are written, so that
+    /// a signal handler can remove them (see [`InFlight`]).
+    pub in_flight: InFlight,
 }
 
 /// What a successful put stored.
@@ -67,7 +70,8 @@ impl Stored {
     }
 }
 
-/// Why a put did not store its object. The lake is left as it was.
+/// Why a put did not store its object. Except for [`PutError::NotDurable`],
+/// the lake is left as it was.
 #[derive(Debug, thiserror::Error)]
 pub enum PutError {
     #[error("cannot put {name:?}: {reason}; choose another name with --name")]
@@ -76,10 +80,14 @@ pub enum PutError {
     Exists { path: PathBuf },
     #[error("cannot create {}: {error}; {}", path.display(), hint(error))]
     Create { path: PathBuf, error: io::Error },
-    #[error("reading the data for {} failed: {error}; nothing was stored", path.display())]
-    Read { path: PathBuf, error: io::Error },
+    #[error("reading the data for {} failed: {error}; nothing was stored, check the source and put again", object.display())]
+    Read { object: PathBuf, error: io::Error },
     #[error("writing {} failed: {error}; nothing was stored, {}", path.display(), hint(error))]
     Write { path: PathBuf, error: io::Error },
+    #[error("{} is in place, but flushing its directory to disk failed: {error}; it may not survive a crash, {}", path.display(), hint(error))]
+    NotDurable { path: PathBuf, error: io::Error },
+    #[error("the put of {} was interrupted; nothing was stored", path.display())]
+    Interrupted { path: PathBuf },
 }
 
 impl HasExitCode for PutError {
@@ -88,9 +96,11 @@ impl HasExitCode for PutError {
             PutError::IgnoredName { .. } => ExitCode::Usage,
             PutError::Exists { .. } => ExitCode::CantCreate,
             PutError::Create { error, .. } if !is_out_of_space(error) => ExitCode::CantCreate,
-            PutError::Create { .. } | PutError::Read { .. } | PutError::Write { .. } => {
-                ExitCode::IoErr
-            }
+            PutError::Create { .. }
+            | PutError::Read { .. }
+            | PutError::Write { .. }
+            | PutError::NotDurable { .. } => ExitCode::IoErr,
+            PutError::Interrupted { .. } => ExitCode::TempFail,
         }
     }
 }
@@ -110,6 +120,7 @@ fn hint(error: &io::Error) -> &'static str {
         _ if is_out_of_space(error) => "free space on the lake's filesystem and put again",
         K::PermissionDenied => "check that this user may write to the lake directory",
         K::ReadOnlyFilesystem => "the lake's filesystem is mounted read-only",
+        K::NotADirectory => "a file stands where droplake needs a directory; move it away",
         _ => "check the lake's filesystem and put again",
     }
 }
@@ -118,7 +129,15 @@ fn hint(error: &io::Error) -> &'static str {
 /// [`InFlight::abandon`] just before the process exits, so that an
 /// interrupted put leaves nothing behind even while it waits on its source.
 #[derive(Debug, Clone, Default)]
-pub struct InFlight(Arc<Mutex<Vec<PathBuf>>>);
+pub struct InFlight(Arc<Mutex<Registry>>);
+
+#[derive(Debug, Default)]
+struct Registry {
+    /// Temporary files created and not yet renamed or removed.
+    paths: Vec<PathBuf>,
+    /// Set by `abandon`: no temporary file may be created any more.
+    closed: bool,
+}
 
 impl InFlight {
     /// An empty registry.
@@ -126,23 +145,19 @@ impl InFlight {
         InFlight::default()
     }
 
-    /// Removes every registered temporary file and keeps the registry locked
-    /// for good, so that no new one can appear. Call it only on the way out of
-    /// the process. Returns the files removed.
+    /// Removes every registered temporary file and refuses to register new
+    /// ones. Call it on the way out of the process. Returns the files removed.
     pub fn abandon(&self) -> Vec<PathBuf> {
-        let paths = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        for path in paths.iter() {
+        let mut registry = self.lock();
+        registry.closed = true;
+        for path in &registry.paths {
             let _ = fs::remove_file(path);
         }
-        let removed = paths.clone();
-        std::mem::forget(paths);
-        removed
+        std::mem::take(&mut registry.paths)
     }
 
-    /// Runs `step` with the registry locked, so a concurrent `abandon` sees
-    /// the effect of `step` completely or not at all.
-    fn locked<T>(&self, step: impl FnOnce(&mut Vec<PathBuf>) -> T) -> T {
-        step(&mut self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    fn lock(&self) -> std::sync::MutexGuard<'_, Registry> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -150,87 +165,75 @@ impl InFlight {
 struct TempFile {
     path: PathBuf,
     file: File,
-    in_flight: Option<InFlight>,
+    in_flight: InFlight,
     /// False once the file has been renamed into place: nothing to remove.
     armed: bool,
 }
 
 impl TempFile {
-    /// Creates a new, locked temporary file in `dir`.
-    fn create(dir: &Path, in_flight: Option<InFlight>) -> io::Result<TempFile> {
+    /// Creates a new, locked temporary file in `dir`. Creation and
+    /// registration happen under the registry's lock, so `abandon` sees
+    /// either both or neither.
+    fn create(dir: &Path, in_flight: &InFlight) -> io::Result<TempFile> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         loop {
-            let unique = format!(
-                "{TEMP_PREFIX}{}-{}-{:x}{TEMP_SUFFIX}",
-                std::process::id(),
-                COUNTER.fetch_add(1, Ordering::Relaxed),
-                SystemTime::now()
-                    .duration_since(SystemTime::UNIX_EPOCH)
-                    .map_or(0, |elapsed| elapsed.subsec_nanos())
-            );
-            let path = dir.join(unique);
-            let create = || {
-                let file = OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .open(&path)?;
-                file.lock()?;
-                Ok::<_, io::Error>(file)
-            };
-            let created = match &in_flight {
-                Some(registry) => registry.locked(|paths| {
-                    let file = create()?;
-                    paths.push(path.clone());
-                    Ok(file)
-                }),
-                None => create(),
-            };
-            match created {
-                Ok(file) => {
-                    return Ok(TempFile {
-                        path,
-                        file,
-                        in_flight,
-                        armed: true,
-                    });
-                }
+            let nanos = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.subsec_nanos());
+            let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let path = dir.join(format!(
+                "{TEMP_PREFIX}{}-{count}-{nanos:x}{TEMP_SUFFIX}",
+                std::process::id()
+            ));
+            let mut registry = in_flight.lock();
+            if registry.closed {
+                return Err(io::Error::new(
+                    io::ErrorKind::Interrupted,
+                    "the process is being stopped",
+                ));
+            }
+            let file = match OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(file) => file,
                 Err(error) if error.kind() == io::ErrorKind::AlreadyExists => continue,
                 Err(error) => return Err(error),
+            };
+            // Filesystems without flock still get atomic puts; only the
+            // sweep of killed puts' leftovers is lost there.
+            if let Err(error) = file.lock() {
+                tracing::debug!(%error, "Cannot lock a temporary file; stale ones here will not be swept.");
             }
+            registry.paths.push(path.clone());
+            return Ok(TempFile {
+                path,
+                file,
+                in_flight: in_flight.clone(),
+                armed: true,
+            });
         }
     }
 
     /// Renames the file to `target`; refuses to replace an existing file
     /// unless `replace`. On success the temporary file is gone.
     fn rename_to(mut self, target: &Path, replace: bool) -> io::Result<()> {
-        let rename = || {
-            if replace {
-                fs::rename(&self.path, target)
-            } else {
-                rename_noreplace(&self.path, target)
-            }
-        };
-        let renamed = match &self.in_flight {
-            Some(registry) => registry.locked(|paths| {
-                rename()?;
-                paths.retain(|path| path != &self.path);
-                Ok(())
-            }),
-            None => rename(),
-        };
-        self.armed = renamed.is_err();
-        renamed
+        let mut registry = self.in_flight.lock();
+        if replace {
+            fs::rename(&self.path, target)
+        } else {
+            rename_noreplace(&self.path, target)
+        }?;
+        registry.paths.retain(|path| path != &self.path);
+        drop(registry);
+        self.armed = false;
+        Ok(())
     }
 }
 
 impl Drop for TempFile {
     fn drop(&mut self) {
-        if !self.armed {
-            return;
-        }
-        let _ = fs::remove_file(&self.path);
-        if let Some(registry) = &self.in_flight {
-            registry.locked(|paths| paths.retain(|path| path != &self.path));
+        if self.armed {
+            let mut registry = self.in_flight.lock();
+            let _ = fs::remove_file(&self.path);
+            registry.paths.retain(|path| path != &self.path);
         }
     }
 }
@@ -243,33 +246,72 @@ fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
         Ok(()) => Ok(()),
         Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) => {
             fs::hard_link(from, to)?;
-            fs::remove_file(from)
+            // The object is in place. A leftover link under the hidden name
+            // is harmless; its lock frees when we exit and a sweep removes it.
+            if let Err(error) = fs::remove_file(from) {
+                tracing::warn!(path = %from.display(), %error, "Could not remove a temporary link after a put.");
+            }
+            Ok(())
         }
         Err(errno) => Err(errno.into()),
     }
 }
 
-/// Creates `dir` and any missing parents below `root`, and fsyncs the parent
-/// of each directory it created so the new entries survive a crash.
-fn create_dirs(root: &Path, relative: &Path) -> io::Result<()> {
-    let mut dir = root.to_path_buf();
-    for part in relative.components() {
-        let parent = dir.clone();
-        dir.push(part);
-        match fs::create_dir(&dir) {
-            Ok(()) => File::open(&parent)?.sync_all()?,
-            Err(error) if error.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => {}
-            Err(error) => return Err(error),
+/// Directories a put created, removed again if the put fails.
+struct NewDirs(Vec<PathBuf>);
+
+impl NewDirs {
+    /// Creates `relative` and its missing parents below `root`, and fsyncs
+    /// the parent of each level (created now or a moment ago by another put)
+    /// so the entries survive a crash. A failure names the path at fault.
+    fn create(root: &Path, relative: &Path) -> Result<NewDirs, (PathBuf, io::Error)> {
+        let mut created = NewDirs(Vec::new());
+        let mut dir = root.to_path_buf();
+        for part in relative.components() {
+            let parent = dir.clone();
+            dir.push(part);
+            match fs::create_dir(&dir) {
+                Ok(()) => created.0.push(dir.clone()),
+                Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
+                    if !dir.is_dir() {
+                        return Err((
+                            dir,
+                            io::Error::new(io::ErrorKind::NotADirectory, "a file is in the way"),
+                        ));
+                    }
+                }
+                Err(error) => return Err((dir, error)),
+            }
+            File::open(&parent)
+                .and_then(|parent| parent.sync_all())
+                .map_err(|error| (parent, error))?;
+        }
+        Ok(created)
+    }
+
+    /// Keeps the directories: the put succeeded.
+    fn keep(mut self) {
+        self.0.clear();
+    }
+}
+
+impl Drop for NewDirs {
+    fn drop(&mut self) {
+        // Deepest first; a directory another put has written into since is
+        // not empty, and stays.
+        for dir in self.0.iter().rev() {
+            let _ = fs::remove_dir(dir);
         }
     }
-    Ok(())
 }
 
 /// Removes temporary files in `dir` left behind by puts that were killed: the
 /// lock of a live writer is held, so a free lock means its writer is gone.
-fn remove_stale_temps(dir: &Path) -> io::Result<()> {
-    for entry in fs::read_dir(dir)? {
-        let entry = entry?;
+fn remove_stale_temps(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
         if !(name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)) {
@@ -279,14 +321,27 @@ fn remove_stale_temps(dir: &Path) -> io::Result<()> {
         let Ok(file) = File::open(&path) else {
             continue;
         };
-        let idle = file.metadata()?.modified()?.elapsed().unwrap_or_default();
-        if idle >= STALE_AFTER && file.try_lock().is_ok() {
-            fs::remove_file(&path)?;
-            tracing::info!(path = %path.display(), "Removed a temporary file left by an interrupted put.");
+        let idle = file
+            .metadata()
+            .and_then(|metadata| metadata.modified())
+            .map(|modified| modified.elapsed().unwrap_or_default());
+        if idle.is_ok_and(|idle| idle >= STALE_AFTER) && file.try_lock().is_ok() {
+            match fs::remove_file(&path) {
+                Ok(()) => {
+                    tracing::info!(path = %path.display(), "Removed a temporary file left by an interrupted put.")
+                }
+                Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+                Err(error) => {
+                    tracing::warn!(path = %path.display(), %error, "Could not remove a stale temporary file.")
+                }
+            }
         }
     }
-    Ok(())
 }
+
+/// Datasets whose recent partitions this process has swept already.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Swept(Arc<Mutex<HashSet<DatasetName>>>);
 
 impl Lake {
     /// Stores the bytes of `source` as the object `name` in today's (UTC)
@@ -298,33 +353,32 @@ impl Lake {
         mut source: impl Read,
         options: &PutOptions,
     ) -> Result<Stored, PutError> {
-        if let Some(reason) = self.filter.name_ignored(name.as_os_str()) {
+        let today = super::today_utc();
+        let partition = Lake::partition(dataset, today);
+        let relative = partition.join(name.as_os_str());
+        if let Some(reason) = self.filter.ignored(&relative) {
             return Err(PutError::IgnoredName {
                 name: name.as_os_str().to_owned(),
                 reason,
             });
         }
-        let partition = Lake::partition(dataset, super::today_utc());
-        let relative = partition.join(name.as_os_str());
         let dir = self.root.join(&partition);
         let path = self.root.join(&relative);
         if !options.replace && path.symlink_metadata().is_ok() {
             return Err(PutError::Exists { path });
         }
-        create_dirs(&self.root, &partition).map_err(|error| PutError::Create {
-            path: dir.clone(),
-            error,
-        })?;
-        if let Err(error) = remove_stale_temps(&dir) {
-            tracing::warn!(dir = %dir.display(), %error, "Could not clean up temporary files of interrupted puts.");
-        }
+        let new_dirs = NewDirs::create(&self.root, &partition)
+            .map_err(|(path, error)| PutError::Create { path, error })?;
+        self.sweep_once(dataset, today);
 
-        let mut temp = TempFile::create(&dir, options.in_flight.clone()).map_err(|error| {
-            PutError::Create {
-                path: dir.clone(),
-                error,
-            }
-        })?;
+        let mut temp =
+            TempFile::create(&dir, &options.in_flight).map_err(|error| match error.kind() {
+                io::ErrorKind::Interrupted => PutError::Interrupted { path: path.clone() },
+                _ => PutError::Create {
+                    path: dir.clone(),
+                    error,
+                },
+            })?;
         let write_error = |error| PutError::Write {
             path: path.clone(),
             error,
@@ -337,7 +391,12 @@ impl Lake {
                 Ok(0) => break,
                 Ok(read) => read,
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-                Err(error) => return Err(PutError::Read { path, error }),
+                Err(error) => {
+                    return Err(PutError::Read {
+                        object: path,
+                        error,
+                    });
+                }
             };
             hasher.update(&buffer[..read]);
             temp.file.write_all(&buffer[..read]).map_err(write_error)?;
@@ -349,9 +408,13 @@ impl Lake {
                 io::ErrorKind::AlreadyExists => PutError::Exists { path: path.clone() },
                 _ => write_error(error),
             })?;
+        new_dirs.keep();
         File::open(&dir)
             .and_then(|dir| dir.sync_all())
-            .map_err(write_error)?;
+            .map_err(|error| PutError::NotDurable {
+                path: path.clone(),
+                error,
+            })?;
         tracing::debug!(path = %path.display(), size, "Stored an object.");
         Ok(Stored {
             path,
@@ -359,6 +422,24 @@ impl Lake {
             size,
             sha256: hasher.finalize().into(),
         })
+    }
+
+    /// Sweeps today's and yesterday's partitions of `dataset` for leftovers
+    /// of killed puts, once per process.
+    fn sweep_once(&self, dataset: &DatasetName, today: jiff::civil::Date) {
+        if !self
+            .swept
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(dataset.clone())
+        {
+            return;
+        }
+        let yesterday = today.yesterday().unwrap_or(today);
+        for date in [today, yesterday] {
+            remove_stale_temps(&self.root.join(Lake::partition(dataset, date)));
+        }
     }
 }
 
@@ -489,20 +570,17 @@ mod tests {
         let name = ObjectName::new("a.csv").expect("name");
         let in_flight = InFlight::new();
         let options = PutOptions {
-            in_flight: Some(in_flight.clone()),
+            in_flight: in_flight.clone(),
             ..PutOptions::default()
         };
         let error = lake
             .put(&orders, &name, FailingReader(3), &options)
             .expect_err("failing source");
         assert!(matches!(error, PutError::Read { .. }), "{error}");
-        let partition = lake
-            .root()
-            .join(Lake::partition(&orders, crate::lake::today_utc()));
-        assert!(
-            names(&partition).is_empty(),
-            "left behind: {:?}",
-            names(&partition)
+        assert_eq!(
+            names(lake.root()),
+            Vec::<String>::new(),
+            "no file and no directory is left behind"
         );
         assert!(
             in_flight.abandon().is_empty(),
@@ -511,9 +589,77 @@ mod tests {
     }
 
     #[test]
+    fn a_path_glob_that_would_ignore_the_object_refuses_the_put() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let lake = Lake::open(
+            dir.path(),
+            ObjectFilter::new(&["orders/**".into()]).expect("filter"),
+        )
+        .expect("open");
+        let orders = DatasetName::new("orders").expect("dataset");
+        let error = lake
+            .put(
+                &orders,
+                &ObjectName::new("a.csv").expect("name"),
+                &b"x"[..],
+                &PutOptions::default(),
+            )
+            .expect_err("ignored by a path glob");
+        assert!(
+            matches!(
+                error,
+                PutError::IgnoredName {
+                    reason: Ignored::Glob(_),
+                    ..
+                }
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn once_abandoned_no_new_temporary_file_can_appear() {
+        let (_dir, lake) = lake();
+        let options = PutOptions::default();
+        assert!(options.in_flight.abandon().is_empty());
+        let error = lake
+            .put(
+                &DatasetName::new("orders").expect("dataset"),
+                &ObjectName::new("a.csv").expect("name"),
+                &b"x"[..],
+                &options,
+            )
+            .expect_err("abandoned");
+        assert!(matches!(error, PutError::Interrupted { .. }), "{error}");
+        assert_eq!(names(lake.root()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_file_in_the_way_of_the_partition_is_named() {
+        let (_dir, lake) = lake();
+        fs::write(lake.root().join("orders"), "not a directory").expect("write");
+        let error = lake
+            .put(
+                &DatasetName::new("orders").expect("dataset"),
+                &ObjectName::new("a.csv").expect("name"),
+                &b"x"[..],
+                &PutOptions::default(),
+            )
+            .expect_err("blocked");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "cannot create {}: a file is in the way; a file stands where droplake needs a directory; move it away",
+                lake.root().join("orders").display()
+            )
+        );
+        assert_eq!(error.exit_code(), ExitCode::CantCreate);
+    }
+
+    #[test]
     fn stale_temporary_files_are_removed_but_live_ones_kept() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let live = TempFile::create(dir.path(), None).expect("live temp");
+        let live = TempFile::create(dir.path(), &InFlight::new()).expect("live temp");
         let dead = dir.path().join(".droplake-1-0-0.tmp");
         let recent = dir.path().join(".droplake-1-1-0.tmp");
         for path in [&dead, &recent] {
@@ -526,7 +672,7 @@ mod tests {
         ] {
             file.set_modified(long_ago).expect("set mtime");
         }
-        remove_stale_temps(dir.path()).expect("sweep");
+        remove_stale_temps(dir.path());
         assert!(
             !dead.exists(),
             "a stale, unlocked temporary file is removed"

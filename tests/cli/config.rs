@@ -8,13 +8,17 @@ fn with_no_file_droplake_runs_on_its_embedded_defaults() {
     let env = TestEnv::new();
     let run = env.run(["config"]);
     run.expect_code(0);
-    let expected = "\
-# no configuration file found; droplake runs on its embedded defaults
-lake = \"./lake\"                 # default
-schemas = \"./warehouse-schema\"  # default
-warehouse = \"./warehouse.db\"    # default
-ignore = []                     # default
-";
+    let root = env.root().display().to_string();
+    let width = format!("schemas = \"{root}/warehouse-schema\"").len();
+    let line = |setting: String| format!("{setting:<width$}  # default\n");
+    let expected = [
+        "# no configuration file found; droplake runs on its embedded defaults\n".to_string(),
+        line(format!("lake = \"{root}/lake\"")),
+        line(format!("schemas = \"{root}/warehouse-schema\"")),
+        line(format!("warehouse = \"{root}/warehouse.db\"")),
+        line("ignore = []".to_string()),
+    ]
+    .concat();
     assert_eq!(run.stdout, expected);
 }
 
@@ -29,7 +33,10 @@ fn the_file_in_the_working_directory_is_read_and_each_value_traced_to_its_line()
     run.expect_code(0);
     let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
     assert_eq!(json["file"], "droplake.toml");
-    assert_eq!(json["settings"]["warehouse"]["value"], "data/wh.db");
+    assert_eq!(
+        json["settings"]["warehouse"]["value"],
+        env.display("data/wh.db")
+    );
     assert_eq!(
         json["settings"]["warehouse"]["origin"],
         serde_json::json!({"kind": "file", "path": "droplake.toml", "line": 2})
@@ -41,7 +48,7 @@ fn the_file_in_the_working_directory_is_read_and_each_value_traced_to_its_line()
     assert_eq!(json["settings"]["ignore"]["origin"]["line"], 4);
     assert_eq!(
         json["settings"]["lake"],
-        serde_json::json!({"value": "./lake", "origin": {"kind": "default"}})
+        serde_json::json!({"value": env.display("lake"), "origin": {"kind": "default"}})
     );
 }
 
@@ -56,7 +63,10 @@ fn an_explicit_file_wins_and_relative_paths_in_it_are_relative_to_it() {
 
     let by_flag = json(env.run(["config", "--json", "--config", "etc/site.toml"]));
     assert_eq!(by_flag["file"], "etc/site.toml");
-    assert_eq!(by_flag["settings"]["lake"]["value"], "etc/lake-here");
+    assert_eq!(
+        by_flag["settings"]["lake"]["value"],
+        env.display("etc/lake-here")
+    );
 
     let by_env = json(
         env.command(["config", "--json"])
@@ -65,7 +75,22 @@ fn an_explicit_file_wins_and_relative_paths_in_it_are_relative_to_it() {
             .expect("run")
             .into(),
     );
-    assert_eq!(by_env["settings"]["lake"]["value"], "etc/lake-here");
+    assert_eq!(
+        by_env["settings"]["lake"]["value"],
+        env.display("etc/lake-here")
+    );
+
+    let empty = json(
+        env.command(["config", "--json"])
+            .env("DROPLAKE_CONFIG", "")
+            .output()
+            .expect("run")
+            .into(),
+    );
+    assert_eq!(
+        empty["file"], "droplake.toml",
+        "an empty DROPLAKE_CONFIG is as good as unset"
+    );
 }
 
 #[test]
@@ -93,7 +118,8 @@ fn environment_variables_override_single_settings() {
         serde_json::json!(["*.bak", "{a,b}.x"])
     );
     assert_eq!(
-        settings["lake"]["value"], "from-file",
+        settings["lake"]["value"],
+        env.display("from-file"),
         "a setting not overridden keeps the file's value"
     );
 }
@@ -161,7 +187,7 @@ fn a_missing_explicit_file_or_a_bad_environment_value_is_a_configuration_error()
     run.expect_code(78);
     assert!(
         run.stderr
-            .contains("nope.toml: the configuration file does not exist"),
+            .contains("nope.toml: cannot open the configuration file"),
         "{}",
         run.stderr
     );

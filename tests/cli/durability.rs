@@ -19,8 +19,6 @@ fn put_fsyncs_the_file_before_the_rename_and_the_directory_after_it() {
     }
     let env = TestEnv::new();
     env.write("x.csv", "id\n1\n");
-    // Create the partition first, so that only the put's own syncs are traced.
-    env.write(format!("lake/{}/other.csv", today_partition("orders")), "o");
     let trace = env.root().join("trace.txt");
     let status = std::process::Command::new("strace")
         .args([
@@ -91,7 +89,7 @@ fn a_reader_listing_the_lake_never_sees_a_temporary_or_partial_object() {
             let filter = droplake::lake::ObjectFilter::new(&[]).expect("filter");
             let (mut listings, mut seen) = (0usize, 0usize);
             while !done.load(Ordering::Acquire) {
-                for relative in list(&env.lake()) {
+                for relative in crate::util::walk(&env.lake()).files {
                     if !filter.is_object(Path::new(&relative)) {
                         continue;
                     }
@@ -145,30 +143,4 @@ fn a_reader_listing_the_lake_never_sees_a_temporary_or_partial_object() {
             .all(|file| file.starts_with(&today_partition("orders"))),
         "{files:?}"
     );
-}
-
-/// Lists every file under `lake`, relative to it, tolerating files that
-/// disappear mid-listing (a temporary file renamed away).
-fn list(lake: &Path) -> Vec<String> {
-    let mut files = Vec::new();
-    let mut dirs = vec![lake.to_path_buf()];
-    while let Some(dir) = dirs.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            match entry.file_type() {
-                Ok(kind) if kind.is_dir() => dirs.push(path),
-                Ok(_) => files.push(
-                    path.strip_prefix(lake)
-                        .expect("under lake")
-                        .to_string_lossy()
-                        .into_owned(),
-                ),
-                Err(_) => {}
-            }
-        }
-    }
-    files
 }

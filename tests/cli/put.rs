@@ -28,7 +28,8 @@ fn put_stores_a_file_in_todays_partition_and_prints_path_size_and_sha256() {
         b"id,amount\n1,9.50\n"
     );
     let expected = format!(
-        "./lake/{object}  17 bytes  sha256:{}\n",
+        "{}  17 bytes  sha256:{}\n",
+        env.display(&format!("lake/{object}")),
         sha256(b"id,amount\n1,9.50\n")
     );
     assert_eq!(run.stdout, expected);
@@ -62,7 +63,7 @@ fn put_reads_standard_input_under_the_given_name() {
     assert_eq!(
         printed,
         [serde_json::json!({
-            "path": format!("./lake/{object}"),
+            "path": env.display(&format!("lake/{object}")),
             "size": content.len(),
             "sha256": sha256(content.as_bytes()),
         })]
@@ -188,8 +189,9 @@ fn a_missing_lake_is_a_configuration_error_that_says_what_to_do() {
     env.write("x.csv", "x");
     let run = env.run(["put", "orders", "x.csv"]);
     run.expect_code(78);
+    let expected = format!("lake directory {} does not exist", env.display("lake"));
     assert!(
-        run.stderr.contains("lake directory ./lake does not exist") && run.stderr.contains("mkdir"),
+        run.stderr.contains(&expected) && run.stderr.contains("mkdir"),
         "{}",
         run.stderr
     );
@@ -250,10 +252,87 @@ fn a_full_disk_fails_with_exit_74_and_leaves_no_partial_file() {
     run.expect_code(74);
     assert!(run.stderr.contains("free space"), "{}", run.stderr);
     assert_eq!(env.lake_files(), Vec::<String>::new());
+    assert_eq!(
+        env.lake_dirs(),
+        Vec::<String>::new(),
+        "the directories made for the put are gone too"
+    );
+}
+
+#[test]
+fn a_source_failing_mid_read_leaves_neither_files_nor_directories() {
+    let env = TestEnv::new();
+    // Reading /proc/self/mem at offset 0 fails with EIO after the put has
+    // created its directories and its temporary file.
+    let run = env.run(["put", "orders", "/proc/self/mem", "--name", "mem.bin"]);
+    run.expect_code(74);
+    assert!(
+        run.stderr.contains("reading the data for") && run.stderr.contains("check the source"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.lake_files(), Vec::<String>::new());
+    assert_eq!(env.lake_dirs(), Vec::<String>::new());
+}
+
+#[test]
+fn of_many_concurrent_puts_of_one_name_exactly_one_wins() {
+    let env = TestEnv::new();
+    let children: Vec<_> = (0..12)
+        .map(|index| {
+            env.write(
+                format!("src/{index}/same.csv"),
+                format!("writer {index}\n").repeat(10_000),
+            );
+            env.command(["put", "orders", &format!("src/{index}/same.csv")])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    let codes: Vec<i32> = children
+        .into_iter()
+        .map(|child| {
+            child
+                .wait_with_output()
+                .expect("wait")
+                .status
+                .code()
+                .unwrap_or(-1)
+        })
+        .collect();
+    assert_eq!(
+        codes.iter().filter(|&&code| code == 0).count(),
+        1,
+        "{codes:?}"
+    );
+    assert_eq!(
+        codes.iter().filter(|&&code| code == 73).count(),
+        11,
+        "{codes:?}"
+    );
+    let object = format!("{}/same.csv", today_partition("orders"));
+    assert_eq!(env.lake_files(), std::slice::from_ref(&object));
+    let content = std::fs::read_to_string(env.lake().join(&object)).expect("object");
+    assert!(
+        content.starts_with("writer ")
+            && content.len() == content.lines().next().map_or(0, |line| line.len() + 1) * 10_000
+    );
 }
 
 #[test]
 fn an_interrupted_put_removes_its_partial_file_even_while_waiting_for_input() {
+    for (signal, code) in [
+        (rustix::process::Signal::TERM, 143),
+        (rustix::process::Signal::INT, 130),
+        (rustix::process::Signal::HUP, 129),
+    ] {
+        interrupt_a_stalled_put(signal, code);
+    }
+}
+
+fn interrupt_a_stalled_put(signal: rustix::process::Signal, code: i32) {
     let env = TestEnv::new();
     let mut child = env
         .command(["put", "orders", "-", "--name", "slow.csv"])
@@ -273,10 +352,10 @@ fn an_interrupted_put_removes_its_partial_file_even_while_waiting_for_input() {
         std::thread::sleep(Duration::from_millis(10));
     }
     let pid = rustix::process::Pid::from_raw(child.id() as i32).expect("pid");
-    rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("SIGTERM");
+    rustix::process::kill_process(pid, signal).expect("send the signal");
     let run = crate::util::Run::from(child.wait_with_output().expect("wait"));
     drop(stdin);
-    run.expect_code(143);
+    run.expect_code(code);
     assert!(
         run.stderr.contains("removed 1 unfinished file"),
         "{}",

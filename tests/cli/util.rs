@@ -66,36 +66,66 @@ impl TestEnv {
 
     /// Every file under the lake, as paths relative to it, sorted.
     pub fn lake_files(&self) -> Vec<String> {
-        let mut files = Vec::new();
-        walk(&self.lake(), &self.lake(), &mut files);
+        let mut files = walk(&self.lake()).files;
         files.sort();
         files
+    }
+
+    /// Every directory under the lake, relative to it, sorted.
+    pub fn lake_dirs(&self) -> Vec<String> {
+        let mut dirs = walk(&self.lake()).dirs;
+        dirs.sort();
+        dirs
     }
 
     /// Every file under the root outside the lake, sorted.
     pub fn files_outside_lake(&self) -> Vec<String> {
-        let mut files = Vec::new();
-        walk(self.root(), self.root(), &mut files);
+        let mut files = walk(self.root()).files;
         files.retain(|file| !file.starts_with("lake/"));
         files.sort();
         files
     }
+
+    /// The absolute path of `relative` under the root, as droplake prints it.
+    pub fn display(&self, relative: &str) -> String {
+        self.root().join(relative).display().to_string()
+    }
 }
 
-fn walk(base: &Path, dir: &Path, files: &mut Vec<String>) {
-    for entry in std::fs::read_dir(dir).expect("read directory") {
-        let path = entry.expect("directory entry").path();
-        if path.is_dir() {
-            walk(base, &path, files);
-        } else {
-            files.push(
-                path.strip_prefix(base)
-                    .expect("under base")
-                    .to_string_lossy()
-                    .into_owned(),
-            );
+/// The files and directories under a directory, relative to it.
+#[derive(Default)]
+pub struct Listing {
+    pub files: Vec<String>,
+    pub dirs: Vec<String>,
+}
+
+/// Lists everything under `base`, tolerating entries that vanish while it
+/// looks (a temporary file renamed away).
+pub fn walk(base: &Path) -> Listing {
+    let mut listing = Listing::default();
+    let mut pending = vec![base.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let relative = path
+                .strip_prefix(base)
+                .expect("under base")
+                .to_string_lossy()
+                .into_owned();
+            match entry.file_type() {
+                Ok(kind) if kind.is_dir() => {
+                    listing.dirs.push(relative);
+                    pending.push(path);
+                }
+                Ok(_) => listing.files.push(relative),
+                Err(_) => {}
+            }
         }
     }
+    listing
 }
 
 /// The outcome of one droplake run.
