@@ -18,3 +18,4 @@ pub mod config;
 pub mod exit;
 pub mod formats;
 pub mod lake;
+pub mod schema;
