@@ -370,13 +370,22 @@ fn decimal(bytes: &[u8], point: u8, group: Option<u8>) -> Result<Decimal, CastEr
             digits += 1;
             if coefficient != 0 || byte != b'0' {
                 significant += 1;
-                if significant > MAX_DIGITS {
+            }
+            if significant > MAX_DIGITS {
+                // Zeros past the last digit that fits carry no value: in the
+                // integer part they raise the exponent, in the fraction they
+                // are dropped. Any other digit would be rounded away.
+                if byte != b'0' {
                     return Err(TOO_PRECISE);
                 }
-            }
-            coefficient = coefficient * 10 + u128::from(byte - b'0');
-            if in_fraction {
-                exponent -= 1;
+                if !in_fraction {
+                    exponent += 1;
+                }
+            } else {
+                coefficient = coefficient * 10 + u128::from(byte - b'0');
+                if in_fraction {
+                    exponent -= 1;
+                }
             }
         } else if byte == point && !in_fraction {
             in_fraction = true;

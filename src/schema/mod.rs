@@ -13,6 +13,8 @@
 mod cast;
 mod constraint;
 mod field;
+#[cfg(test)]
+mod golden;
 mod iso;
 mod parse;
 mod validate;
