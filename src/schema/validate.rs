@@ -608,3 +608,436 @@ fn raw(cell: Cell<'_>) -> String {
         Cell::Json(json) => json.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::formats::Position;
+    use crate::schema::recycle;
+
+    fn orders() -> Schema {
+        let document = json!({
+            "fields": [
+                {"name": "id", "type": "integer"},
+                {"name": "email", "format": "email", "constraints": {"required": true}},
+                {"name": "amount", "type": "number", "constraints": {"minimum": 0}},
+                {"name": "quantity", "type": "integer", "constraints": {"minimum": 1, "maximum": 1000}},
+                {"name": "status", "constraints": {"enum": ["new", "paid", "sent", "done", "void"]}}
+            ],
+            "primaryKey": ["id"]
+        });
+        Schema::parse("orders", Path::new("orders.json"), &document.to_string())
+            .expect("a valid schema")
+    }
+
+    fn labels(names: &[&str]) -> Vec<String> {
+        names.iter().map(|name| name.to_string()).collect()
+    }
+
+    fn record(row: u64, cells: &[&str]) -> Record {
+        let mut record = Record::new();
+        let text = record.text_mut();
+        for cell in cells {
+            text.push_field(cell);
+        }
+        record.position = Position {
+            row,
+            line: row,
+            byte: 0,
+        };
+        record
+    }
+
+    /// (row, field, type, constraint) of each error, for compact assertions.
+    fn summary(errors: &[RowError]) -> Vec<(u64, Option<&str>, &str, Option<&str>)> {
+        errors
+            .iter()
+            .map(|error| {
+                (
+                    error.row,
+                    error.field.as_deref(),
+                    error.kind.name(),
+                    error.constraint.map(Constraint::name),
+                )
+            })
+            .collect()
+    }
+
+    fn check(validator: &mut Validator<'_>, rows: &[&[&str]]) -> Vec<RowError> {
+        let mut errors = Vec::new();
+        let mut spare: Vec<Value<'static>> = Vec::new();
+        for (index, cells) in rows.iter().enumerate() {
+            let record = record(index as u64 + 2, cells);
+            let mut values = recycle(std::mem::take(&mut spare));
+            validator.check_row(&record, &mut values, &mut errors);
+            assert_eq!(values.len(), validator.schema.fields.len());
+            spare = recycle(values);
+        }
+        errors
+    }
+
+    const HEADER: [&str; 5] = ["id", "email", "amount", "quantity", "status"];
+
+    #[test]
+    fn a_valid_row_gives_its_typed_values_and_no_errors() {
+        let schema = orders();
+        let mut validator = Validator::new(&schema, Some(&labels(&HEADER)));
+        assert!(validator.header_errors().is_empty());
+        let record = record(2, &["7", "a@b.co", "12.50", "3", "paid"]);
+        let mut values = Vec::new();
+        let mut errors = Vec::new();
+        assert!(validator.check_row(&record, &mut values, &mut errors));
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(values[0], Value::Integer(7));
+        assert_eq!(values[2].to_string(), "12.50");
+        assert_eq!(values[4], Value::String("paid".into()));
+    }
+
+    #[test]
+    fn every_error_of_a_row_is_reported() {
+        let schema = orders();
+        let mut validator = Validator::new(&schema, Some(&labels(&HEADER)));
+        let errors = check(&mut validator, &[&["x", "", "-1", "0", "lost"]]);
+        assert_eq!(
+            summary(&errors),
+            [
+                (2, Some("id"), "type-error", None),
+                (2, Some("email"), "constraint-error", Some("required")),
+                (2, Some("amount"), "constraint-error", Some("minimum")),
+                (2, Some("quantity"), "constraint-error", Some("minimum")),
+                (2, Some("status"), "constraint-error", Some("enum")),
+            ]
+        );
+        assert_eq!(errors[0].field_number, Some(1));
+        assert_eq!(errors[0].value.as_deref(), Some("x"));
+        assert_eq!(errors[0].message, "\"x\" is not an integer (64 bits)");
+    }
+
+    #[test]
+    fn a_cell_that_fails_its_type_gets_no_constraint_errors() {
+        let schema = orders();
+        let mut validator = Validator::new(&schema, None);
+        let errors = check(&mut validator, &[&["1", "a@b.co", "1", "many", "new"]]);
+        assert_eq!(
+            summary(&errors),
+            [(2, Some("quantity"), "type-error", None)]
+        );
+    }
+
+    #[test]
+    fn a_missing_value_is_checked_only_against_required() {
+        let schema = orders();
+        let mut validator = Validator::new(&schema, None);
+        let errors = check(&mut validator, &[&["1", "a@b.co", "", "", ""]]);
+        assert!(errors.is_empty(), "{errors:?}");
+    }
+
+    #[test]
+    fn a_blank_row_gives_only_blank_row() {
+        let schema = orders();
+        let mut validator = Validator::new(&schema, None);
+        let errors = check(&mut validator, &[&["", "", "", "", ""], &[]]);
+        assert_eq!(
+            summary(&errors),
+            [(2, None, "blank-row", None), (3, None, "blank-row", None)]
+        );
+    }
+
+    #[test]
+    fn short_rows_miss_each_absent_cell_and_long_rows_check_the_rest() {
+        let schema = orders();
+        let mut validator = Validator::new(&schema, None);
+        let errors = check(
+            &mut validator,
+            &[
+                &["1", "a@b.co", "1"],
+                &["2", "a@b.co", "x", "5", "new", "extra", "more"],
+            ],
+        );
+        assert_eq!(
+            summary(&errors),
+            [
+                (2, Some("quantity"), "missing-cell", None),
+                (2, Some("status"), "missing-cell", None),
+                (3, Some("amount"), "type-error", None),
+                (3, None, "extra-cell", None),
+                (3, None, "extra-cell", None),
+            ]
+        );
+        assert_eq!(errors[3].field_number, Some(6));
+        assert_eq!(errors[4].value.as_deref(), Some("more"));
+    }
+
+    #[test]
+    fn a_duplicate_key_is_reported_on_the_later_rows_only() {
+        let schema = orders();
+        let mut validator = Validator::new(&schema, None);
+        let row = |id| [id, "a@b.co", "1", "1", "new"];
+        let errors = check(
+            &mut validator,
+            &[&row("1"), &row("2"), &row("01"), &row("x"), &row("1")],
+        );
+        assert_eq!(
+            summary(&errors),
+            [
+                (4, None, "primary-key", None),
+                (5, Some("id"), "type-error", None),
+                (6, None, "primary-key", None),
+            ]
+        );
+        assert_eq!(errors[0].value.as_deref(), Some("1"));
+        assert!(
+            errors[0].message.contains("(id) = (1)"),
+            "{}",
+            errors[0].message
+        );
+    }
+
+    #[test]
+    fn primary_key_fields_are_implicitly_required() {
+        let schema = orders();
+        let mut validator = Validator::new(&schema, None);
+        let errors = check(&mut validator, &[&["", "a@b.co", "1", "1", "new"]]);
+        assert_eq!(
+            summary(&errors),
+            [(2, Some("id"), "constraint-error", Some("required"))]
+        );
+    }
+
+    #[test]
+    fn unique_fields_compare_values_not_text_and_skip_nulls() {
+        let document = json!({"fields": [
+            {"name": "price", "type": "number", "constraints": {"unique": true}},
+            {"name": "note"}
+        ]});
+        let schema =
+            Schema::parse("t", Path::new("t.json"), &document.to_string()).expect("a valid schema");
+        let mut validator = Validator::new(&schema, None);
+        let errors = check(
+            &mut validator,
+            &[
+                &["1.5", "a"],
+                &["", "b"],
+                &["1.50", "c"],
+                &["", "d"],
+                &["2", "e"],
+            ],
+        );
+        assert_eq!(
+            summary(&errors),
+            [(4, Some("price"), "unique-error", Some("unique"))]
+        );
+    }
+
+    #[test]
+    fn composite_unique_keys_treat_nulls_as_distinct() {
+        let document = json!({
+            "fields": [{"name": "a"}, {"name": "b"}],
+            "uniqueKeys": [["a", "b"]]
+        });
+        let schema =
+            Schema::parse("t", Path::new("t.json"), &document.to_string()).expect("a valid schema");
+        let mut validator = Validator::new(&schema, None);
+        let errors = check(
+            &mut validator,
+            &[
+                &["x", "1"],
+                &["x", ""],
+                &["x", ""],
+                &["x", "2"],
+                &["x", "1"],
+            ],
+        );
+        assert_eq!(summary(&errors), [(6, None, "unique-error", None)]);
+    }
+
+    #[test]
+    fn a_wrong_label_is_reported_and_data_still_matches_by_position() {
+        let schema = orders();
+        let mut validator = Validator::new(
+            &schema,
+            Some(&labels(&["ID", "email", "total", "quantity", "status"])),
+        );
+        assert_eq!(
+            summary(validator.header_errors()),
+            [
+                (1, Some("id"), "incorrect-label", None),
+                (1, Some("amount"), "incorrect-label", None),
+            ]
+        );
+        assert!(
+            validator.header_errors()[0]
+                .message
+                .contains("case-sensitive")
+        );
+        assert_eq!(validator.header_errors()[1].value.as_deref(), Some("total"));
+        let errors = check(&mut validator, &[&["1", "a@b.co", "-5", "1", "new"]]);
+        assert_eq!(
+            summary(&errors),
+            [(2, Some("amount"), "constraint-error", Some("minimum"))]
+        );
+    }
+
+    #[test]
+    fn header_problems_blank_duplicate_missing_and_extra() {
+        let schema = orders();
+        let validator = Validator::new(&schema, Some(&labels(&["id", "", "id"])));
+        assert_eq!(
+            summary(validator.header_errors()),
+            [
+                (1, Some("email"), "blank-label", None),
+                (1, None, "duplicate-label", None),
+                (1, Some("amount"), "incorrect-label", None),
+                (1, Some("quantity"), "missing-label", None),
+                (1, Some("status"), "missing-label", None),
+            ]
+        );
+        let mut long = HEADER.to_vec();
+        long.push("note");
+        let validator = Validator::new(&schema, Some(&labels(&long)));
+        assert_eq!(
+            summary(validator.header_errors()),
+            [(1, None, "extra-label", None)]
+        );
+        assert_eq!(validator.header_errors()[0].field_number, Some(6));
+    }
+
+    fn by_name(mode: &str) -> Schema {
+        let document = json!({
+            "fields": [{"name": "a", "type": "integer"}, {"name": "b", "constraints": {"required": true}}],
+            "fieldsMatch": mode
+        });
+        Schema::parse("t", Path::new("t.json"), &document.to_string()).expect("a valid schema")
+    }
+
+    #[test]
+    fn fields_match_by_name_maps_reordered_columns() {
+        let schema = by_name("equal");
+        let mut validator = Validator::new(&schema, Some(&labels(&["b", "a"])));
+        assert!(validator.header_errors().is_empty());
+        let record = record(2, &["text", "5"]);
+        let mut values = Vec::new();
+        let mut errors = Vec::new();
+        assert!(validator.check_row(&record, &mut values, &mut errors));
+        assert_eq!(values, [Value::Integer(5), Value::String("text".into())]);
+    }
+
+    #[test]
+    fn fields_match_modes_decide_which_labels_may_be_missing_or_extra() {
+        let header = |mode: &str, names: &[&str]| {
+            let schema = by_name(mode);
+            let validator = Validator::new(&schema, Some(&labels(names)));
+            validator
+                .header_errors()
+                .iter()
+                .map(|error| (error.field.clone(), error.kind.name()))
+                .collect::<Vec<_>>()
+        };
+        let missing_b = (Some("b".to_string()), "missing-label");
+        let extra = (None, "extra-label");
+        assert_eq!(
+            header("equal", &["a", "c"]),
+            [missing_b.clone(), extra.clone()]
+        );
+        assert_eq!(
+            header("subset", &["a", "c"]),
+            std::slice::from_ref(&missing_b)
+        );
+        assert_eq!(header("subset", &["c", "b", "a"]), []);
+        assert_eq!(
+            header("superset", &["a", "c"]),
+            std::slice::from_ref(&extra)
+        );
+        assert_eq!(header("superset", &["a"]), []);
+        assert_eq!(header("partial", &["a", "c"]), []);
+        assert_eq!(header("partial", &["c"]).len(), 2);
+    }
+
+    #[test]
+    fn a_field_absent_from_a_superset_header_is_null_and_checked_for_required() {
+        let schema = by_name("superset");
+        let mut validator = Validator::new(&schema, Some(&labels(&["a"])));
+        let errors = check(&mut validator, &[&["1"]]);
+        assert_eq!(
+            summary(&errors),
+            [(2, Some("b"), "constraint-error", Some("required"))]
+        );
+    }
+
+    #[test]
+    fn json_records_are_validated_by_position() {
+        let schema = orders();
+        let mut validator = Validator::new(&schema, None);
+        let mut record = Record::new();
+        record.position.row = 2;
+        record.json_mut().extend([
+            json!(1),
+            json!("a@b.co"),
+            json!(2.5),
+            json!(1001),
+            serde_json::Value::Null,
+        ]);
+        let mut values = Vec::new();
+        let mut errors = Vec::new();
+        validator.check_row(&record, &mut values, &mut errors);
+        assert_eq!(
+            summary(&errors),
+            [(2, Some("quantity"), "constraint-error", Some("maximum"))]
+        );
+        assert_eq!(errors[0].value.as_deref(), Some("1001"));
+        assert_eq!(values[2].to_string(), "2.5");
+    }
+
+    #[test]
+    fn errors_serialise_with_the_frictionless_keys() {
+        let schema = orders();
+        let mut validator = Validator::new(&schema, None);
+        let errors = check(&mut validator, &[&["1", "a@b.co", "1", "5000", "new"]]);
+        let json = serde_json::to_value(&errors[0]).expect("serialisable");
+        assert_eq!(
+            json,
+            json!({
+                "type": "constraint-error",
+                "row": 2,
+                "field": "quantity",
+                "fieldNumber": 4,
+                "value": "5000",
+                "constraint": "maximum",
+                "message": "expected a value at most 1000"
+            })
+        );
+        let blank = check(&mut validator, &[&[""]]);
+        let json = serde_json::to_value(&blank[0]).expect("serialisable");
+        assert_eq!(json["field"], serde_json::Value::Null);
+        assert_eq!(json["type"], "blank-row");
+    }
+
+    #[test]
+    fn read_errors_become_row_errors_of_their_kind() {
+        let error = ReadError::Record {
+            position: Position {
+                row: 9,
+                line: 10,
+                byte: 300,
+            },
+            kind: "encoding-error",
+            message: "invalid UTF-8".to_string(),
+        };
+        let row_error = RowError::from_read_error(&error);
+        assert_eq!(row_error.kind, ErrorType::EncodingError);
+        assert_eq!(row_error.row, 9);
+        assert_eq!(row_error.message, "invalid UTF-8 (line 10, byte 300)");
+        let fatal = ReadError::Fatal {
+            position: Position::default(),
+            message: "unterminated quote".to_string(),
+        };
+        assert_eq!(
+            RowError::from_read_error(&fatal).kind,
+            ErrorType::FormatError
+        );
+    }
+}
