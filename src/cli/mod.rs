@@ -7,6 +7,7 @@
 mod config;
 mod interrupt;
 mod put;
+mod schema;
 
 use std::path::PathBuf;
 
@@ -35,6 +36,8 @@ pub enum Command {
     Put(put::PutArgs),
     /// Print the effective configuration and where each value came from.
     Config(config::ConfigArgs),
+    /// Check table schemas.
+    Schema(schema::SchemaArgs),
 }
 
 /// A command that could not do its work, with the exit code that says why.
@@ -74,6 +77,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
         Command::Put(args) => put::run(&settings, args),
         Command::Config(args) => config::run(&settings, args),
+        Command::Schema(args) => schema::run(&settings, args),
     }
 }
 

@@ -739,10 +739,11 @@ fn every_problem_of_a_schema_is_reported_with_its_json_pointer() {
         "/fields/0/type: unknown type \"integr\" (did you mean \"integer\"?)",
         "/fields/1/format: unknown format \"mail\" for type string",
         "/fields/2/constraints/pattern: constraint pattern does not apply to type number",
-        "/fields/3/constraints/pattern: invalid regular expression",
+        "/fields/3/constraints/pattern: invalid regular expression \"(unclosed\": unclosed group",
         "/fields/4/constraints/minLenght: unknown constraint \"minLenght\" (did you mean \"minLength\"?)",
         "/fields/4/constraints/minimum: \"abc\" is not an integer",
         "/fields/5/name: duplicate field name \"q\", first used by /fields/4",
+        "/primaryKey/1: no field named \"missing\"",
     ];
     for (problem, expected) in problems.iter().zip(expected) {
         assert!(

@@ -59,9 +59,9 @@ impl Schema {
     /// Reads and checks the schema file at `path`; the table is named after
     /// the file's stem.
     pub fn load(path: &Path) -> Result<Schema, SchemaError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SchemaError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| SchemaError::Read {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         let name = path
             .file_stem()
@@ -88,9 +88,9 @@ impl Schema {
 /// schema, or all of its problems. Fails only if the directory cannot be
 /// read.
 pub fn load_dir(dir: &Path) -> Result<Vec<Result<Schema, SchemaError>>, SchemaError> {
-    let read_error = |source| SchemaError::Read {
+    let read_error = |error| SchemaError::Read {
         path: dir.to_path_buf(),
-        source,
+        error,
     };
     let mut paths = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(read_error)? {
@@ -101,6 +101,34 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Result<Schema, SchemaError>>, SchemaEr
     }
     paths.sort();
     Ok(paths.iter().map(|path| Schema::load(path)).collect())
+}
+
+/// Checks the foreign keys of `schema` that refer to other tables against
+/// those tables' schemas: the table must exist and have the referenced
+/// fields. References to the schema itself were checked when it loaded.
+pub fn check_references(schema: &Schema, tables: &[&Schema]) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for (index, key) in schema.foreign_keys.iter().enumerate() {
+        let Some(resource) = &key.resource else {
+            continue;
+        };
+        let Some(table) = tables.iter().find(|table| table.name == *resource) else {
+            problems.push(Problem {
+                pointer: format!("/foreignKeys/{index}/reference/resource"),
+                message: format!("no schema for table {resource:?}"),
+            });
+            continue;
+        };
+        for (position, name) in key.reference_fields.iter().enumerate() {
+            if table.field_index(name).is_none() {
+                problems.push(Problem {
+                    pointer: format!("/foreignKeys/{index}/reference/fields/{position}"),
+                    message: format!("table {resource:?} has no field named {name:?}"),
+                });
+            }
+        }
+    }
+    problems
 }
 
 /// A foreign key: fields of this table that refer to fields of a table.
@@ -155,8 +183,8 @@ impl fmt::Display for Problem {
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
     /// The file or directory could not be read.
-    #[error("{}: cannot read: {source}", path.display())]
-    Read { path: PathBuf, source: io::Error },
+    #[error("{}: cannot read: {error}", path.display())]
+    Read { path: PathBuf, error: io::Error },
     /// The file was read, and has these problems (at least one).
     #[error("{}", render(path, problems))]
     Invalid {
@@ -176,7 +204,7 @@ fn render(path: &Path, problems: &[Problem]) -> String {
 impl HasExitCode for SchemaError {
     fn exit_code(&self) -> ExitCode {
         match self {
-            SchemaError::Read { source, .. } if source.kind() == io::ErrorKind::NotFound => {
+            SchemaError::Read { error, .. } if error.kind() == io::ErrorKind::NotFound => {
                 ExitCode::NoInput
             }
             SchemaError::Read { .. } | SchemaError::Invalid { .. } => ExitCode::Config,

@@ -113,16 +113,26 @@ impl Parser {
             }
             Some(_) => self.problem("/fields", "expected an array of fields"),
         }
-        // Keys refer to fields by name; with a broken field list they would
-        // only repeat its problems.
-        let field_count_ok = object
-            .get("fields")
-            .and_then(Json::as_array)
-            .is_some_and(|fields| fields.len() == schema.fields.len());
+        // Keys refer to fields by name: check them against every declared
+        // name, even of fields that had problems, so that one broken field
+        // does not hide the key problems. The indexes are those of the
+        // fields array, which are the model's when there are no problems.
+        let fields_json = object.get("fields").and_then(Json::as_array);
+        let declared: Vec<Option<&str>> = fields_json
+            .map(|fields| {
+                fields
+                    .iter()
+                    .map(|f| f.get("name").and_then(Json::as_str))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let check = fields_json.is_some();
         if let Some(key) = object.get("primaryKey") {
-            schema.primary_key = self.key("/primaryKey", key, &schema.fields, field_count_ok);
+            schema.primary_key = self.key("/primaryKey", key, &declared, check);
             for &index in &schema.primary_key {
-                schema.fields[index].constraints.required = true;
+                if let Some(field) = schema.fields.get_mut(index) {
+                    field.constraints.required = true;
+                }
             }
         }
         if let Some(keys) = object.get("uniqueKeys") {
@@ -134,7 +144,7 @@ impl Parser {
                             self.problem(pointer, "expected an array of field names");
                             continue;
                         }
-                        let key = self.key(&pointer, key, &schema.fields, field_count_ok);
+                        let key = self.key(&pointer, key, &declared, check);
                         if !key.is_empty() {
                             schema.unique_keys.push(key);
                         }
@@ -144,7 +154,7 @@ impl Parser {
             }
         }
         if let Some(keys) = object.get("foreignKeys") {
-            schema.foreign_keys = self.foreign_keys(keys, &schema.fields, field_count_ok);
+            schema.foreign_keys = self.foreign_keys(keys, &declared, check);
         }
         if let Some(fields_match) = object.get("fieldsMatch") {
             schema.fields_match = match fields_match.as_str() {
@@ -577,7 +587,9 @@ impl Parser {
                     }
                 }
                 Constraint::Pattern => match value.as_str() {
-                    Some(source) => match Regex::new(&format!("^(?:{source})$")) {
+                    Some(source) => match Regex::new(source)
+                        .and_then(|_| Regex::new(&format!("^(?:{source})$")))
+                    {
                         Ok(regex) => {
                             out.pattern = Some(Pattern {
                                 source: source.to_string(),
@@ -585,9 +597,20 @@ impl Parser {
                             })
                         }
                         Err(error) => {
-                            let error = error.to_string().replace('\n', " ");
-                            let error = error.split_whitespace().collect::<Vec<_>>().join(" ");
-                            self.problem(here, format!("invalid regular expression: {error}"));
+                            // The regex crate draws the error under the
+                            // pattern on several lines; its last line says
+                            // what is wrong.
+                            let error = error.to_string();
+                            let reason = error
+                                .lines()
+                                .rev()
+                                .find_map(|line| line.trim().strip_prefix("error: "))
+                                .unwrap_or(error.as_str())
+                                .to_string();
+                            self.problem(
+                                here,
+                                format!("invalid regular expression {source:?}: {reason}"),
+                            );
                         }
                     },
                     None => self.problem(here, "expected a string"),
@@ -690,7 +713,13 @@ impl Parser {
     }
 
     /// A key: a field name (v1) or an array of names; each must name a field.
-    fn key(&mut self, pointer: &str, json: &Json, fields: &[Field], check: bool) -> Vec<usize> {
+    fn key(
+        &mut self,
+        pointer: &str,
+        json: &Json,
+        fields: &[Option<&str>],
+        check: bool,
+    ) -> Vec<usize> {
         let names = match self.names(pointer, json) {
             Some(names) => names,
             None => return Vec::new(),
@@ -702,7 +731,10 @@ impl Parser {
             } else {
                 pointer.to_string()
             };
-            match fields.iter().position(|field| field.name == *name) {
+            match fields
+                .iter()
+                .position(|field| *field == Some(name.as_str()))
+            {
                 Some(field) if key.contains(&field) => {
                     self.problem(here, format!("field {name:?} appears twice in the key"));
                 }
@@ -732,7 +764,12 @@ impl Parser {
         names
     }
 
-    fn foreign_keys(&mut self, json: &Json, fields: &[Field], check: bool) -> Vec<ForeignKey> {
+    fn foreign_keys(
+        &mut self,
+        json: &Json,
+        fields: &[Option<&str>],
+        check: bool,
+    ) -> Vec<ForeignKey> {
         let Some(items) = json.as_array() else {
             self.problem("/foreignKeys", "expected an array of foreign keys");
             return Vec::new();
