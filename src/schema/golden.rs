@@ -925,3 +925,12 @@ fn min_above_max_is_a_problem() {
     assert_eq!(bad.len(), 1);
     assert!(bad[0].starts_with("/fields/0/constraints/minimum: minimum 5 is above maximum 4"));
 }
+
+#[test]
+fn enums_of_many_strings_find_every_member() {
+    let members = ["new", "paid", "sent", "done", "void"];
+    let f = field(json!({"name": "s", "constraints": {"enum": members}}));
+    for member in members {
+        assert!(broken(&f, member).is_empty(), "{member}");
+    }
+}

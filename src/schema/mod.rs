@@ -16,6 +16,7 @@ mod field;
 #[cfg(test)]
 mod golden;
 mod iso;
+mod keys;
 mod parse;
 mod validate;
 mod value;

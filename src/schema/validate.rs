@@ -9,20 +9,21 @@
 //! no constraint errors; a missing value is checked only against `required`;
 //! duplicates are reported on the later rows.
 //!
-//! Uniqueness is checked on 64-bit hashes of the typed key values, never on
-//! stored rows: memory is 8 bytes a key and a row (plus the hash table's
-//! slack), and two different keys collide with probability about n²/2⁶⁵
-//! over n rows: about 3 in 10⁸ for a million rows, 3 in 10⁴ for a hundred
-//! million. A collision reports a false duplicate, never hides a true one.
+//! Uniqueness is checked without keeping rows: a key of one integer field is
+//! kept exactly (as runs of consecutive ids, or the integer itself), any
+//! other key as a 64-bit hash of its typed values (see `keys.rs`). Two
+//! different hashed keys collide with probability about n²/2⁶⁵ over n rows:
+//! about 3 in 10⁸ for a million rows, 3 in 10⁴ for a hundred million. A
+//! collision reports a false duplicate; it never hides a true one.
 
-use std::collections::HashSet;
 use std::fmt;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::hash::{BuildHasher, Hasher};
 
 use serde::Serialize;
 
 use super::cast::cast;
 use super::constraint::{Constraint, Violation};
+use super::keys::KeySet;
 use super::value::Value;
 use super::{FieldsMatch, Schema};
 use crate::formats::{Cell, ReadError, Record};
@@ -155,26 +156,6 @@ impl fmt::Display for RowError {
     }
 }
 
-/// A hasher for keys that are already 64-bit hashes.
-#[derive(Debug, Default)]
-struct IdentityHasher(u64);
-
-impl Hasher for IdentityHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*byte);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
 /// What a key check reports on a duplicate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum KeyKind {
@@ -188,8 +169,8 @@ struct KeyCheck {
     kind: KeyKind,
     /// Indexes into the schema's fields.
     fields: Vec<usize>,
-    /// The hashes of every key seen so far.
-    seen: HashSet<u64, BuildHasherDefault<IdentityHasher>>,
+    /// Every key seen so far.
+    seen: KeySet,
 }
 
 /// Validates the rows of one table against one schema.
@@ -229,7 +210,7 @@ impl<'s> Validator<'s> {
             validator.keys.push(KeyCheck {
                 kind: KeyKind::PrimaryKey,
                 fields: schema.primary_key.clone(),
-                seen: HashSet::default(),
+                seen: KeySet::default(),
             });
         }
         for (index, field) in schema.fields.iter().enumerate() {
@@ -237,7 +218,7 @@ impl<'s> Validator<'s> {
                 validator.keys.push(KeyCheck {
                     kind: KeyKind::Unique,
                     fields: vec![index],
-                    seen: HashSet::default(),
+                    seen: KeySet::default(),
                 });
             }
         }
@@ -245,7 +226,7 @@ impl<'s> Validator<'s> {
             validator.keys.push(KeyCheck {
                 kind: KeyKind::Unique,
                 fields: key.clone(),
-                seen: HashSet::default(),
+                seen: KeySet::default(),
             });
         }
         if let Some(labels) = labels {
@@ -552,11 +533,23 @@ impl<'s> Validator<'s> {
             {
                 continue;
             }
-            let mut hasher = self.hasher.build_hasher();
-            for &field in &key.fields {
-                values[field].hash_key(&mut hasher);
-            }
-            if key.seen.insert(hasher.finish()) {
+            let new = match (key.fields.as_slice(), values) {
+                // One integer field: kept exactly, no hashing.
+                ([field], values) if matches!(values[*field], Value::Integer(_)) => {
+                    let Value::Integer(n) = values[*field] else {
+                        continue;
+                    };
+                    key.seen.insert_integer(n)
+                }
+                _ => {
+                    let mut hasher = self.hasher.build_hasher();
+                    for &field in &key.fields {
+                        values[field].hash_key(&mut hasher);
+                    }
+                    key.seen.insert_hash(hasher.finish())
+                }
+            };
+            if new {
                 continue;
             }
             let names: Vec<&str> = key
