@@ -190,37 +190,58 @@ fn cast_string(format: StringFormat, text: &str) -> Result<Value<'_>, CastError>
 /// An email address: `local@domain`, the local part of RFC 5322 atoms
 /// separated by dots, the domain of two or more DNS labels. Non-ASCII is
 /// accepted (internationalised addresses); quoted local parts are not.
+/// One pass over the bytes, no regex.
 pub fn is_email(text: &str) -> bool {
-    let Some((local, domain)) = text.split_once('@') else {
+    const ATOM_EXTRA: &[u8] = b"!#$%&'*+/=?^_`{|}~-";
+    let bytes = text.as_bytes();
+    let Some(at) = bytes.iter().position(|&b| b == b'@') else {
         return false;
     };
-    let atom = |byte: u8| {
-        byte.is_ascii_alphanumeric() || byte >= 0x80 || b"!#$%&'*+/=?^_`{|}~-".contains(&byte)
-    };
-    let local_ok = !local.is_empty()
-        && local.len() <= 64
-        && local
-            .split('.')
-            .all(|part| !part.is_empty() && part.bytes().all(atom));
-    if !local_ok || domain.len() > 253 {
+    let (local, domain) = (&bytes[..at], &bytes[at + 1..]);
+    if local.is_empty() || local.len() > 64 || domain.len() > 253 {
         return false;
     }
-    let mut labels = 0;
-    for label in domain.split('.') {
-        let bytes = label.as_bytes();
-        let ok = !bytes.is_empty()
-            && bytes.len() <= 63
-            && bytes[0] != b'-'
-            && bytes[bytes.len() - 1] != b'-'
-            && bytes
-                .iter()
-                .all(|&byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte >= 0x80);
+    // Local part: atoms separated by single dots, no dot at either end.
+    let mut previous = b'.';
+    for &byte in local {
+        let ok = if byte == b'.' {
+            previous != b'.'
+        } else {
+            byte.is_ascii_alphanumeric() || byte >= 0x80 || ATOM_EXTRA.contains(&byte)
+        };
         if !ok {
             return false;
         }
-        labels += 1;
+        previous = byte;
     }
-    labels >= 2
+    if previous == b'.' {
+        return false;
+    }
+    // Domain: at least two labels of letters, digits and inner hyphens.
+    let mut labels = 1;
+    let mut label_length = 0;
+    let mut previous = b'.';
+    for &byte in domain {
+        if byte == b'.' {
+            if label_length == 0 || previous == b'-' {
+                return false;
+            }
+            labels += 1;
+            label_length = 0;
+        } else if byte.is_ascii_alphanumeric() || byte >= 0x80 || byte == b'-' {
+            if byte == b'-' && label_length == 0 {
+                return false;
+            }
+            label_length += 1;
+            if label_length > 63 {
+                return false;
+            }
+        } else {
+            return false;
+        }
+        previous = byte;
+    }
+    label_length > 0 && previous != b'-' && labels >= 2
 }
 
 /// An absolute URI: a scheme (`[A-Za-z][A-Za-z0-9+.-]*`), a colon, and a
@@ -318,9 +339,9 @@ pub fn parse_integer(text: &str, options: &IntegerOptions) -> Result<i64, CastEr
 #[inline]
 pub fn parse_number(text: &str, options: &NumberOptions) -> Result<Decimal, CastError> {
     match text {
-        "NaN" => return Ok(Decimal::NaN),
-        "INF" | "+INF" => return Ok(Decimal::Infinity { negative: false }),
-        "-INF" => return Ok(Decimal::Infinity { negative: true }),
+        "NaN" => return Ok(Decimal::NAN),
+        "INF" | "+INF" => return Ok(Decimal::INFINITY),
+        "-INF" => return Ok(Decimal::NEG_INFINITY),
         _ => {}
     }
     let text = if options.bare_number {
@@ -542,5 +563,7 @@ fn parse_duration(text: &str) -> Result<Duration, CastError> {
     if !iso {
         return Err(NOT);
     }
-    text.parse::<Span>().map(Duration).map_err(|_| NOT)
+    text.parse::<Span>()
+        .map(|span| Duration(Box::new(span)))
+        .map_err(|_| NOT)
 }

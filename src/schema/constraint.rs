@@ -110,21 +110,41 @@ pub struct Pattern {
 }
 
 /// The members of an `enum` or `categories`, in the form a lookup wants:
-/// strings in a hash set (looked up by `&str`, no allocation), other values
-/// in a list compared by value.
+/// a few strings in a list (comparing a handful of short strings beats
+/// hashing), many in a hash set (looked up by `&str`, no allocation), other
+/// values in a list compared by value.
 #[derive(Debug, Clone)]
 pub enum Members {
-    /// For strings.
+    /// For up to [`Members::FEW`] strings.
+    FewStrings(Vec<Box<str>>),
+    /// For more strings.
     Strings(HashSet<Box<str>, foldhash::fast::FixedState>),
     /// For every other type.
     Values(Vec<Value<'static>>),
 }
 
 impl Members {
+    /// Up to this many strings are kept in a list.
+    pub const FEW: usize = 16;
+
+    /// The members for a set of strings.
+    pub fn strings(strings: Vec<Box<str>>) -> Members {
+        if strings.len() <= Members::FEW {
+            Members::FewStrings(strings)
+        } else {
+            Members::Strings(strings.into_iter().collect())
+        }
+    }
+
     /// Whether `value` is one of the members.
     #[inline]
     pub fn contains(&self, value: &Value<'_>) -> bool {
         match (self, value) {
+            (Members::FewStrings(list), Value::String(text)) => {
+                let text: &str = text;
+                list.iter().any(|member| **member == *text)
+            }
+            (Members::FewStrings(_), _) => false,
             (Members::Strings(set), Value::String(text)) => set.contains(text.as_ref()),
             (Members::Strings(_), _) => false,
             (Members::Values(values), value) => values.iter().any(|member| member == value),
@@ -133,10 +153,11 @@ impl Members {
 
     fn describe(&self) -> String {
         let mut members: Vec<String> = match self {
+            Members::FewStrings(list) => list.iter().map(|member| format!("{member:?}")).collect(),
             Members::Strings(set) => set.iter().map(|member| format!("{member:?}")).collect(),
             Members::Values(values) => values.iter().map(ToString::to_string).collect(),
         };
-        if matches!(self, Members::Strings(_)) {
+        if matches!(self, Members::Strings(_) | Members::FewStrings(_)) {
             members.sort();
         }
         members.join(", ")

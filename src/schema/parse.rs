@@ -695,7 +695,7 @@ impl Parser {
                     _ => None,
                 })
                 .collect();
-            Some(Members::Strings(strings))
+            Some(Members::strings(strings))
         } else {
             Some(Members::Values(values))
         }

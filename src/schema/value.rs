@@ -183,6 +183,7 @@ impl fmt::Display for Value<'_> {
 /// buffer without keeping the borrow: the vector is emptied and its
 /// allocation handed back under the new lifetime (the standard library
 /// collects in place when the element layout does not change).
+#[inline]
 pub fn recycle<'b>(mut values: Vec<Value<'_>>) -> Vec<Value<'b>> {
     values.clear();
     values.into_iter().map(|_| Value::Null).collect()
@@ -304,8 +305,8 @@ fn write_offset(f: &mut fmt::Formatter<'_>, offset: Option<Offset>) -> fmt::Resu
 ///
 /// Durations with calendar units are ordered and compared as if they started
 /// on 1970-01-01, so `P1M` is 31 days.
-#[derive(Debug, Clone, Copy)]
-pub struct Duration(pub Span);
+#[derive(Debug, Clone)]
+pub struct Duration(pub Box<Span>);
 
 impl Duration {
     fn nanos(&self) -> i128 {
@@ -357,22 +358,26 @@ pub const MAX_DIGITS: u32 = 38;
 ///
 /// The coefficient keeps the trailing zeros of the text (`12.50` is 1250 ×
 /// 10⁻²), so the canonical text keeps the precision the producer wrote;
-/// equality, ordering and hashing are by numeric value.
+/// equality, ordering and hashing are by numeric value. Stored in 24 bytes
+/// (the coefficient as two halves) so that values stay small.
 #[derive(Debug, Clone, Copy)]
-pub enum Decimal {
-    /// A finite number.
-    Finite {
-        /// Whether the number is below zero (never set for zero).
-        negative: bool,
-        /// The digits, at most [`MAX_DIGITS`] of them.
-        coefficient: u128,
-        /// The power of ten the coefficient is scaled by.
-        exponent: i32,
-    },
-    /// Not a number.
+pub struct Decimal {
+    /// The coefficient's low and high 64 bits; at most [`MAX_DIGITS`] digits.
+    low: u64,
+    high: u64,
+    exponent: i32,
+    kind: Kind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Kind {
+    /// Zero or above.
+    Positive,
+    /// Below zero (never zero itself).
+    Negative,
     NaN,
-    /// Positive or negative infinity.
-    Infinity { negative: bool },
+    Infinity,
+    NegInfinity,
 }
 
 const POW10: [u128; 39] = {
@@ -394,54 +399,103 @@ fn digit_count(n: u128) -> i32 {
 }
 
 impl Decimal {
-    /// A finite decimal from its parts; zero is never negative.
-    pub fn new(negative: bool, coefficient: u128, exponent: i32) -> Decimal {
-        Decimal::Finite {
-            negative: negative && coefficient != 0,
-            coefficient,
-            exponent,
+    /// Not a number.
+    pub const NAN: Decimal = Decimal::special(Kind::NaN);
+    /// Positive infinity.
+    pub const INFINITY: Decimal = Decimal::special(Kind::Infinity);
+    /// Negative infinity.
+    pub const NEG_INFINITY: Decimal = Decimal::special(Kind::NegInfinity);
+
+    const fn special(kind: Kind) -> Decimal {
+        Decimal {
+            low: 0,
+            high: 0,
+            exponent: 0,
+            kind,
         }
+    }
+
+    /// A finite decimal from its parts; zero is never negative. The
+    /// coefficient must have at most [`MAX_DIGITS`] digits for comparisons
+    /// to be exact.
+    pub fn new(negative: bool, coefficient: u128, exponent: i32) -> Decimal {
+        Decimal {
+            low: coefficient as u64,
+            high: (coefficient >> 64) as u64,
+            exponent,
+            kind: if negative && coefficient != 0 {
+                Kind::Negative
+            } else {
+                Kind::Positive
+            },
+        }
+    }
+
+    /// The digits, for finite numbers.
+    pub fn coefficient(&self) -> u128 {
+        (u128::from(self.high) << 64) | u128::from(self.low)
+    }
+
+    /// The power of ten the coefficient is scaled by, for finite numbers.
+    pub fn exponent(&self) -> i32 {
+        self.exponent
+    }
+
+    /// Whether the number is below zero (`-INF` included).
+    pub fn is_negative(&self) -> bool {
+        matches!(self.kind, Kind::Negative | Kind::NegInfinity)
+    }
+
+    /// Whether the number is finite (not NaN nor infinite).
+    pub fn is_finite(&self) -> bool {
+        matches!(self.kind, Kind::Positive | Kind::Negative)
+    }
+
+    /// Whether the number is NaN.
+    pub fn is_nan(&self) -> bool {
+        self.kind == Kind::NaN
+    }
+
+    /// The parts of a finite number: (negative, coefficient, exponent).
+    fn parts(&self) -> Option<(bool, u128, i32)> {
+        self.is_finite().then(|| {
+            (
+                self.kind == Kind::Negative,
+                self.coefficient(),
+                self.exponent,
+            )
+        })
     }
 
     /// The number of digits after the decimal point in the canonical text
     /// (`12.50` has 2), for finite numbers.
     pub fn scale(&self) -> Option<u32> {
-        match self {
-            Decimal::Finite { exponent, .. } => Some(exponent.min(&0).unsigned_abs()),
-            _ => None,
-        }
+        self.is_finite()
+            .then(|| self.exponent.min(0).unsigned_abs())
     }
 
     /// The nearest `f64`, for consumers that cannot take exact decimals.
     pub fn to_f64(&self) -> f64 {
-        match self {
-            Decimal::NaN => f64::NAN,
-            Decimal::Infinity { negative: false } => f64::INFINITY,
-            Decimal::Infinity { negative: true } => f64::NEG_INFINITY,
-            Decimal::Finite { .. } => self.to_string().parse().unwrap_or(f64::NAN),
+        match self.kind {
+            Kind::NaN => f64::NAN,
+            Kind::Infinity => f64::INFINITY,
+            Kind::NegInfinity => f64::NEG_INFINITY,
+            _ => self.to_string().parse().unwrap_or(f64::NAN),
         }
     }
 
     /// The coefficient with trailing zeros removed and the exponent adjusted:
     /// the identity of the value.
     fn normalized(&self) -> Option<(bool, u128, i32)> {
-        match *self {
-            Decimal::Finite {
-                negative,
-                mut coefficient,
-                mut exponent,
-            } => {
-                if coefficient == 0 {
-                    return Some((false, 0, 0));
-                }
-                while coefficient % 10 == 0 {
-                    coefficient /= 10;
-                    exponent += 1;
-                }
-                Some((negative, coefficient, exponent))
-            }
-            _ => None,
+        let (negative, mut coefficient, mut exponent) = self.parts()?;
+        if coefficient == 0 {
+            return Some((false, 0, 0));
         }
+        while coefficient % 10 == 0 {
+            coefficient /= 10;
+            exponent += 1;
+        }
+        Some((negative, coefficient, exponent))
     }
 
     /// Orders two finite magnitudes.
@@ -453,6 +507,9 @@ impl Decimal {
             (true, false) => return Ordering::Less,
             (false, true) => return Ordering::Greater,
             _ => {}
+        }
+        if a_exp == b_exp {
+            return a_coef.cmp(&b_coef);
         }
         // Compare the position of the leading digit first; only numbers of
         // the same magnitude need aligning, and then the shift is < 39.
@@ -485,50 +542,35 @@ impl PartialEq for Decimal {
 
 impl PartialOrd for Decimal {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        use Decimal::*;
-        match (*self, *other) {
-            (NaN, _) | (_, NaN) => None,
-            (Infinity { negative: a }, Infinity { negative: b }) => Some(b.cmp(&a)),
-            (Infinity { negative }, Finite { .. }) => Some(if negative {
-                Ordering::Less
-            } else {
-                Ordering::Greater
-            }),
-            (Finite { .. }, Infinity { negative }) => Some(if negative {
-                Ordering::Greater
-            } else {
-                Ordering::Less
-            }),
-            (
-                Finite {
-                    negative: a_neg,
-                    coefficient: a_coef,
-                    exponent: a_exp,
-                },
-                Finite {
-                    negative: b_neg,
-                    coefficient: b_coef,
-                    exponent: b_exp,
-                },
-            ) => {
-                let magnitude = Decimal::cmp_magnitude((a_coef, a_exp), (b_coef, b_exp));
-                Some(match (a_neg, b_neg) {
-                    (false, false) => magnitude,
-                    (true, true) => magnitude.reverse(),
-                    (false, true) => Ordering::Greater,
-                    (true, false) => Ordering::Less,
-                })
-            }
+        // Rank: -INF < negative < zero and positive < INF; NaN is unordered.
+        let rank = |d: &Decimal| match d.kind {
+            Kind::NegInfinity => Some(0),
+            Kind::Negative => Some(1),
+            Kind::Positive => Some(2),
+            Kind::Infinity => Some(3),
+            Kind::NaN => None,
+        };
+        let (a_rank, b_rank) = (rank(self)?, rank(other)?);
+        if a_rank != b_rank || !self.is_finite() {
+            return Some(a_rank.cmp(&b_rank));
         }
+        let magnitude = Decimal::cmp_magnitude(
+            (self.coefficient(), self.exponent),
+            (other.coefficient(), other.exponent),
+        );
+        Some(if self.kind == Kind::Negative {
+            magnitude.reverse()
+        } else {
+            magnitude
+        })
     }
 }
 
 impl Hash for Decimal {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        match self {
-            Decimal::NaN => 0u8.hash(state),
-            Decimal::Infinity { negative } => (1u8, negative).hash(state),
-            Decimal::Finite { .. } => (2u8, self.normalized()).hash(state),
+        match self.normalized() {
+            Some(parts) => parts.hash(state),
+            None => self.kind.hash(state),
         }
     }
 }
@@ -537,15 +579,15 @@ impl fmt::Display for Decimal {
     /// Plain decimal notation (`-12.50`, `1200`), or `1.5E+400` style when
     /// plain notation would need more than 40 zeros.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (negative, coefficient, exponent) = match *self {
-            Decimal::NaN => return f.write_str("NaN"),
-            Decimal::Infinity { negative: false } => return f.write_str("INF"),
-            Decimal::Infinity { negative: true } => return f.write_str("-INF"),
-            Decimal::Finite {
-                negative,
-                coefficient,
-                exponent,
-            } => (negative, coefficient, exponent),
+        let (negative, coefficient, exponent) = match self.kind {
+            Kind::NaN => return f.write_str("NaN"),
+            Kind::Infinity => return f.write_str("INF"),
+            Kind::NegInfinity => return f.write_str("-INF"),
+            Kind::Positive | Kind::Negative => (
+                self.kind == Kind::Negative,
+                self.coefficient(),
+                self.exponent,
+            ),
         };
         if negative {
             f.write_str("-")?;
@@ -596,8 +638,11 @@ mod tests {
         assert!(dec(true, 2, 0) < dec(true, 1, 0));
         assert_eq!(dec(true, 0, 5), dec(false, 0, -3));
         assert!(dec(false, 1, 300) > dec(false, u128::from(u64::MAX), 0));
-        assert!(Decimal::Infinity { negative: false } > dec(false, 1, 300));
-        assert_eq!(Decimal::NaN.partial_cmp(&Decimal::NaN), None);
+        assert!(Decimal::INFINITY > dec(false, 1, 300));
+        assert!(Decimal::NEG_INFINITY < dec(true, 1, 300));
+        assert!(Decimal::NEG_INFINITY < Decimal::INFINITY);
+        assert_eq!(Decimal::NAN.partial_cmp(&Decimal::NAN), None);
+        assert_eq!(Decimal::NAN.partial_cmp(&dec(false, 1, 0)), None);
     }
 
     #[test]
@@ -638,6 +683,11 @@ mod tests {
         assert!(at(10, Some(7200)) < at(9, None));
         assert_eq!(at(10, Some(-5400)).to_string(), "2024-01-01T10:00:00-01:30");
         assert_eq!(at(10, Some(0)).to_string(), "2024-01-01T10:00:00Z");
+    }
+
+    #[test]
+    fn a_value_fits_in_32_bytes_so_that_rows_stay_small() {
+        assert!(size_of::<Value<'_>>() <= 32, "{}", size_of::<Value<'_>>());
     }
 
     #[test]
