@@ -941,3 +941,63 @@ fn enums_of_more_strings_than_a_list_holds_use_a_set() {
     assert!(broken(&f, "m39").is_empty());
     assert_eq!(broken(&f, "m40"), ["enum"]);
 }
+
+#[test]
+fn surrounding_whitespace_is_kept_in_strings_and_a_type_error_elsewhere() {
+    let s = field(json!({"name": "s", "constraints": {"required": true}}));
+    assert_eq!(
+        text(&s, "  "),
+        Ok(Value::String(Cow::Borrowed("  "))),
+        "not missing"
+    );
+    for kind in [
+        "integer", "number", "boolean", "date", "datetime", "time", "year",
+    ] {
+        let f = field(json!({"name": "x", "type": kind}));
+        let valid = match kind {
+            "integer" | "number" => "1",
+            "boolean" => "true",
+            "date" => "2024-01-01",
+            "datetime" => "2024-01-01T00:00:00",
+            "time" => "00:00:00",
+            _ => "2024",
+        };
+        accepts(&f, &[valid]);
+        rejects(
+            &f,
+            &[
+                &format!(" {valid}"),
+                &format!("{valid} "),
+                &format!("\t{valid}"),
+            ],
+        );
+    }
+}
+
+#[test]
+fn a_boolean_text_cannot_be_both_true_and_false() {
+    let bad = problems(
+        r#"{"fields": [{"name": "b", "type": "boolean", "trueValues": ["y", "1"], "falseValues": ["n", "1"]}]}"#,
+    );
+    assert_eq!(bad.len(), 1);
+    assert!(
+        bad[0].starts_with("/fields/0/falseValues: \"1\" is both"),
+        "{}",
+        bad[0]
+    );
+}
+
+#[test]
+fn schema_files_load_with_the_table_named_after_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("orders.json");
+    std::fs::write(&path, r#"{"fields": [{"name": "id", "type": "integer"}]}"#).expect("write");
+    let schema = Schema::load(&path).expect("a valid schema");
+    assert_eq!(schema.name, "orders");
+    assert_eq!(schema.field_index("id"), Some(0));
+    let missing = Schema::load(&dir.path().join("nope.json")).expect_err("no such file");
+    assert_eq!(
+        crate::exit::HasExitCode::exit_code(&missing),
+        crate::exit::ExitCode::NoInput
+    );
+}
