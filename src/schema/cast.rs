@@ -192,7 +192,6 @@ fn cast_string(format: StringFormat, text: &str) -> Result<Value<'_>, CastError>
 /// accepted (internationalised addresses); quoted local parts are not.
 /// One pass over the bytes, no regex.
 pub fn is_email(text: &str) -> bool {
-    const ATOM_EXTRA: &[u8] = b"!#$%&'*+/=?^_`{|}~-";
     let bytes = text.as_bytes();
     let Some(at) = bytes.iter().position(|&b| b == b'@') else {
         return false;
@@ -207,7 +206,7 @@ pub fn is_email(text: &str) -> bool {
         let ok = if byte == b'.' {
             previous != b'.'
         } else {
-            byte.is_ascii_alphanumeric() || byte >= 0x80 || ATOM_EXTRA.contains(&byte)
+            EMAIL_CLASS[usize::from(byte)] & ATOM != 0
         };
         if !ok {
             return false;
@@ -228,7 +227,7 @@ pub fn is_email(text: &str) -> bool {
             }
             labels += 1;
             label_length = 0;
-        } else if byte.is_ascii_alphanumeric() || byte >= 0x80 || byte == b'-' {
+        } else if EMAIL_CLASS[usize::from(byte)] & LABEL != 0 {
             if byte == b'-' && label_length == 0 {
                 return false;
             }
@@ -243,6 +242,32 @@ pub fn is_email(text: &str) -> bool {
     }
     label_length > 0 && previous != b'-' && labels >= 2
 }
+
+/// Bytes allowed in an email's local-part atoms.
+const ATOM: u8 = 1;
+/// Bytes allowed in an email's domain labels (besides the dots).
+const LABEL: u8 = 2;
+/// The class of each byte, for [`is_email`]; non-ASCII bytes are allowed in
+/// both parts.
+const EMAIL_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        if b.is_ascii_alphanumeric() || b >= 0x80 {
+            table[byte] = ATOM | LABEL;
+        }
+        byte += 1;
+    }
+    let extra = b"!#$%&'*+/=?^_`{|}~-";
+    let mut index = 0;
+    while index < extra.len() {
+        table[extra[index] as usize] |= ATOM;
+        index += 1;
+    }
+    table[b'-' as usize] |= LABEL;
+    table
+};
 
 /// An absolute URI: a scheme (`[A-Za-z][A-Za-z0-9+.-]*`), a colon, and a
 /// non-empty rest without spaces or control characters.

@@ -22,7 +22,7 @@ use std::hash::{BuildHasher, Hasher};
 use serde::Serialize;
 
 use super::cast::cast;
-use super::constraint::{Constraint, Violation};
+use super::constraint::Constraint;
 use super::keys::KeySet;
 use super::value::Value;
 use super::{FieldsMatch, Schema};
@@ -449,34 +449,30 @@ impl<'s> Validator<'s> {
                 Cell::Json(_) => "",
             };
             match cast(field, cell) {
-                Ok(Value::Null) => {
-                    values.push(Value::Null);
-                    if field.constraints.required {
-                        errors.push(error(
-                            ErrorType::ConstraintError,
-                            &raw(cell),
-                            Some(Constraint::Required),
-                            "a value is required".to_string(),
-                        ));
-                    }
-                }
                 Ok(value) => {
-                    field.constraints.check(
-                        &value,
-                        text,
-                        |Violation {
-                             constraint,
-                             message,
-                         }| {
+                    // Pushed first and checked in place: the value is not
+                    // moved again after the checks.
+                    values.push(value);
+                    let Some(value) = values.last() else { continue };
+                    if value.is_null() {
+                        if field.constraints.required {
                             errors.push(error(
                                 ErrorType::ConstraintError,
                                 &raw(cell),
-                                Some(constraint),
-                                message,
+                                Some(Constraint::Required),
+                                "a value is required".to_string(),
                             ));
-                        },
-                    );
-                    values.push(value);
+                        }
+                        continue;
+                    }
+                    field.constraints.check(value, text, |violation| {
+                        errors.push(error(
+                            ErrorType::ConstraintError,
+                            &raw(cell),
+                            Some(violation.constraint),
+                            violation.message,
+                        ));
+                    });
                 }
                 Err(cast_error) => {
                     self.failed[index] = true;
