@@ -34,7 +34,8 @@ pub enum SchemaCommand {
 /// Arguments of `droplake schema check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// The directory of schemas; defaults to the configured `schemas`.
+    /// The directory of schemas (or one schema file); defaults to the
+    /// configured `schemas` directory.
     #[arg(value_name = "DIR")]
     pub dir: Option<PathBuf>,
 
@@ -59,15 +60,23 @@ struct Checked {
     problems: Vec<Problem>,
 }
 
-/// Loads and checks every schema in `dir`.
+/// Loads and checks every schema in `dir` (or the one file `dir` names).
 fn check_dir(dir: &Path) -> Result<Vec<Checked>, SchemaError> {
-    let loaded = schema::load_dir(dir)?;
+    let loaded = if dir.is_file() {
+        vec![Schema::load(dir)]
+    } else {
+        schema::load_dir(dir)?
+    };
     let tables: Vec<&Schema> = loaded.iter().filter_map(|r| r.as_ref().ok()).collect();
     let checked = loaded
         .iter()
         .map(|result| match result {
             Ok(schema) => Checked {
-                file: dir.join(format!("{}.json", schema.name)),
+                file: if dir.is_file() {
+                    dir.to_path_buf()
+                } else {
+                    dir.join(format!("{}.json", schema.name))
+                },
                 table: Some(schema.name.clone()),
                 problems: schema::check_references(schema, &tables),
             },
@@ -222,6 +231,20 @@ mod tests {
             serde_json::from_str(&as_json(&checked, false)).expect("valid JSON");
         assert_eq!(json["valid"], false);
         assert_eq!(json["schemas"][1]["problems"], json!([]));
+    }
+
+    #[test]
+    fn one_file_can_be_checked_on_its_own() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write(
+            dir.path(),
+            "a.json",
+            r#"{"fields": [{"name": "x", "type": "nope"}]}"#,
+        );
+        let checked = check_dir(&dir.path().join("a.json")).expect("a readable file");
+        assert_eq!(checked.len(), 1);
+        assert_eq!(checked[0].problems.len(), 1);
+        assert!(checked[0].file.ends_with("a.json"));
     }
 
     #[test]
