@@ -426,17 +426,20 @@ impl<'s> Validator<'s> {
             };
             let Some(cell) = cell else {
                 values.push(Value::Null);
+                // There is no cell, so no raw value to report.
+                let absent = |kind, constraint, message| RowError {
+                    value: None,
+                    ..error(kind, "", constraint, message)
+                };
                 if column.is_some() {
-                    errors.push(error(
+                    errors.push(absent(
                         ErrorType::MissingCell,
-                        "",
                         None,
                         format!("the row has no cell for field {:?}", field.name),
                     ));
                 } else if field.constraints.required {
-                    errors.push(error(
+                    errors.push(absent(
                         ErrorType::ConstraintError,
-                        "",
                         Some(Constraint::Required),
                         "a value is required, and the data has no such column".to_string(),
                     ));
@@ -757,6 +760,8 @@ mod tests {
                 (3, None, "extra-cell", None),
             ]
         );
+        assert_eq!(errors[0].value, None, "a missing cell has no value");
+        assert_eq!(errors[0].field_number, Some(4));
         assert_eq!(errors[3].field_number, Some(6));
         assert_eq!(errors[4].value.as_deref(), Some("more"));
     }
@@ -842,6 +847,37 @@ mod tests {
             ],
         );
         assert_eq!(summary(&errors), [(6, None, "unique-error", None)]);
+    }
+
+    #[test]
+    fn a_composite_primary_key_needs_every_part_and_is_unique_as_a_whole() {
+        let document = json!({
+            "fields": [{"name": "day", "type": "date"}, {"name": "shop", "type": "integer"}],
+            "primaryKey": ["day", "shop"]
+        });
+        let schema =
+            Schema::parse("t", Path::new("t.json"), &document.to_string()).expect("a valid schema");
+        let mut validator = Validator::new(&schema, None);
+        let errors = check(
+            &mut validator,
+            &[
+                &["2024-01-01", "1"],
+                &["2024-01-01", "2"],
+                &["2024-01-02", "1"],
+                &["2024-01-01", ""],
+                &["2024-01-01", ""],
+                &["2024-01-01", "01"],
+            ],
+        );
+        assert_eq!(
+            summary(&errors),
+            [
+                (5, Some("shop"), "constraint-error", Some("required")),
+                (6, Some("shop"), "constraint-error", Some("required")),
+                (7, None, "primary-key", None),
+            ]
+        );
+        assert_eq!(errors[2].value.as_deref(), Some("2024-01-01, 1"));
     }
 
     #[test]
