@@ -21,7 +21,7 @@ use std::hash::{BuildHasher, Hasher};
 
 use serde::Serialize;
 
-use super::cast::cast;
+use super::cast::cast_into;
 use super::constraint::Constraint;
 use super::keys::KeySet;
 use super::value::Value;
@@ -451,12 +451,13 @@ impl<'s> Validator<'s> {
                 Cell::Json(serde_json::Value::String(text)) => text.as_str(),
                 Cell::Json(_) => "",
             };
-            match cast(field, cell) {
-                Ok(value) => {
-                    // Pushed first and checked in place: the value is not
-                    // moved again after the checks.
-                    values.push(value);
-                    let Some(value) = values.last() else { continue };
+            values.push(Value::Null);
+            let Some(slot) = values.last_mut() else {
+                continue;
+            };
+            match cast_into(field, cell, slot) {
+                Ok(()) => {
+                    let value = &*slot;
                     if value.is_null() {
                         if field.constraints.required {
                             errors.push(error(
@@ -479,7 +480,6 @@ impl<'s> Validator<'s> {
                 }
                 Err(cast_error) => {
                     self.failed[index] = true;
-                    values.push(Value::Null);
                     let detail = cast_error
                         .detail
                         .map(|detail| format!(": {detail}"))
