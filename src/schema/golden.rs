@@ -1001,3 +1001,56 @@ fn schema_files_load_with_the_table_named_after_the_file() {
         crate::exit::ExitCode::NoInput
     );
 }
+
+#[test]
+fn cast_into_agrees_with_cast_and_leaves_the_slot_on_error() {
+    let cases = [
+        (json!({"name": "s"}), vec!["", "a", " b "]),
+        (
+            json!({"name": "e", "format": "email"}),
+            vec!["a@b.co", "nope", ""],
+        ),
+        (
+            json!({"name": "u", "format": "uuid"}),
+            vec!["123e4567-e89b-12d3-a456-426614174000", "x"],
+        ),
+        (json!({"name": "i", "type": "integer"}), vec!["7", "x", ""]),
+        (json!({"name": "n", "type": "number"}), vec!["1.50", "x"]),
+        (json!({"name": "b", "type": "boolean"}), vec!["true", "yes"]),
+        (
+            json!({"name": "d", "type": "date"}),
+            vec!["2024-02-29", "2023-02-29"],
+        ),
+        (
+            json!({"name": "t", "type": "time"}),
+            vec!["10:00:00", "25:00:00"],
+        ),
+        (
+            json!({"name": "dt", "type": "datetime"}),
+            vec!["2024-01-01T00:00:00Z", "x"],
+        ),
+        (json!({"name": "y", "type": "year"}), vec!["2024", "x"]),
+        (
+            json!({"name": "l", "type": "list", "itemType": "integer"}),
+            vec!["1,2", "1,x"],
+        ),
+        (json!({"name": "a", "type": "any"}), vec!["anything"]),
+    ];
+    for (definition, cells) in cases {
+        let f = field(definition);
+        for cell in cells {
+            let mut slot = Value::Boolean(true);
+            let into = cast_into(&f, Cell::Text(cell), &mut slot);
+            match text(&f, cell) {
+                Ok(value) => {
+                    assert_eq!(into, Ok(()), "{} {cell:?}", f.name);
+                    assert_eq!(slot, value, "{} {cell:?}", f.name);
+                }
+                Err(error) => {
+                    assert_eq!(into, Err(error), "{} {cell:?}", f.name);
+                    assert_eq!(slot, Value::Boolean(true), "{} {cell:?}", f.name);
+                }
+            }
+        }
+    }
+}
