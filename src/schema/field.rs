@@ -96,7 +96,7 @@ impl fmt::Display for FieldType {
             }
             FieldType::String(StringFormat::Binary) => f.write_str("base64 binary"),
             FieldType::Integer(options) => {
-                f.write_str("an integer (64 bits)")?;
+                f.write_str("an integer")?;
                 if let Some(group) = options.group_char {
                     write!(f, " with group separator '{group}'")?;
                 }

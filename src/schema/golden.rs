@@ -992,7 +992,7 @@ fn schema_files_load_with_the_table_named_after_the_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("orders.json");
     std::fs::write(&path, r#"{"fields": [{"name": "id", "type": "integer"}]}"#).expect("write");
-    let schema = Schema::load(&path).expect("a valid schema");
+    let schema = Schema::load_table(dir.path(), "orders").expect("a valid schema");
     assert_eq!(schema.name, "orders");
     assert_eq!(schema.field_index("id"), Some(0));
     let missing = Schema::load(&dir.path().join("nope.json")).expect_err("no such file");

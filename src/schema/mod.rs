@@ -71,6 +71,12 @@ impl Schema {
         Schema::parse(&name, path, &text)
     }
 
+    /// Reads the schema of `table` from a schema directory:
+    /// `DIR/<table>.json`.
+    pub fn load_table(dir: &Path, table: &str) -> Result<Schema, SchemaError> {
+        Schema::load(&dir.join(format!("{table}.json")))
+    }
+
     /// Checks a schema given as JSON text; `path` is only named in errors.
     pub fn parse(name: &str, path: &Path, text: &str) -> Result<Schema, SchemaError> {
         parse::parse(name, text).map_err(|problems| SchemaError::Invalid {

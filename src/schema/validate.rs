@@ -706,7 +706,7 @@ mod tests {
         );
         assert_eq!(errors[0].field_number, Some(1));
         assert_eq!(errors[0].value.as_deref(), Some("x"));
-        assert_eq!(errors[0].message, "\"x\" is not an integer (64 bits)");
+        assert_eq!(errors[0].message, "\"x\" is not an integer");
     }
 
     #[test]
