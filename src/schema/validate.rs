@@ -235,6 +235,11 @@ impl<'s> Validator<'s> {
         validator
     }
 
+    /// The schema rows are checked against.
+    pub fn schema(&self) -> &'s Schema {
+        self.schema
+    }
+
     /// The errors of the header row.
     pub fn header_errors(&self) -> &[RowError] {
         &self.header_errors
