@@ -1054,3 +1054,53 @@ fn cast_into_agrees_with_cast_and_leaves_the_slot_on_error() {
         }
     }
 }
+
+#[test]
+fn random_text_never_panics_any_cast() {
+    let kinds = [
+        json!({"name": "x"}),
+        json!({"name": "x", "format": "email"}),
+        json!({"name": "x", "format": "uri"}),
+        json!({"name": "x", "format": "uuid"}),
+        json!({"name": "x", "format": "binary"}),
+        json!({"name": "x", "type": "integer", "groupChar": ",", "bareNumber": false}),
+        json!({"name": "x", "type": "number", "decimalChar": ",", "groupChar": " ", "bareNumber": false}),
+        json!({"name": "x", "type": "number"}),
+        json!({"name": "x", "type": "boolean"}),
+        json!({"name": "x", "type": "date"}),
+        json!({"name": "x", "type": "date", "format": "any"}),
+        json!({"name": "x", "type": "date", "format": "%d/%m/%Y"}),
+        json!({"name": "x", "type": "time", "format": "any"}),
+        json!({"name": "x", "type": "datetime"}),
+        json!({"name": "x", "type": "datetime", "format": "any"}),
+        json!({"name": "x", "type": "year"}),
+        json!({"name": "x", "type": "yearmonth"}),
+        json!({"name": "x", "type": "duration"}),
+        json!({"name": "x", "type": "object"}),
+        json!({"name": "x", "type": "array"}),
+        json!({"name": "x", "type": "list", "itemType": "datetime"}),
+    ];
+    let fields: Vec<Field> = kinds.into_iter().map(field).collect();
+    let alphabet: Vec<char> = "0123456789-+:.,eE TZtz%/PYMDHS@[]{}\"é\u{202f}NaIF"
+        .chars()
+        .collect();
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for _ in 0..20_000 {
+        let length = (next() % 40) as usize;
+        let cell: String = (0..length)
+            .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+            .collect();
+        for f in &fields {
+            if let Ok(value) = text(f, &cell) {
+                let _ = value.to_string();
+                f.constraints.check(&value, &cell, |_| {});
+            }
+        }
+    }
+}

@@ -518,12 +518,20 @@ impl Decimal {
         if a_order != b_order {
             return a_order.cmp(&b_order);
         }
+        // Same order: the exponents differ by less than 39 digits. A product
+        // that overflows is larger than any coefficient (only possible for
+        // coefficients beyond MAX_DIGITS, built by hand).
+        let shift = |exponent_gap: i32| POW10.get(exponent_gap.unsigned_abs() as usize).copied();
         if a_exp >= b_exp {
-            let shift = (a_exp - b_exp) as usize;
-            (a_coef * POW10[shift]).cmp(&b_coef)
+            match shift(a_exp - b_exp).and_then(|p| a_coef.checked_mul(p)) {
+                Some(a_aligned) => a_aligned.cmp(&b_coef),
+                None => Ordering::Greater,
+            }
         } else {
-            let shift = (b_exp - a_exp) as usize;
-            a_coef.cmp(&(b_coef * POW10[shift]))
+            match shift(b_exp - a_exp).and_then(|p| b_coef.checked_mul(p)) {
+                Some(b_aligned) => a_coef.cmp(&b_aligned),
+                None => Ordering::Less,
+            }
         }
     }
 }
@@ -643,6 +651,15 @@ mod tests {
         assert!(Decimal::NEG_INFINITY < Decimal::INFINITY);
         assert_eq!(Decimal::NAN.partial_cmp(&Decimal::NAN), None);
         assert_eq!(Decimal::NAN.partial_cmp(&dec(false, 1, 0)), None);
+    }
+
+    #[test]
+    fn decimals_beyond_38_digits_built_by_hand_still_compare() {
+        let big = dec(false, u128::MAX, 0);
+        let aligned = dec(false, 4, 38);
+        assert!(aligned > big);
+        assert!(big < aligned);
+        assert!(dec(false, 3, 38) < big);
     }
 
     #[test]
