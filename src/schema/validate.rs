@@ -514,6 +514,55 @@ impl<'s> Validator<'s> {
         errors.len() == before
     }
 
+    /// Checks a row whose values arrived already typed (a source that
+    /// decodes its own fields): one value per schema field, in schema order.
+    /// Checks `required`, the constraints and the keys as
+    /// [`Validator::check_row`] does after casting; reports carry each
+    /// value's canonical text. Says whether the row is valid. Values missing
+    /// at the end count as nulls, and the row's keys are then not checked.
+    pub fn check_values(
+        &mut self,
+        row: u64,
+        values: &[Value<'_>],
+        errors: &mut Vec<RowError>,
+    ) -> bool {
+        let before = errors.len();
+        let fields = &self.schema.fields;
+        for (index, field) in fields.iter().enumerate() {
+            self.failed[index] = false;
+            let value = values.get(index).unwrap_or(&Value::Null);
+            let error = |constraint, message| RowError {
+                kind: ErrorType::ConstraintError,
+                row,
+                field: Some(field.name.clone()),
+                field_number: Some(index + 1),
+                value: Some(value.to_string()),
+                constraint: Some(constraint),
+                message,
+            };
+            if value.is_null() {
+                if field.constraints.required {
+                    errors.push(error(
+                        Constraint::Required,
+                        "a value is required".to_string(),
+                    ));
+                }
+                continue;
+            }
+            let text = match value {
+                Value::String(text) => text.as_ref(),
+                _ => "",
+            };
+            field.constraints.check(value, text, |violation| {
+                errors.push(error(violation.constraint, violation.message));
+            });
+        }
+        if values.len() >= fields.len() {
+            self.check_keys(row, values, errors);
+        }
+        errors.len() == before
+    }
+
     fn is_blank(&self, record: &Record) -> bool {
         record.cells().all(|cell| match cell {
             Cell::Text(text) => {
@@ -883,6 +932,32 @@ mod tests {
             ]
         );
         assert_eq!(errors[2].value.as_deref(), Some("2024-01-01, 1"));
+    }
+
+    #[test]
+    fn typed_rows_are_checked_for_constraints_and_keys_without_casting() {
+        let schema = orders();
+        let mut validator = Validator::new(&schema, None);
+        let mut errors = Vec::new();
+        let row = |id, quantity| {
+            vec![
+                Value::Integer(id),
+                Value::String("a@b.co".into()),
+                Value::Null,
+                Value::Integer(quantity),
+                Value::String("new".into()),
+            ]
+        };
+        assert!(validator.check_values(2, &row(1, 5), &mut errors));
+        assert!(!validator.check_values(3, &row(1, 5000), &mut errors));
+        assert_eq!(
+            summary(&errors),
+            [
+                (3, Some("quantity"), "constraint-error", Some("maximum")),
+                (3, None, "primary-key", None),
+            ]
+        );
+        assert_eq!(errors[0].value.as_deref(), Some("5000"));
     }
 
     #[test]
