@@ -8,6 +8,8 @@
 //!   embedded defaults into validated [`config::Settings`];
 //! - [`lake`] owns the lake's layout: dataset and object names, which files
 //!   are objects, and the atomic writer behind [`lake::Lake::put`];
+//! - [`schema`] loads Table Schemas, casts cells to typed values and
+//!   validates rows against them;
 //! - [`cli`] is the command line, one module per subcommand;
 //! - [`exit`] maps every outcome to a sysexits-style exit code.
 //!
@@ -18,4 +20,5 @@ pub mod config;
 pub mod exit;
 pub mod formats;
 pub mod lake;
+pub mod schema;
 pub mod warehouse;

@@ -8,6 +8,7 @@ mod config;
 mod interrupt;
 mod put;
 mod query;
+mod schema;
 
 use std::path::PathBuf;
 
@@ -38,6 +39,8 @@ pub enum Command {
     Config(config::ConfigArgs),
     /// Run one read-only SQL statement against the warehouse.
     Query(query::QueryArgs),
+    /// Check table schemas.
+    Schema(schema::SchemaArgs),
 }
 
 /// A command that could not do its work, with the exit code that says why.
@@ -78,6 +81,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Put(args) => put::run(&settings, args),
         Command::Config(args) => config::run(&settings, args),
         Command::Query(args) => query::run(&settings, args),
+        Command::Schema(args) => schema::run(&settings, args),
     }
 }
 

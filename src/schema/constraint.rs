@@ -1,0 +1,259 @@
+//! Constraints on typed values: lengths, bounds, patterns, enums and
+//! categories, checked after casting and only on values that are present.
+//!
+//! `required` and `unique` live here as flags, but the validator checks them:
+//! one needs to know the value was missing, the other needs every earlier row.
+//! Bounds and enum members are cast to the field's type when the schema is
+//! loaded, so a row's check compares typed values and allocates nothing
+//! unless it fails.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use regex::Regex;
+use serde::Serialize;
+
+use super::value::Value;
+
+/// A constraint's name, as the standard spells it and reports carry it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Constraint {
+    Required,
+    Unique,
+    MinLength,
+    MaxLength,
+    Minimum,
+    Maximum,
+    ExclusiveMinimum,
+    ExclusiveMaximum,
+    Pattern,
+    Enum,
+    /// The v2 `categories` property of string and integer fields.
+    Categories,
+}
+
+impl Constraint {
+    /// Every constraint, in the standard's order.
+    pub const ALL: [Constraint; 11] = [
+        Constraint::Required,
+        Constraint::Unique,
+        Constraint::MinLength,
+        Constraint::MaxLength,
+        Constraint::Minimum,
+        Constraint::Maximum,
+        Constraint::ExclusiveMinimum,
+        Constraint::ExclusiveMaximum,
+        Constraint::Pattern,
+        Constraint::Enum,
+        Constraint::Categories,
+    ];
+
+    /// The name in the standard.
+    pub fn name(self) -> &'static str {
+        match self {
+            Constraint::Required => "required",
+            Constraint::Unique => "unique",
+            Constraint::MinLength => "minLength",
+            Constraint::MaxLength => "maxLength",
+            Constraint::Minimum => "minimum",
+            Constraint::Maximum => "maximum",
+            Constraint::ExclusiveMinimum => "exclusiveMinimum",
+            Constraint::ExclusiveMaximum => "exclusiveMaximum",
+            Constraint::Pattern => "pattern",
+            Constraint::Enum => "enum",
+            Constraint::Categories => "categories",
+        }
+    }
+}
+
+impl fmt::Display for Constraint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A field's constraints, ready to check.
+#[derive(Debug, Clone, Default)]
+pub struct Constraints {
+    /// A value must be present (implied for primary key fields).
+    pub required: bool,
+    /// No two rows may have the same value (nulls excepted).
+    pub unique: bool,
+    /// The fewest characters (strings) or items (lists, arrays, objects).
+    pub min_length: Option<usize>,
+    /// The most characters (strings) or items (lists, arrays, objects).
+    pub max_length: Option<usize>,
+    /// The smallest value allowed.
+    pub minimum: Option<Value<'static>>,
+    /// The largest value allowed.
+    pub maximum: Option<Value<'static>>,
+    /// Values must be above this.
+    pub exclusive_minimum: Option<Value<'static>>,
+    /// Values must be below this.
+    pub exclusive_maximum: Option<Value<'static>>,
+    /// A regular expression the whole text must match (anchored).
+    pub pattern: Option<Pattern>,
+    /// The values allowed.
+    pub enumeration: Option<Members>,
+    /// The v2 `categories`: the values allowed, checked like an enum.
+    pub categories: Option<Members>,
+}
+
+/// A `pattern`: the schema's text, and the anchored regular expression.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    /// The pattern as written in the schema.
+    pub source: String,
+    /// `^(?:source)$`, compiled.
+    pub regex: Regex,
+}
+
+/// The members of an `enum` or `categories`, in the form a lookup wants:
+/// a few strings in a list (comparing a handful of short strings beats
+/// hashing), many in a hash set (looked up by `&str`, no allocation), other
+/// values in a list compared by value.
+#[derive(Debug, Clone)]
+pub enum Members {
+    /// For up to [`Members::FEW`] strings.
+    FewStrings(Vec<Box<str>>),
+    /// For more strings.
+    Strings(HashSet<Box<str>, foldhash::fast::FixedState>),
+    /// For every other type.
+    Values(Vec<Value<'static>>),
+}
+
+impl Members {
+    /// Up to this many strings are kept in a list.
+    pub const FEW: usize = 16;
+
+    /// The members for a set of strings.
+    pub fn strings(strings: Vec<Box<str>>) -> Members {
+        if strings.len() <= Members::FEW {
+            Members::FewStrings(strings)
+        } else {
+            Members::Strings(strings.into_iter().collect())
+        }
+    }
+
+    /// Whether `value` is one of the members.
+    #[inline]
+    pub fn contains(&self, value: &Value<'_>) -> bool {
+        match (self, value) {
+            (Members::FewStrings(list), Value::String(text)) => {
+                let text: &str = text;
+                list.iter().any(|member| **member == *text)
+            }
+            (Members::FewStrings(_), _) => false,
+            (Members::Strings(set), Value::String(text)) => set.contains(text.as_ref()),
+            (Members::Strings(_), _) => false,
+            (Members::Values(values), value) => values.iter().any(|member| member == value),
+        }
+    }
+
+    fn describe(&self) -> String {
+        let mut members: Vec<String> = match self {
+            Members::FewStrings(list) => list.iter().map(|member| format!("{member:?}")).collect(),
+            Members::Strings(set) => set.iter().map(|member| format!("{member:?}")).collect(),
+            Members::Values(values) => values.iter().map(ToString::to_string).collect(),
+        };
+        if matches!(self, Members::Strings(_) | Members::FewStrings(_)) {
+            members.sort();
+        }
+        members.join(", ")
+    }
+}
+
+/// One failed constraint: which, and a message saying what was expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// The constraint that failed.
+    pub constraint: Constraint,
+    /// What was expected, for a person.
+    pub message: String,
+}
+
+impl Constraints {
+    /// Checks a present value against every value-level constraint (all but
+    /// `required` and `unique`), reporting each failure to `report`.
+    /// `text` is the cell's text, which lengths and patterns of strings are
+    /// measured on (for `binary` fields, the base64 text).
+    #[inline]
+    pub fn check(&self, value: &Value<'_>, text: &str, mut report: impl FnMut(Violation)) {
+        if self.min_length.is_some() || self.max_length.is_some() {
+            let length = match value {
+                Value::String(_) | Value::Binary(_) => Some(text.chars().count()),
+                Value::List(items) => Some(items.len()),
+                Value::Json(json) => match json.as_ref() {
+                    serde_json::Value::Array(items) => Some(items.len()),
+                    serde_json::Value::Object(map) => Some(map.len()),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let Some(length) = length {
+                let unit = if matches!(value, Value::String(_) | Value::Binary(_)) {
+                    "characters"
+                } else {
+                    "items"
+                };
+                if let Some(min) = self.min_length.filter(|min| length < *min) {
+                    report(Violation {
+                        constraint: Constraint::MinLength,
+                        message: format!("expected at least {min} {unit}, found {length}"),
+                    });
+                }
+                if let Some(max) = self.max_length.filter(|max| length > *max) {
+                    report(Violation {
+                        constraint: Constraint::MaxLength,
+                        message: format!("expected at most {max} {unit}, found {length}"),
+                    });
+                }
+            }
+        }
+        let bounds = [
+            (&self.minimum, Constraint::Minimum),
+            (&self.maximum, Constraint::Maximum),
+            (&self.exclusive_minimum, Constraint::ExclusiveMinimum),
+            (&self.exclusive_maximum, Constraint::ExclusiveMaximum),
+        ];
+        for (bound, constraint) in bounds {
+            let Some(bound) = bound else { continue };
+            use std::cmp::Ordering::*;
+            let order = value.compare(bound);
+            let (ok, expected) = match constraint {
+                Constraint::Minimum => (matches!(order, Some(Greater | Equal)), "at least"),
+                Constraint::Maximum => (matches!(order, Some(Less | Equal)), "at most"),
+                Constraint::ExclusiveMinimum => (order == Some(Greater), "above"),
+                _ => (order == Some(Less), "below"),
+            };
+            if !ok {
+                report(Violation {
+                    constraint,
+                    message: format!("expected a value {expected} {bound}"),
+                });
+            }
+        }
+        if let Some(pattern) = &self.pattern
+            && !pattern.regex.is_match(text)
+        {
+            report(Violation {
+                constraint: Constraint::Pattern,
+                message: format!("expected text matching the pattern {:?}", pattern.source),
+            });
+        }
+        for (members, constraint) in [
+            (&self.enumeration, Constraint::Enum),
+            (&self.categories, Constraint::Categories),
+        ] {
+            if let Some(members) = members
+                && !members.contains(value)
+            {
+                report(Violation {
+                    constraint,
+                    message: format!("expected one of {}", members.describe()),
+                });
+            }
+        }
+    }
+}
