@@ -135,9 +135,9 @@ pub fn cast_json<'a>(
     use serde_json::Value as Json;
     match (kind, json) {
         (FieldType::Any, Json::String(text)) => Ok(Value::String(Cow::Borrowed(text))),
-        (FieldType::Any, json) => Ok(Value::Json(Cow::Borrowed(json))),
+        (FieldType::Any, json) => Ok(Value::Json(Box::new(Cow::Borrowed(json)))),
         (FieldType::Object, Json::Object(_)) | (FieldType::Array, Json::Array(_)) => {
-            Ok(Value::Json(Cow::Borrowed(json)))
+            Ok(Value::Json(Box::new(Cow::Borrowed(json))))
         }
         (FieldType::Object | FieldType::Array, _) => Err(NOT),
         (_, Json::String(text)) => cast_text(kind, text),

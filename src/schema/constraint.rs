@@ -184,7 +184,7 @@ impl Constraints {
             let length = match value {
                 Value::String(_) | Value::Binary(_) => Some(text.chars().count()),
                 Value::List(items) => Some(items.len()),
-                Value::Json(json) => match json.as_ref() {
+                Value::Json(json) => match json.as_ref().as_ref() {
                     serde_json::Value::Array(items) => Some(items.len()),
                     serde_json::Value::Object(map) => Some(map.len()),
                     _ => None,

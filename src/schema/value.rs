@@ -45,7 +45,7 @@ pub enum Value<'a> {
     /// A `duration` (ISO 8601).
     Duration(Duration),
     /// An `object` or `array`, or a JSON value of an `any` field.
-    Json(Cow<'a, serde_json::Value>),
+    Json(Box<Cow<'a, serde_json::Value>>),
     /// A `list`: its items, each cast by the `itemType`.
     List(Vec<Value<'a>>),
 }
@@ -71,7 +71,7 @@ impl Value<'_> {
             Value::Year(y) => Value::Year(y),
             Value::YearMonth { year, month } => Value::YearMonth { year, month },
             Value::Duration(d) => Value::Duration(d),
-            Value::Json(json) => Value::Json(Cow::Owned(json.into_owned())),
+            Value::Json(json) => Value::Json(Box::new(Cow::Owned((*json).into_owned()))),
             Value::List(items) => Value::List(items.into_iter().map(Value::into_owned).collect()),
         }
     }
