@@ -5,4 +5,5 @@ mod config;
 mod durability;
 mod put;
 mod query;
+mod schema;
 mod util;
