@@ -34,6 +34,12 @@ const NOT: CastError = CastError { detail: None };
 const TOO_BIG: CastError = CastError {
     detail: Some("it does not fit in 64 bits"),
 };
+pub(super) const NOT_FINITE: CastError = CastError {
+    detail: Some("an exact decimal must be a finite number"),
+};
+pub(super) const TOO_MANY_PLACES: CastError = CastError {
+    detail: Some("it has more decimal places than the field's decimalPlaces"),
+};
 const TOO_PRECISE: CastError = CastError {
     detail: Some("it has more than 38 significant digits"),
 };
@@ -88,7 +94,9 @@ pub fn cast_into<'a>(field: &Field, cell: Cell<'a>, slot: &mut Value<'a>) -> Res
             *slot = Value::String(Cow::Borrowed(text));
         }
         FieldType::Integer(options) => *slot = Value::Integer(parse_integer(text, options)?),
-        FieldType::Number(options) => *slot = Value::Number(parse_number(text, options)?),
+        FieldType::Number(options) => {
+            *slot = Value::Number(options.fits(parse_number(text, options)?)?)
+        }
         FieldType::Boolean(options) => *slot = Value::Boolean(parse_boolean(text, options)?),
         FieldType::Date(format) => *slot = Value::Date(parse_date(text, format)?),
         FieldType::Datetime(format) => *slot = Value::Datetime(parse_datetime(text, format)?),
@@ -103,7 +111,9 @@ pub fn cast_text<'a>(kind: &FieldType, text: &'a str) -> Result<Value<'a>, CastE
     match kind {
         FieldType::String(format) => cast_string(*format, text),
         FieldType::Integer(options) => parse_integer(text, options).map(Value::Integer),
-        FieldType::Number(options) => parse_number(text, options).map(Value::Number),
+        FieldType::Number(options) => parse_number(text, options)
+            .and_then(|number| options.fits(number))
+            .map(Value::Number),
         FieldType::Boolean(options) => parse_boolean(text, options).map(Value::Boolean),
         FieldType::Date(format) => parse_date(text, format).map(Value::Date),
         FieldType::Time(format) => parse_time(text, format).map(Value::Time),
@@ -150,7 +160,9 @@ pub fn cast_json<'a>(
                 .map(Value::Year)
                 .ok_or(NOT)
         }
-        (FieldType::Number(_), Json::Number(number)) => json_number(number).map(Value::Number),
+        (FieldType::Number(options), Json::Number(number)) => json_number(number)
+            .and_then(|number| options.fits(number))
+            .map(Value::Number),
         (FieldType::Boolean(_), Json::Bool(b)) => Ok(Value::Boolean(*b)),
         (FieldType::YearMonth, Json::Array(parts)) => match parts.as_slice() {
             [Json::Number(year), Json::Number(month)] => {

@@ -4,6 +4,7 @@
 use std::fmt;
 
 use super::constraint::Constraints;
+use super::value::Decimal;
 
 /// One field of a table schema.
 #[derive(Debug, Clone)]
@@ -110,6 +111,9 @@ impl fmt::Display for FieldType {
                 if let Some(group) = options.group_char {
                     write!(f, " with group separator '{group}'")?;
                 }
+                if let Some(places) = options.decimal_places {
+                    write!(f, " with at most {places} decimal places")?;
+                }
                 Ok(())
             }
             FieldType::Boolean(options) => write!(
@@ -173,6 +177,36 @@ pub struct NumberOptions {
     pub group_char: Option<char>,
     /// When false, leading and trailing non-digits (`$`, `%`) are stripped.
     pub bare_number: bool,
+    /// droplake's `decimalPlaces`: the field is an exact decimal with at
+    /// most this many digits after the point (money); the warehouse stores
+    /// it exactly. `None`: an ordinary number.
+    pub decimal_places: Option<u8>,
+}
+
+impl NumberOptions {
+    /// Checks a cast number against `decimalPlaces`.
+    pub(super) fn fits(&self, number: Decimal) -> Result<Decimal, super::CastError> {
+        match self.decimal_places {
+            Some(_) if !number.is_finite() => Err(super::cast::NOT_FINITE),
+            Some(places) if significant_places(number) > u32::from(places) => {
+                Err(super::cast::TOO_MANY_PLACES)
+            }
+            _ => Ok(number),
+        }
+    }
+}
+
+/// The digits after the point that matter: `12.50` has one, `7.0` none.
+fn significant_places(number: Decimal) -> u32 {
+    let (mut coefficient, mut places) = (
+        number.coefficient(),
+        number.exponent().min(0).unsigned_abs(),
+    );
+    while places > 0 && coefficient % 10 == 0 {
+        coefficient /= 10;
+        places -= 1;
+    }
+    places
 }
 
 /// Options of `boolean`.
@@ -265,6 +299,7 @@ impl ItemType {
                 decimal_char: '.',
                 group_char: None,
                 bare_number: true,
+                decimal_places: None,
             }),
             ItemType::Boolean => FieldType::Boolean(BooleanOptions::default()),
             ItemType::Date => FieldType::Date(TemporalFormat::Default),

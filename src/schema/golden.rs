@@ -54,6 +54,7 @@ fn number(text: &str) -> Decimal {
             decimal_char: '.',
             group_char: None,
             bare_number: true,
+            decimal_places: None,
         }),
         text,
     ) {
@@ -254,6 +255,51 @@ fn numbers_keep_38_significant_digits_and_refuse_more() {
     let error = text(&f, &format!("{digits38}9")).expect_err("39 digits");
     assert_eq!(error.detail, Some("it has more than 38 significant digits"));
     assert_eq!(number(digits38).to_string(), digits38);
+}
+
+#[test]
+fn decimal_places_make_a_number_an_exact_decimal_of_that_scale() {
+    let money = field(json!({"name": "amount", "type": "number", "decimalPlaces": 2}));
+    accepts(
+        &money,
+        &[
+            "12.50",
+            "12.5",
+            "12",
+            "-0.01",
+            "1e-2",
+            "99999999999999999.99",
+        ],
+    );
+    rejects(&money, &["12.505", "0.001", "NaN", "INF", "-INF"]);
+    let error = text(&money, "1.234").expect_err("three places");
+    assert_eq!(
+        error.detail,
+        Some("it has more decimal places than the field's decimalPlaces")
+    );
+    assert_eq!(
+        money.kind.to_string(),
+        "a number with at most 2 decimal places"
+    );
+    let json_cell = json!(0.125);
+    assert!(
+        cast(&money, Cell::Json(&json_cell)).is_err(),
+        "JSON numbers are held to it too"
+    );
+
+    let whole = field(json!({"name": "units", "type": "number", "decimalPlaces": 0}));
+    accepts(&whole, &["7", "7.0", "70e-1"]);
+    rejects(&whole, &["7.5"]);
+    for bad in ["-1", "19", "2.5", "\"2\""] {
+        let found = problems(&format!(
+            r#"{{"fields": [{{"name": "a", "type": "number", "decimalPlaces": {bad}}}]}}"#
+        ));
+        assert_eq!(
+            found,
+            ["/fields/0/decimalPlaces: expected an integer from 0 to 18"],
+            "{bad}"
+        );
+    }
 }
 
 #[test]

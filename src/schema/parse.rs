@@ -325,6 +325,7 @@ impl Parser {
                         .unwrap_or('.'),
                     group_char: self.character(pointer, object, "groupChar"),
                     bare_number: self.boolean(pointer, object, "bareNumber", true),
+                    decimal_places: self.decimal_places(pointer, object),
                 };
                 if Some(options.decimal_char) == options.group_char {
                     self.problem(
@@ -479,6 +480,25 @@ impl Parser {
             Some(_) => {
                 self.problem(format!("{pointer}/{key}"), "expected true or false");
                 default
+            }
+        }
+    }
+
+    /// droplake's `decimalPlaces` on a number: an integer from 0 to 18.
+    fn decimal_places(&mut self, pointer: &str, object: &Map<String, Json>) -> Option<u8> {
+        let json = object.get("decimalPlaces")?;
+        match json
+            .as_u64()
+            .and_then(|places| u8::try_from(places).ok())
+            .filter(|places| *places <= 18)
+        {
+            Some(places) => Some(places),
+            None => {
+                self.problem(
+                    format!("{pointer}/decimalPlaces"),
+                    "expected an integer from 0 to 18",
+                );
+                None
             }
         }
     }
