@@ -250,7 +250,7 @@ pub struct Datetime {
 
 impl Datetime {
     /// The instant as a UTC civil datetime; one without offset counts as UTC.
-    fn instant_key(&self) -> civil::DateTime {
+    pub fn instant_key(&self) -> civil::DateTime {
         match self.offset {
             None => self.datetime,
             Some(offset) => self

@@ -9,6 +9,7 @@
 
 mod bookkeeping;
 pub mod query;
+pub mod table;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
