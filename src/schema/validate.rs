@@ -60,6 +60,9 @@ pub enum ErrorType {
     EncodingError,
     /// The record is malformed (a bad quote, invalid JSON, over-long).
     FormatError,
+    /// The row refers to a key that the referenced table does not hold
+    /// (found by the warehouse at load time).
+    ForeignKey,
 }
 
 impl ErrorType {
@@ -80,6 +83,7 @@ impl ErrorType {
             ErrorType::BlankLabel => "blank-label",
             ErrorType::EncodingError => "encoding-error",
             ErrorType::FormatError => "format-error",
+            ErrorType::ForeignKey => "foreign-key",
         }
     }
 }
