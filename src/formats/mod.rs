@@ -6,7 +6,293 @@
 //! format has them) and then [`Record`]s whose cells are either text, to be
 //! cast by the schema (CSV, TSV, fixed-width text), or values that arrived
 //! already typed (JSON).
+//!
+//! [`open`] (a file) and [`from_reader`] (any byte stream, such as standard
+//! input) pick the [`Format`], stack the decoding layers of [`decode`]
+//! (gzip, byte order marks, legacy encodings) and read the header, so that
+//! a returned reader already knows its labels. Errors split by consequence:
+//! an [`OpenError`] means the file cannot be read at all; a [`ReadError`]
+//! from [`RecordReader::read`] is either one bad record (go on) or the end
+//! of what can be read.
 
+mod csv;
+mod decode;
+mod dialect;
+mod json;
 mod record;
 
-pub use record::{Cell, Position, ReadError, Record, RecordReader};
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+pub use decode::{TextEncoding, UnknownEncoding};
+pub use dialect::{Dialect, DialectError, RawDialect, Terminator};
+pub use record::{Cell, Position, ReadError, Record, RecordReader, TextCells};
+
+use crate::exit::{ExitCode, HasExitCode};
+
+/// The default limit on the size of one record: 16 MiB.
+pub const DEFAULT_MAX_RECORD_BYTES: usize = 16 * 1024 * 1024;
+
+/// The file formats droplake reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// Comma-separated values (or any delimiter the dialect names).
+    Csv,
+    /// Tab-separated values: tab delimiter, no quoting unless the dialect
+    /// asks for it.
+    Tsv,
+    /// JSON Lines: one object (or one array) per line.
+    Jsonl,
+    /// One JSON array whose elements are objects (or arrays), streamed.
+    Json,
+}
+
+impl Format {
+    /// The format a file name implies: `.csv`, `.tsv`/`.tab`,
+    /// `.jsonl`/`.ndjson`, `.json`, each optionally followed by `.gz`;
+    /// case-insensitive.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+        let name = name.strip_suffix(".gz").unwrap_or(&name);
+        let (_, extension) = name.rsplit_once('.')?;
+        extension.parse().ok()
+    }
+
+    /// The name used in configuration and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Tsv => "tsv",
+            Format::Jsonl => "jsonl",
+            Format::Json => "json",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A format name droplake does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown format `{0}`; use csv, tsv, jsonl or json")]
+pub struct UnknownFormat(pub String);
+
+impl FromStr for Format {
+    type Err = UnknownFormat;
+
+    fn from_str(name: &str) -> Result<Format, UnknownFormat> {
+        match name.to_ascii_lowercase().as_str() {
+            "csv" => Ok(Format::Csv),
+            "tsv" | "tab" => Ok(Format::Tsv),
+            "jsonl" | "ndjson" => Ok(Format::Jsonl),
+            "json" => Ok(Format::Json),
+            _ => Err(UnknownFormat(name.to_owned())),
+        }
+    }
+}
+
+/// How to read a file: everything that does not come from the file itself.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    /// The format; `None` means "from the file name".
+    pub format: Option<Format>,
+    /// The CSV/TSV dialect; for JSON only `header` matters (whether a first
+    /// array row holds the labels).
+    pub dialect: Dialect,
+    /// The text encoding when the file has no byte order mark.
+    pub encoding: TextEncoding,
+    /// The largest record (or single field) accepted, in bytes; a larger one
+    /// is a `format-error` for that row and reading goes on after it.
+    pub max_record_bytes: usize,
+    /// The size of the read buffer.
+    pub buffer_bytes: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            format: None,
+            dialect: Dialect::default(),
+            encoding: TextEncoding::UTF_8,
+            max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+            buffer_bytes: decode::BUFFER_SIZE,
+        }
+    }
+}
+
+/// A file that cannot be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The file could not be opened.
+    #[error("cannot open {}: {source}", path.display())]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// Neither the configuration nor the file name says what format it is.
+    #[error(
+        "cannot tell the format of {}: name it .csv, .tsv, .tab, .jsonl, .ndjson or .json (optionally + .gz), or configure the format",
+        path.display()
+    )]
+    UnknownFormat {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file holds no data at all (not even a header).
+    #[error("{} is empty: it holds no header and no rows", path.display())]
+    Empty {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The header (or, for JSON, the first row that gives the labels) could
+    /// not be read, or reading failed before it.
+    #[error("cannot read the header of {}: {source}", path.display())]
+    Header {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong, and where.
+        source: ReadError,
+    },
+}
+
+impl HasExitCode for OpenError {
+    fn exit_code(&self) -> ExitCode {
+        match self {
+            OpenError::Open { source, .. } if source.kind() == io::ErrorKind::NotFound => {
+                ExitCode::NoInput
+            }
+            OpenError::Open { source, .. } if source.kind() == io::ErrorKind::PermissionDenied => {
+                ExitCode::NoInput
+            }
+            OpenError::Open { .. } => ExitCode::IoErr,
+            OpenError::UnknownFormat { .. } => ExitCode::Usage,
+            OpenError::Empty { .. } | OpenError::Header { .. } => ExitCode::DataErr,
+        }
+    }
+}
+
+/// A reader of records that can move to another thread.
+pub type BoxedReader = Box<dyn RecordReader + Send>;
+
+/// Opens `path` for reading records: the format from `options` or else the
+/// file name, then gzip, encoding and header as described in the module doc.
+pub fn open(path: &Path, options: &ReadOptions) -> Result<BoxedReader, OpenError> {
+    let format = options
+        .format
+        .or_else(|| Format::from_path(path))
+        .ok_or_else(|| OpenError::UnknownFormat {
+            path: path.to_owned(),
+        })?;
+    let file = std::fs::File::open(path).map_err(|source| OpenError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
+    from_reader(Box::new(file), path, format, options)
+}
+
+/// Reads records from any byte stream, such as standard input; `name` is
+/// what errors call it (for example `-` or `<stdin>`).
+pub fn from_reader(
+    input: Box<dyn io::Read + Send>,
+    name: &Path,
+    format: Format,
+    options: &ReadOptions,
+) -> Result<BoxedReader, OpenError> {
+    let source = decode::decoded(input, options.encoding).map_err(|error| OpenError::Header {
+        path: name.to_owned(),
+        source: ReadError::Fatal {
+            position: Position::default(),
+            message: format!("cannot read the input: {error}"),
+        },
+    })?;
+    let opened = match format {
+        Format::Csv | Format::Tsv => csv::CsvReader::new(source, format, options)
+            .map(|reader| Box::new(reader) as BoxedReader),
+        Format::Jsonl | Format::Json => json::JsonReader::new(source, format, options)
+            .map(|reader| Box::new(reader) as BoxedReader),
+    };
+    opened.map_err(|error| match error {
+        HeaderError::Empty => OpenError::Empty {
+            path: name.to_owned(),
+        },
+        HeaderError::Read(source) => OpenError::Header {
+            path: name.to_owned(),
+            source,
+        },
+    })
+}
+
+/// Why a reader could not be built: what [`OpenError`] says, minus the path.
+#[derive(Debug)]
+pub(crate) enum HeaderError {
+    /// No data at all.
+    Empty,
+    /// The header or first row was unreadable.
+    Read(ReadError),
+}
+
+impl From<ReadError> for HeaderError {
+    fn from(error: ReadError) -> Self {
+        HeaderError::Read(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_format_follows_the_extension_with_or_without_gzip() {
+        let cases = [
+            ("a.csv", Some(Format::Csv)),
+            ("dir.v2/a.CSV.gz", Some(Format::Csv)),
+            ("a.tsv", Some(Format::Tsv)),
+            ("a.tab.gz", Some(Format::Tsv)),
+            ("a.jsonl", Some(Format::Jsonl)),
+            ("a.ndjson.gz", Some(Format::Jsonl)),
+            ("a.json", Some(Format::Json)),
+            ("a.gz", None),
+            ("a.txt", None),
+            ("csv", None),
+        ];
+        for (name, format) in cases {
+            assert_eq!(Format::from_path(Path::new(name)), format, "{name}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_format_names_the_file() {
+        let error = match open(Path::new("/nowhere/orders.xlsx"), &ReadOptions::default()) {
+            Err(error) => error,
+            Ok(_) => panic!("an xlsx file cannot be read"),
+        };
+        assert!(
+            error.to_string().contains("/nowhere/orders.xlsx"),
+            "{error}"
+        );
+        assert_eq!(error.exit_code(), ExitCode::Usage);
+    }
+
+    #[test]
+    fn a_missing_file_is_no_input() {
+        let error = match open(Path::new("/nowhere/orders.csv"), &ReadOptions::default()) {
+            Err(error) => error,
+            Ok(_) => panic!("the file does not exist"),
+        };
+        assert_eq!(error.exit_code(), ExitCode::NoInput);
+    }
+
+    #[test]
+    fn format_names_parse_case_insensitively() {
+        assert_eq!("CSV".parse::<Format>(), Ok(Format::Csv));
+        assert_eq!("ndjson".parse::<Format>(), Ok(Format::Jsonl));
+        assert!("xml".parse::<Format>().is_err());
+    }
+}

@@ -53,13 +53,125 @@ pub struct Record {
 
 #[derive(Debug, Clone)]
 enum Storage {
-    Text(csv::StringRecord),
+    Text(TextCells),
     Json(Vec<serde_json::Value>),
 }
 
 impl Default for Storage {
     fn default() -> Self {
-        Storage::Text(csv::StringRecord::new())
+        Storage::Text(TextCells::default())
+    }
+}
+
+/// The JSON `null` a text cell stands for when it is a null sequence.
+static NULL: serde_json::Value = serde_json::Value::Null;
+
+/// The text cells of one record: all of their text in one buffer, and where
+/// each cell ends.
+///
+/// Invariants: `ends` is non-decreasing, its last element (if any) is
+/// `text.len()`, and every end is a char boundary of `text`; `nulls` holds
+/// the indexes of cells that matched the dialect's null sequence, ascending.
+#[derive(Debug, Clone, Default)]
+pub struct TextCells {
+    text: String,
+    ends: Vec<usize>,
+    nulls: Vec<usize>,
+}
+
+impl TextCells {
+    /// Appends a cell holding `text`.
+    pub fn push_field(&mut self, text: &str) {
+        self.text.push_str(text);
+        self.ends.push(self.text.len());
+    }
+
+    /// Appends a missing value (the dialect's null sequence).
+    pub fn push_null(&mut self) {
+        self.nulls.push(self.ends.len());
+        self.ends.push(self.text.len());
+    }
+
+    /// Removes every cell, keeping the buffers.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+        self.nulls.clear();
+    }
+
+    /// The number of cells.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there are no cells.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    fn get(&self, index: usize) -> Option<Cell<'_>> {
+        let end = *self.ends.get(index)?;
+        if !self.nulls.is_empty() && self.nulls.binary_search(&index).is_ok() {
+            return Some(Cell::Json(&NULL));
+        }
+        let start = match index {
+            0 => 0,
+            _ => self.ends.get(index - 1).copied().unwrap_or(0),
+        };
+        self.text.get(start..end).map(Cell::Text)
+    }
+
+    /// Fills the cells from raw bytes parsed by a reader: `bytes` is every
+    /// cell's content back to back, `ends` where each cell ends, `nulls` the
+    /// null cells. The buffers are swapped, not copied, so neither side
+    /// allocates once warm. On invalid UTF-8, returns the index of the first
+    /// bad cell and the offset of the bad byte within it, and leaves the cells
+    /// empty.
+    pub(crate) fn fill_from_utf8(
+        &mut self,
+        bytes: &mut Vec<u8>,
+        ends: &mut Vec<usize>,
+        nulls: &mut Vec<usize>,
+    ) -> Result<(), (usize, usize)> {
+        std::mem::swap(&mut self.ends, ends);
+        std::mem::swap(&mut self.nulls, nulls);
+        let mut old = std::mem::take(&mut self.text).into_bytes();
+        old.clear();
+        std::mem::swap(bytes, &mut old);
+        // `old` now holds the new cells' bytes, `bytes` the previous buffer.
+        match String::from_utf8(old) {
+            Ok(text) => {
+                self.text = text;
+                if let Some(bad) = self
+                    .ends
+                    .iter()
+                    .position(|&end| !self.text.is_char_boundary(end))
+                {
+                    let start = bad
+                        .checked_sub(1)
+                        .and_then(|i| self.ends.get(i))
+                        .copied()
+                        .unwrap_or(0);
+                    let offset = self.ends.get(bad).copied().unwrap_or(start) - start;
+                    self.clear();
+                    return Err((bad, offset));
+                }
+                Ok(())
+            }
+            Err(error) => {
+                let valid = error.utf8_error().valid_up_to();
+                let bad = self.ends.iter().position(|&end| end > valid).unwrap_or(0);
+                let start = bad
+                    .checked_sub(1)
+                    .and_then(|i| self.ends.get(i))
+                    .copied()
+                    .unwrap_or(0);
+                // Keep the buffer for the next record.
+                *bytes = error.into_bytes();
+                self.clear();
+                Err((bad, valid.saturating_sub(start)))
+            }
+        }
     }
 }
 
@@ -72,7 +184,7 @@ impl Record {
     /// The number of cells.
     pub fn len(&self) -> usize {
         match &self.storage {
-            Storage::Text(record) => record.len(),
+            Storage::Text(cells) => cells.len(),
             Storage::Json(values) => values.len(),
         }
     }
@@ -83,11 +195,22 @@ impl Record {
     }
 
     /// The cell at `index` (0-based), if the record is that long.
+    ///
+    /// A text cell that matched the dialect's `nullSequence` comes back as
+    /// `Cell::Json(&Value::Null)`: a missing value, exactly as a JSON `null`.
     pub fn get(&self, index: usize) -> Option<Cell<'_>> {
         match &self.storage {
-            Storage::Text(record) => record.get(index).map(Cell::Text),
+            Storage::Text(cells) => cells.get(index),
             Storage::Json(values) => values.get(index).map(Cell::Json),
         }
+    }
+
+    /// Whether the cell at `index` is a missing value by the reader's own
+    /// rules (a JSON `null`, or a text cell equal to the null sequence).
+    /// Missing values declared by the schema (`missingValues`) are the
+    /// validator's business, not this.
+    pub fn is_null(&self, index: usize) -> bool {
+        matches!(self.get(index), Some(Cell::Json(serde_json::Value::Null)))
     }
 
     /// The cells in order.
@@ -96,14 +219,14 @@ impl Record {
     }
 
     /// The text storage, cleared, for a reader of text cells to fill.
-    pub fn text_mut(&mut self) -> &mut csv::StringRecord {
+    pub fn text_mut(&mut self) -> &mut TextCells {
         if !matches!(self.storage, Storage::Text(_)) {
-            self.storage = Storage::Text(csv::StringRecord::new());
+            self.storage = Storage::Text(TextCells::default());
         }
         match &mut self.storage {
-            Storage::Text(record) => {
-                record.clear();
-                record
+            Storage::Text(cells) => {
+                cells.clear();
+                cells
             }
             Storage::Json(_) => unreachable!("storage was just made text"),
         }
