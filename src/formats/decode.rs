@@ -124,6 +124,8 @@ pub fn decoded(input: Source, encoding: TextEncoding) -> io::Result<Source> {
     let decoder = encoding_rs_io::DecodeReaderBytesBuilder::new()
         .encoding(Some(encoding.0))
         .bom_sniffing(true)
+        .bom_override(true)
+        .strip_bom(true)
         .build(input);
     Ok(Box::new(decoder))
 }

@@ -296,3 +296,64 @@ mod tests {
         assert!("xml".parse::<Format>().is_err());
     }
 }
+
+/// Helpers for the readers' tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    /// What a reader yielded for one record.
+    pub(crate) type Outcome = Result<(Position, serde_json::Value), ReadError>;
+
+    /// Reads `bytes` to the end (or to a fatal error), collecting every
+    /// record as its position and JSON cells.
+    pub(crate) fn read_all(
+        bytes: &[u8],
+        format: Format,
+        options: &ReadOptions,
+    ) -> Result<(Option<Vec<String>>, Vec<Outcome>), OpenError> {
+        let mut reader = from_reader(
+            Box::new(io::Cursor::new(bytes.to_vec())),
+            Path::new("test"),
+            format,
+            options,
+        )?;
+        let labels = reader.labels().map(<[String]>::to_vec);
+        let mut outcomes = Vec::new();
+        let mut record = Record::new();
+        loop {
+            match reader.read(&mut record) {
+                Ok(true) => outcomes.push(Ok((record.position, record.to_json()))),
+                Ok(false) => break,
+                Err(error @ ReadError::Fatal { .. }) => {
+                    outcomes.push(Err(error));
+                    break;
+                }
+                Err(error) => outcomes.push(Err(error)),
+            }
+            assert!(outcomes.len() < 1_000_000, "the reader does not end");
+        }
+        Ok((labels, outcomes))
+    }
+
+    /// The cells of every record, panicking on any error.
+    pub(crate) fn cells(
+        bytes: &[u8],
+        format: Format,
+        options: &ReadOptions,
+    ) -> Vec<serde_json::Value> {
+        let (_, outcomes) = read_all(bytes, format, options).expect("opens");
+        outcomes
+            .into_iter()
+            .map(|outcome| outcome.expect("reads").1)
+            .collect()
+    }
+
+    /// Options with a dialect given as JSON.
+    pub(crate) fn with_dialect(json: &str) -> ReadOptions {
+        ReadOptions {
+            dialect: Dialect::from_json(json, "test").expect("a valid dialect"),
+            ..ReadOptions::default()
+        }
+    }
+}

@@ -193,7 +193,8 @@ mod tests {
     #[test]
     fn each_refused_dataset_name_says_what_is_allowed() {
         use DatasetNameError as E;
-        let cases: [(&str, fn(&DatasetNameError) -> bool); 11] = [
+        type Expect = fn(&DatasetNameError) -> bool;
+        let cases: [(&str, Expect); 11] = [
             ("", |e| matches!(e, E::Empty)),
             (".", |e| matches!(e, E::DotName(_))),
             ("..", |e| matches!(e, E::DotName(_))),
