@@ -572,3 +572,242 @@ impl RecordReader for JsonReader {
         Ok(true)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::testing::{cells, read_all, with_dialect};
+    use super::super::{OpenError, ReadOptions};
+    use super::*;
+
+    fn rows(bytes: &[u8], format: Format) -> Vec<(u64, u64, Value)> {
+        let (_, outcomes) = read_all(bytes, format, &ReadOptions::default()).expect("opens");
+        outcomes
+            .into_iter()
+            .map(|outcome| {
+                let (position, cells) = outcome.expect("reads");
+                (position.row, position.line, cells)
+            })
+            .collect()
+    }
+
+    fn labels(bytes: &[u8], format: Format) -> Option<Vec<String>> {
+        read_all(bytes, format, &ReadOptions::default())
+            .expect("opens")
+            .0
+    }
+
+    #[test]
+    fn json_lines_objects_take_labels_from_the_first_object_in_order() {
+        let bytes = b"{\"b\": 1, \"a\": \"x\"}\n{\"a\": \"y\", \"b\": 2}\n";
+        assert_eq!(
+            labels(bytes, Format::Jsonl),
+            Some(vec!["b".into(), "a".into()])
+        );
+        assert_eq!(
+            rows(bytes, Format::Jsonl),
+            [(2, 1, json!([1, "x"])), (3, 2, json!([2, "y"]))]
+        );
+    }
+
+    #[test]
+    fn missing_keys_are_null_and_extra_keys_follow_the_labels() {
+        let bytes = b"{\"a\": 1, \"b\": 2}\n{\"c\": 3, \"b\": 4, \"d\": [5]}\n";
+        assert_eq!(rows(bytes, Format::Jsonl)[1].2, json!([null, 4, 3, [5]]));
+    }
+
+    #[test]
+    fn json_lines_arrays_may_start_with_a_header() {
+        let bytes = b"[\"id\", \"n\"]\n[1, \"a\"]\n[2, null, true]\n";
+        assert_eq!(
+            labels(bytes, Format::Jsonl),
+            Some(vec!["id".into(), "n".into()])
+        );
+        assert_eq!(
+            rows(bytes, Format::Jsonl),
+            [(2, 2, json!([1, "a"])), (3, 3, json!([2, null, true]))]
+        );
+        let options = with_dialect(r#"{"header": false}"#);
+        let (labels, outcomes) = read_all(b"[1]\n[2]\n", Format::Jsonl, &options).expect("opens");
+        assert_eq!(labels, None);
+        let first = outcomes[0].as_ref().expect("reads");
+        assert_eq!((first.0.row, &first.1), (1, &json!([1])));
+    }
+
+    #[test]
+    fn blank_json_lines_are_skipped_without_a_row_number() {
+        let bytes = b"{\"a\": 1}\n\n  \r\n{\"a\": 2}\r\n";
+        assert_eq!(
+            rows(bytes, Format::Jsonl),
+            [(2, 1, json!([1])), (3, 4, json!([2]))]
+        );
+    }
+
+    #[test]
+    fn a_bad_json_line_is_a_row_error_and_reading_goes_on() {
+        let bytes = b"{\"a\": 1}\n{\"a\": 2,}\n7\n{\"a\": \"\xff\"}\n{\"a\": 3}\n";
+        let (_, outcomes) = read_all(bytes, Format::Jsonl, &ReadOptions::default()).expect("opens");
+        assert_eq!(outcomes.len(), 5);
+        match &outcomes[1] {
+            Err(ReadError::Record {
+                position,
+                kind,
+                message,
+            }) => {
+                assert_eq!(*kind, "format-error");
+                assert_eq!((position.row, position.line, position.byte), (3, 2, 9));
+                assert!(message.contains("invalid JSON at line 2"), "{message}");
+            }
+            other => panic!("expected a format error, got {other:?}"),
+        }
+        assert!(
+            matches!(&outcomes[2], Err(ReadError::Record { kind: "format-error", message, .. }) if message.contains("object or array")),
+            "{:?}",
+            outcomes[2]
+        );
+        match &outcomes[3] {
+            Err(ReadError::Record { kind, message, .. }) => {
+                assert_eq!(*kind, "encoding-error");
+                assert!(message.contains("byte 28"), "{message}");
+            }
+            other => panic!("expected an encoding error, got {other:?}"),
+        }
+        assert_eq!(outcomes[4].as_ref().expect("reads").1, json!([3]));
+    }
+
+    #[test]
+    fn a_json_array_of_objects_is_streamed_row_by_row() {
+        let bytes =
+            b" [\n {\"id\": 1, \"tags\": [\"a\", \"]\"]},\n {\"id\": 2, \"s\": \"}{,\\\"\"}\n]\n";
+        assert_eq!(
+            labels(bytes, Format::Json),
+            Some(vec!["id".into(), "tags".into()])
+        );
+        assert_eq!(
+            rows(bytes, Format::Json),
+            [
+                (2, 2, json!([1, ["a", "]"]])),
+                (3, 3, json!([2, null, "}{,\""])),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_json_array_of_arrays_has_a_header_row() {
+        assert_eq!(
+            rows(b"[[\"a\",\"b\"],[1,2],[3,4]]", Format::Json),
+            [(2, 1, json!([1, 2])), (3, 1, json!([3, 4]))]
+        );
+    }
+
+    #[test]
+    fn a_bad_element_is_a_row_error_and_the_array_goes_on() {
+        let bytes = b"[{\"a\": 1}, {\"a\": 2 \"b\": 3}, {\"a\": 4}]";
+        let (_, outcomes) = read_all(bytes, Format::Json, &ReadOptions::default()).expect("opens");
+        assert_eq!(outcomes.len(), 3);
+        assert!(matches!(
+            &outcomes[1],
+            Err(ReadError::Record {
+                kind: "format-error",
+                ..
+            })
+        ));
+        assert_eq!(outcomes[2].as_ref().expect("reads").1, json!([4]));
+    }
+
+    #[test]
+    fn a_broken_array_is_fatal() {
+        for bytes in [
+            &b"[{\"a\": 1} {\"a\": 2}]"[..],
+            b"[{\"a\": 1}, {\"a\": 2}",
+            b"[{\"a\": 1}, {\"a\": 2",
+            b"[{\"a\": 1}] trailing",
+        ] {
+            let (_, outcomes) =
+                read_all(bytes, Format::Json, &ReadOptions::default()).expect("opens");
+            assert!(
+                matches!(outcomes.last(), Some(Err(ReadError::Fatal { .. }))),
+                "{}: {outcomes:?}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+    }
+
+    #[test]
+    fn a_json_file_that_is_not_an_array_is_refused_clearly() {
+        match read_all(
+            b"{\"a\": 1}\n{\"a\": 2}\n",
+            Format::Json,
+            &ReadOptions::default(),
+        ) {
+            Err(OpenError::Header { source, .. }) => {
+                assert!(source.to_string().contains("JSON Lines"), "{source}");
+            }
+            other => panic!("expected a header error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_empty_array_has_no_rows_and_an_empty_file_is_an_error() {
+        let (labels, outcomes) =
+            read_all(b" [ ] ", Format::Json, &ReadOptions::default()).expect("opens");
+        assert_eq!(labels, None);
+        assert!(outcomes.is_empty());
+        for format in [Format::Json, Format::Jsonl] {
+            assert!(matches!(
+                read_all(b" \n ", format, &ReadOptions::default()),
+                Err(OpenError::Empty { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn a_row_over_the_limit_is_skipped_with_an_error() {
+        let options = ReadOptions {
+            max_record_bytes: 64,
+            ..ReadOptions::default()
+        };
+        let long = format!("{{\"a\": \"{}\"}}", "x".repeat(1000));
+        let lines = format!("{{\"a\": 1}}\n{long}\n{{\"a\": 2}}\n");
+        let array = format!("[{{\"a\": 1}},{long},{{\"a\": 2}}]");
+        for (bytes, format) in [(lines, Format::Jsonl), (array, Format::Json)] {
+            let (_, outcomes) = read_all(bytes.as_bytes(), format, &options).expect("opens");
+            assert_eq!(outcomes.len(), 3, "{format}");
+            assert!(
+                matches!(&outcomes[1], Err(ReadError::Record { kind: "format-error", message, .. }) if message.contains("64 bytes")),
+                "{format}: {:?}",
+                outcomes[1]
+            );
+            assert_eq!(outcomes[2].as_ref().expect("reads").1, json!([2]));
+        }
+    }
+
+    #[test]
+    fn gzip_and_a_bom_are_handled_before_the_json() {
+        use std::io::Write;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder
+            .write_all(b"\xef\xbb\xbf{\"a\": 1}\n")
+            .expect("writing to a Vec");
+        let gzip = encoder.finish().expect("writing to a Vec");
+        assert_eq!(
+            cells(&gzip, Format::Jsonl, &ReadOptions::default()),
+            [json!([1])]
+        );
+    }
+
+    #[test]
+    fn tiny_buffers_read_the_same_as_large_ones() {
+        let bytes = b"[\n{\"a\": \"x\\\"]\", \"b\": [1, {\"c\": 2}]},\n 5 , {\"b\": null}\n]";
+        let expected = read_all(bytes, Format::Json, &ReadOptions::default()).expect("opens");
+        for size in 1..9 {
+            let small = ReadOptions {
+                buffer_bytes: size,
+                ..ReadOptions::default()
+            };
+            let got = read_all(bytes, Format::Json, &small).expect("opens");
+            assert_eq!(got, expected, "buffer of {size} bytes");
+        }
+    }
+}
