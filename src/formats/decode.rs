@@ -169,21 +169,30 @@ impl Input {
     }
 
     /// The offset of the next unread byte in the whole input.
+    #[inline]
     pub(crate) fn offset(&self) -> u64 {
         self.consumed + self.pos as u64
     }
 
     /// The unread bytes in the buffer.
+    #[inline]
     pub(crate) fn available(&self) -> &[u8] {
         &self.buf[self.pos..self.end]
     }
 
     /// Refills the buffer when it is used up. Returns `false` at the end of
     /// the input. An I/O error (including a truncated gzip stream) is final.
+    #[inline]
     pub(crate) fn fill(&mut self) -> io::Result<bool> {
         if self.pos < self.end {
             return Ok(true);
         }
+        self.refill()
+    }
+
+    /// Reads the next chunk of the source into the emptied buffer.
+    #[cold]
+    fn refill(&mut self) -> io::Result<bool> {
         if self.eof {
             return Ok(false);
         }
@@ -210,6 +219,7 @@ impl Input {
     }
 
     /// The next byte, without consuming it.
+    #[inline]
     pub(crate) fn peek_byte(&mut self) -> io::Result<Option<u8>> {
         if self.fill()? {
             Ok(Some(self.buf[self.pos]))
