@@ -4,6 +4,10 @@
 //! [`Record`]; the validator casts its [`Cell`]s by position against the
 //! schema's fields. Text cells borrow from one buffer per record, so reading a
 //! CSV row allocates nothing once the buffers have grown to fit.
+//!
+//! A missing value that the reader itself recognises (a JSON `null`, or a
+//! CSV cell equal to the dialect's `nullSequence`) is always
+//! `Cell::Json(&Value::Null)`; [`Record::is_null`] asks the same question.
 
 use std::fmt;
 
@@ -309,8 +313,37 @@ mod tests {
         assert_eq!(record.to_json(), serde_json::json!(["1", "a,b"]));
 
         record.json_mut().push(serde_json::json!(5));
+        assert!(!record.is_null(0));
         assert_eq!(record.len(), 1);
         assert_eq!(record.get(0), Some(Cell::Json(&serde_json::json!(5))));
         assert_eq!(record.get(1), None);
+    }
+
+    #[test]
+    fn a_null_text_cell_reads_as_json_null() {
+        let mut record = Record::new();
+        let text = record.text_mut();
+        text.push_field("a");
+        text.push_null();
+        text.push_field("");
+        assert_eq!(record.len(), 3);
+        assert_eq!(record.get(1), Some(Cell::Json(&serde_json::Value::Null)));
+        assert!(record.is_null(1));
+        assert!(!record.is_null(2));
+        assert_eq!(record.to_json(), serde_json::json!(["a", null, ""]));
+    }
+
+    #[test]
+    fn filling_from_bytes_checks_utf8_once_and_at_cell_boundaries() {
+        let mut cells = TextCells::default();
+        let (mut bytes, mut ends, mut nulls) = (b"abc\xc3\xa9".to_vec(), vec![2, 5], vec![]);
+        assert_eq!(cells.fill_from_utf8(&mut bytes, &mut ends, &mut nulls), Ok(()));
+        assert_eq!(cells.get(1), Some(Cell::Text("cé")));
+        // A cell boundary inside a character is refused.
+        let (mut bytes, mut ends, mut nulls) = (b"\xc3\xa9".to_vec(), vec![1, 2], vec![]);
+        assert_eq!(cells.fill_from_utf8(&mut bytes, &mut ends, &mut nulls), Err((0, 1)));
+        assert!(cells.is_empty());
+        let (mut bytes, mut ends, mut nulls) = (b"ok\xff".to_vec(), vec![1, 3], vec![]);
+        assert_eq!(cells.fill_from_utf8(&mut bytes, &mut ends, &mut nulls), Err((1, 1)));
     }
 }
