@@ -15,10 +15,11 @@
 //! - Row numbers count every physical record, including header rows,
 //!   comments and blank lines, as frictionless-py's enumeration does; so
 //!   with a header the first data row is row 2.
-//! - A blank line is a record with no cells (Python's `csv` yields `[]`),
-//!   which the validator reports as `blank-row`; a line of delimiters such as
-//!   `,,,` is a record of empty cells. The newline ending the last record
-//!   does not start another.
+//! - A blank line is a record with no cells (Python's `csv` yields `[]`, and
+//!   frictionless-py keeps it unless its non-standard `skipBlankRows` is
+//!   set), which the validator reports as `blank-row`; a line of delimiters
+//!   such as `,,,` is a record of empty cells. The newline ending the last
+//!   record does not start another.
 //! - `\n`, `\r\n` and lone `\r` all end records, mixed freely. A quoted cell
 //!   may span lines; its record's line is where it starts.
 //! - Text after a closing quote is kept (`"ab"c` is `abc`); a quote inside an

@@ -290,6 +290,54 @@ mod tests {
     }
 
     #[test]
+    fn open_reads_a_gzipped_file_named_by_its_extension() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("orders.csv.gz");
+        let mut encoder = flate2::write::GzEncoder::new(
+            std::fs::File::create(&path).expect("create"),
+            flate2::Compression::fast(),
+        );
+        encoder.write_all(b"id\n1\n").expect("write");
+        encoder.finish().expect("finish");
+        let mut reader = open(&path, &ReadOptions::default()).expect("opens");
+        assert_eq!(reader.labels(), Some(&["id".to_owned()][..]));
+        let mut record = Record::new();
+        assert!(reader.read(&mut record).expect("reads"));
+        assert_eq!(record.get(0), Some(Cell::Text("1")));
+        assert!(!reader.read(&mut record).expect("ends"));
+    }
+
+    #[test]
+    fn a_dialect_file_is_read_and_named_in_errors() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("dialect.json");
+        std::fs::write(&path, r#"{"delimiter": ";"}"#).expect("write");
+        assert_eq!(
+            Dialect::from_file(&path).expect("valid").delimiter,
+            Some(b';')
+        );
+        std::fs::write(&path, r#"{"delimiter": 1}"#).expect("write");
+        let error = Dialect::from_file(&path).expect_err("a number");
+        assert!(error.to_string().contains("dialect.json"), "{error}");
+    }
+
+    #[test]
+    fn an_empty_file_is_a_data_error() {
+        let error = match from_reader(
+            Box::new(io::empty()),
+            Path::new("<stdin>"),
+            Format::Csv,
+            &ReadOptions::default(),
+        ) {
+            Err(error) => error,
+            Ok(_) => panic!("nothing to read"),
+        };
+        assert_eq!(error.exit_code(), ExitCode::DataErr);
+        assert!(error.to_string().contains("<stdin> is empty"), "{error}");
+    }
+
+    #[test]
     fn format_names_parse_case_insensitively() {
         assert_eq!("CSV".parse::<Format>(), Ok(Format::Csv));
         assert_eq!("ndjson".parse::<Format>(), Ok(Format::Jsonl));

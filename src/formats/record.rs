@@ -337,13 +337,22 @@ mod tests {
     fn filling_from_bytes_checks_utf8_once_and_at_cell_boundaries() {
         let mut cells = TextCells::default();
         let (mut bytes, mut ends, mut nulls) = (b"abc\xc3\xa9".to_vec(), vec![2, 5], vec![]);
-        assert_eq!(cells.fill_from_utf8(&mut bytes, &mut ends, &mut nulls), Ok(()));
+        assert_eq!(
+            cells.fill_from_utf8(&mut bytes, &mut ends, &mut nulls),
+            Ok(())
+        );
         assert_eq!(cells.get(1), Some(Cell::Text("cé")));
         // A cell boundary inside a character is refused.
         let (mut bytes, mut ends, mut nulls) = (b"\xc3\xa9".to_vec(), vec![1, 2], vec![]);
-        assert_eq!(cells.fill_from_utf8(&mut bytes, &mut ends, &mut nulls), Err((0, 1)));
+        assert_eq!(
+            cells.fill_from_utf8(&mut bytes, &mut ends, &mut nulls),
+            Err((0, 1))
+        );
         assert!(cells.is_empty());
         let (mut bytes, mut ends, mut nulls) = (b"ok\xff".to_vec(), vec![1, 3], vec![]);
-        assert_eq!(cells.fill_from_utf8(&mut bytes, &mut ends, &mut nulls), Err((1, 1)));
+        assert_eq!(
+            cells.fill_from_utf8(&mut bytes, &mut ends, &mut nulls),
+            Err((1, 1))
+        );
     }
 }
