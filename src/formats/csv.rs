@@ -75,9 +75,9 @@ pub(crate) struct CsvReader {
     /// The most bytes one record may take: its cells' text plus one per cell.
     max_record_bytes: usize,
     /// Bytes that end the fast scan of an unquoted cell.
-    unquoted_stop: [bool; 256],
+    unquoted_stop: Stops,
     /// Bytes that end the fast scan of a quoted cell.
-    quoted_stop: [bool; 256],
+    quoted_stop: Stops,
     labels: Option<Vec<String>>,
     /// The row number of the last record parsed (0 before the first).
     row: u64,
@@ -110,6 +110,60 @@ fn fatal_io(position: Position, error: io::Error) -> ReadError {
         message: format!("cannot read further: {error}"),
     }
 }
+
+/// A set of bytes to stop at, and a fast way to find the first of them.
+#[derive(Clone, Copy)]
+struct Stops {
+    /// Whether each byte is in the set.
+    table: [bool; 256],
+    /// With at most three bytes in the set: each broadcast to the eight
+    /// lanes of a word, for scanning eight bytes at a time.
+    words: Option<[u64; 3]>,
+}
+
+impl Stops {
+    fn new(table: [bool; 256]) -> Stops {
+        let bytes: Vec<u8> = (0..=255u8)
+            .filter(|&byte| table[usize::from(byte)])
+            .collect();
+        let words = match bytes[..] {
+            [a] => Some([a, a, a]),
+            [a, b] => Some([a, b, b]),
+            [a, b, c] => Some([a, b, c]),
+            _ => None,
+        }
+        .map(|needles| needles.map(|byte| u64::from(byte) * LANES_LOW));
+        Stops { table, words }
+    }
+
+    /// The index of the first byte of `hay` in the set.
+    #[inline]
+    fn find(&self, hay: &[u8]) -> Option<usize> {
+        let Some(words) = self.words else {
+            return hay.iter().position(|&byte| self.table[usize::from(byte)]);
+        };
+        let (chunks, rest) = hay.as_chunks::<8>();
+        for (index, chunk) in chunks.iter().enumerate() {
+            let word = u64::from_le_bytes(*chunk);
+            let mut found = 0;
+            for needle in words {
+                // The classic "has a zero byte" test: exact for the lowest
+                // matching lane, which is the only one used.
+                let x = word ^ needle;
+                found |= x.wrapping_sub(LANES_LOW) & !x & LANES_HIGH;
+            }
+            if found != 0 {
+                return Some(index * 8 + (found.trailing_zeros() / 8) as usize);
+            }
+        }
+        rest.iter()
+            .position(|&byte| self.table[usize::from(byte)])
+            .map(|index| chunks.len() * 8 + index)
+    }
+}
+
+const LANES_LOW: u64 = 0x0101_0101_0101_0101;
+const LANES_HIGH: u64 = 0x8080_8080_8080_8080;
 
 /// Appends `data` to the record unless that takes it over the limit, in
 /// which case the record is marked overflowing and its bytes dropped.
@@ -169,8 +223,8 @@ impl CsvReader {
                 .map(|text| text.as_bytes().into()),
             comment_rows: dialect.comment_rows.clone(),
             max_record_bytes: options.max_record_bytes,
-            unquoted_stop,
-            quoted_stop,
+            unquoted_stop: Stops::new(unquoted_stop),
+            quoted_stop: Stops::new(quoted_stop),
             labels: None,
             row: 0,
             line: 1,
@@ -407,9 +461,7 @@ impl CsvReader {
                 return Ok((CellEnd::Eof, quoted));
             }
             let available = self.input.available();
-            let stop = available
-                .iter()
-                .position(|&byte| self.unquoted_stop[usize::from(byte)]);
+            let stop = self.unquoted_stop.find(available);
             let Some(index) = stop else {
                 push(
                     &mut self.bytes,
@@ -480,9 +532,7 @@ impl CsvReader {
                 return Err(unterminated());
             }
             let available = self.input.available();
-            let stop = available
-                .iter()
-                .position(|&byte| self.quoted_stop[usize::from(byte)]);
+            let stop = self.quoted_stop.find(available);
             let Some(index) = stop else {
                 push(
                     &mut self.bytes,
@@ -1093,6 +1143,27 @@ mod tests {
         for format in [Format::Csv, Format::Tsv] {
             if let Ok((_, outcomes)) = read_all(&junk, format, &ReadOptions::default()) {
                 assert!(outcomes.iter().any(Result::is_err));
+            }
+        }
+    }
+
+    #[test]
+    fn the_word_scan_finds_the_first_stop_byte() {
+        let mut table = [false; 256];
+        for byte in [b',', b'\n', b'\r'] {
+            table[usize::from(byte)] = true;
+        }
+        let stops = Stops::new(table);
+        assert!(stops.words.is_some());
+        let slow = Stops {
+            words: None,
+            ..stops
+        };
+        let hay = b"abcdefgh,ijklmnopqrstu\r\nvwxyz0123456789,,\xff\x80\x7f,abc";
+        for start in 0..hay.len() {
+            for end in start..=hay.len() {
+                let part = &hay[start..end];
+                assert_eq!(stops.find(part), slow.find(part), "{start}..{end}");
             }
         }
     }

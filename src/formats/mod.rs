@@ -440,8 +440,6 @@ mod properties {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
-
         #[test]
         fn any_table_written_by_the_csv_crate_reads_back_cell_for_cell(
             rows in prop::collection::vec(prop::collection::vec(any::<String>(), 1..5), 1..8),
