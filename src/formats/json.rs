@@ -28,7 +28,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::io;
 
-use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use super::decode::{Input, Source};
@@ -70,6 +70,103 @@ impl<'de> Visitor<'de> for ShapeVisitor {
             items.push(item);
         }
         Ok(Shape::Array(items))
+    }
+}
+
+/// Parses one row straight into a record's values, in label order, without
+/// building an intermediate map or allocating its keys.
+struct RowSeed<'a> {
+    labels: &'a [String],
+    index: &'a HashMap<String, usize>,
+    values: &'a mut Vec<Value>,
+}
+
+impl<'de> DeserializeSeed<'de> for RowSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RowSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a row: a JSON object or array")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(item) = seq.next_element::<Value>()? {
+            self.values.push(item);
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        self.values.resize(self.labels.len(), Value::Null);
+        let mut extra = Vec::new();
+        let mut nth = 0;
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            let key = key.as_str();
+            // Keys usually come in label order: try that before hashing.
+            let slot = if self.labels.get(nth).is_some_and(|label| label == key) {
+                Some(nth)
+            } else {
+                self.index.get(key).copied()
+            };
+            nth += 1;
+            let value = map.next_value::<Value>()?;
+            match slot.and_then(|index| self.values.get_mut(index)) {
+                Some(cell) => *cell = value,
+                None => extra.push(value),
+            }
+        }
+        self.values.extend(extra);
+        Ok(())
+    }
+}
+
+/// An object key, borrowed from the input unless it had escapes.
+enum Key<'de> {
+    Borrowed(&'de str),
+    Owned(String),
+}
+
+impl Key<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Key::Borrowed(text) => text,
+            Key::Owned(text) => text,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Key<'de>, D::Error> {
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = Key<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Key<'de>, E> {
+        Ok(Key::Borrowed(text))
+    }
+
+    fn visit_str<E>(self, text: &str) -> Result<Key<'de>, E> {
+        Ok(Key::Owned(text.to_owned()))
+    }
+
+    fn visit_string<E>(self, text: String) -> Result<Key<'de>, E> {
+        Ok(Key::Owned(text))
     }
 }
 
@@ -131,6 +228,31 @@ fn fatal_io(position: Position, error: io::Error) -> ReadError {
     ReadError::Fatal {
         position,
         message: format!("cannot read further: {error}"),
+    }
+}
+
+/// A row that is not valid JSON, with the line counted in the whole file.
+fn invalid_json(position: Position, error: &serde_json::Error) -> ReadError {
+    let text = error.to_string();
+    let what = text.split(" at line ").next().unwrap_or(&text);
+    ReadError::Record {
+        position,
+        kind: "format-error",
+        message: format!(
+            "invalid JSON at line {}, column {}: {what}",
+            position.line + error.line().saturating_sub(1) as u64,
+            error.column()
+        ),
+    }
+}
+
+/// An object row where there are no labels to place its values by.
+fn no_labels(position: Position) -> ReadError {
+    ReadError::Record {
+        position,
+        kind: "format-error",
+        message: "an object row in a file of array rows without a header: its keys match no labels"
+            .into(),
     }
 }
 
@@ -469,8 +591,9 @@ impl JsonReader {
         }
     }
 
-    /// Parses the row in `scratch`.
-    fn parse(&self, raw: Raw) -> Result<Shape, ReadError> {
+    /// Checks the row in `scratch` before parsing: not over the limit, and
+    /// valid UTF-8.
+    fn check(&self, raw: Raw) -> Result<(), ReadError> {
         let position = raw.position;
         if raw.overflow {
             return Err(ReadError::Record {
@@ -492,19 +615,38 @@ impl JsonReader {
                 ),
             });
         }
-        serde_json::from_slice::<Shape>(&self.scratch).map_err(|error| {
-            let text = error.to_string();
-            let what = text.split(" at line ").next().unwrap_or(&text);
-            ReadError::Record {
-                position,
-                kind: "format-error",
-                message: format!(
-                    "invalid JSON at line {}, column {}: {what}",
-                    position.line + error.line().saturating_sub(1) as u64,
-                    error.column()
-                ),
+        Ok(())
+    }
+
+    /// Parses the row in `scratch` into a [`Shape`] (for the first row).
+    fn parse(&self, raw: Raw) -> Result<Shape, ReadError> {
+        self.check(raw)?;
+        serde_json::from_slice::<Shape>(&self.scratch)
+            .map_err(|error| invalid_json(raw.position, &error))
+    }
+
+    /// Parses the row in `scratch` straight into `values`.
+    fn parse_into(&self, raw: Raw, values: &mut Vec<Value>) -> Result<(), ReadError> {
+        self.check(raw)?;
+        let (labels, index) = match &self.labels {
+            Some(labels) => (&labels[..], &self.index),
+            None => {
+                let object = self.scratch.iter().find(|&&byte| !is_space(byte)) == Some(&b'{');
+                if object {
+                    return Err(no_labels(raw.position));
+                }
+                (&[][..], &self.index)
             }
-        })
+        };
+        let mut deserializer = serde_json::Deserializer::from_slice(&self.scratch);
+        RowSeed {
+            labels,
+            index,
+            values,
+        }
+        .deserialize(&mut deserializer)
+        .and_then(|()| deserializer.end())
+        .map_err(|error| invalid_json(raw.position, &error))
     }
 
     /// Puts a parsed row's cells into `record`, in label order.
@@ -515,11 +657,7 @@ impl JsonReader {
             Shape::Array(items) => values.extend(items),
             Shape::Object(entries) => {
                 let Some(labels) = &self.labels else {
-                    return Err(ReadError::Record {
-                        position,
-                        kind: "format-error",
-                        message: "an object row in a file of array rows without a header: its keys match no labels".into(),
-                    });
+                    return Err(no_labels(position));
                 };
                 values.resize(labels.len(), Value::Null);
                 let mut extra = Vec::new();
@@ -566,9 +704,7 @@ impl RecordReader for JsonReader {
             }
         };
         record.position = raw.position;
-        record.json_mut();
-        let shape = self.parse(raw)?;
-        self.fill(shape, record)?;
+        self.parse_into(raw, record.json_mut())?;
         Ok(true)
     }
 }
@@ -633,6 +769,25 @@ mod tests {
         assert_eq!(labels, None);
         let first = outcomes[0].as_ref().expect("reads");
         assert_eq!((first.0.row, &first.1), (1, &json!([1])));
+    }
+
+    #[test]
+    fn escaped_keys_match_their_labels() {
+        let bytes = b"{\"a\": 1, \"b\": 2}\n{\"\\u0062\": 3, \"\\u0061\": 4}\n";
+        assert_eq!(rows(bytes, Format::Jsonl)[1].2, json!([4, 3]));
+    }
+
+    #[test]
+    fn an_object_row_without_labels_is_a_row_error() {
+        let options = with_dialect(r#"{"header": false}"#);
+        let (_, outcomes) =
+            read_all(b"[1, 2]\n{\"a\": 1}\n[3]\n", Format::Jsonl, &options).expect("opens");
+        assert!(
+            matches!(&outcomes[1], Err(ReadError::Record { kind: "format-error", message, .. }) if message.contains("without a header")),
+            "{:?}",
+            outcomes[1]
+        );
+        assert_eq!(outcomes[2].as_ref().expect("reads").1, json!([3]));
     }
 
     #[test]

@@ -156,7 +156,12 @@ impl TextCells {
                         .and_then(|i| self.ends.get(i))
                         .copied()
                         .unwrap_or(0);
-                    let offset = self.ends.get(bad).copied().unwrap_or(start) - start;
+                    let offset = self
+                        .ends
+                        .get(bad)
+                        .copied()
+                        .unwrap_or(start)
+                        .saturating_sub(start);
                     self.clear();
                     return Err((bad, offset));
                 }
