@@ -18,6 +18,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::Format;
+use crate::exit::{ExitCode, HasExitCode};
 
 /// How records end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,6 +135,13 @@ pub struct DialectError {
     pub source_name: String,
     /// What is wrong, naming the key.
     pub message: String,
+}
+
+impl HasExitCode for DialectError {
+    /// A bad dialect is configuration, like a bad schema.
+    fn exit_code(&self) -> ExitCode {
+        ExitCode::Config
+    }
 }
 
 /// A Table Dialect as written, before validation.
