@@ -8,8 +8,8 @@
 //! already typed (JSON).
 //!
 //! [`open`] (a file) and [`from_reader`] (any byte stream, such as standard
-//! input) pick the [`Format`], stack the decoding layers of [`decode`]
-//! (gzip, byte order marks, legacy encodings) and read the header, so that
+//! input) pick the [`Format`], stack the decoding layers of the `decode`
+//! module (gzip, byte order marks, legacy encodings) and read the header, so that
 //! a returned reader already knows its labels. Errors split by consequence:
 //! an [`OpenError`] means the file cannot be read at all; a [`ReadError`]
 //! from [`RecordReader::read`] is either one bad record (go on) or the end
