@@ -439,6 +439,17 @@ mod properties {
         writer.into_inner().expect("writing to a Vec")
     }
 
+    /// A JSON scalar: what a cell of a row usually holds.
+    fn json_leaf() -> impl Strategy<Value = serde_json::Value> {
+        prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<String>().prop_map(serde_json::Value::from),
+            prop::collection::vec(any::<String>(), 0..3).prop_map(serde_json::Value::from),
+        ]
+    }
+
     proptest! {
         #[test]
         fn any_table_written_by_the_csv_crate_reads_back_cell_for_cell(
@@ -480,6 +491,44 @@ mod properties {
                 })
                 .collect();
             prop_assert_eq!(read, rows);
+        }
+
+        #[test]
+        fn any_rows_written_by_serde_json_read_back_value_for_value(
+            rows in prop::collection::vec(prop::collection::vec(json_leaf(), 0..5), 0..8),
+            buffer_bytes in prop::sample::select(vec![1usize, 5, 64, 256 * 1024]),
+            pretty in any::<bool>(),
+        ) {
+            let options = ReadOptions {
+                dialect: Dialect { header: false, ..Dialect::default() },
+                buffer_bytes,
+                ..ReadOptions::default()
+            };
+            let expected: Vec<serde_json::Value> =
+                rows.iter().map(|row| serde_json::Value::from(row.clone())).collect();
+            let mut lines = Vec::new();
+            for row in &expected {
+                serde_json::to_writer(&mut lines, row).expect("writing to a Vec");
+                lines.push(b'\n');
+            }
+            let array = if pretty {
+                serde_json::to_vec_pretty(&expected)
+            } else {
+                serde_json::to_vec(&expected)
+            }
+            .expect("writing to a Vec");
+            for (bytes, format) in [(lines, Format::Jsonl), (array, Format::Json)] {
+                match read_all(&bytes, format, &options) {
+                    Ok((_, outcomes)) => {
+                        let read: Vec<serde_json::Value> =
+                            outcomes.into_iter().map(|o| o.expect("reads").1).collect();
+                        prop_assert_eq!(&read, &expected);
+                    }
+                    // Only a file without a single row is refused.
+                    Err(OpenError::Empty { .. }) => prop_assert!(expected.is_empty()),
+                    Err(error) => prop_assert!(false, "{error}"),
+                }
+            }
         }
 
         #[test]
