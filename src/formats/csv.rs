@@ -632,12 +632,14 @@ impl RecordReader for CsvReader {
             }
             return match cells.fill_from_utf8(&mut self.bytes, &mut self.ends, &mut self.nulls) {
                 Ok(()) => Ok(true),
-                Err((cell, offset)) => Err(ReadError::Record {
+                Err(problem) => Err(ReadError::Record {
                     position: raw.position,
                     kind: "encoding-error",
                     message: format!(
-                        "invalid UTF-8 in cell {} at byte {offset} of the cell",
-                        cell + 1
+                        "invalid UTF-8 on line {}, in cell {} at byte {} of the cell",
+                        raw.position.line + problem.newlines,
+                        problem.cell + 1,
+                        problem.offset
                     ),
                 }),
             };
@@ -959,11 +961,33 @@ mod tests {
             }) => {
                 assert_eq!(*kind, "encoding-error");
                 assert_eq!((position.row, position.line, position.byte), (3, 3, 9));
-                assert!(message.contains("cell 2 at byte 3"), "{message}");
+                assert!(message.contains("line 3, in cell 2 at byte 3"), "{message}");
             }
             other => panic!("expected an encoding error, got {other:?}"),
         }
         assert_eq!(outcomes[2].as_ref().expect("reads").1, json!(["3", "fine"]));
+    }
+
+    #[test]
+    fn an_encoding_error_in_a_multi_line_cell_names_its_own_line() {
+        let (_, outcomes) = read_all(
+            b"a,b\n1,\"first\nsecond \xff\"\n",
+            Format::Csv,
+            &ReadOptions::default(),
+        )
+        .expect("opens");
+        match &outcomes[0] {
+            Err(ReadError::Record {
+                position, message, ..
+            }) => {
+                assert_eq!(position.line, 2);
+                assert!(
+                    message.contains("line 3, in cell 2 at byte 13"),
+                    "{message}"
+                );
+            }
+            other => panic!("expected an encoding error, got {other:?}"),
+        }
     }
 
     #[test]

@@ -128,60 +128,70 @@ impl TextCells {
     /// Fills the cells from raw bytes parsed by a reader: `bytes` is every
     /// cell's content back to back, `ends` where each cell ends, `nulls` the
     /// null cells. The buffers are swapped, not copied, so neither side
-    /// allocates once warm. On invalid UTF-8, returns the index of the first
-    /// bad cell and the offset of the bad byte within it, and leaves the cells
-    /// empty.
+    /// allocates once warm, and UTF-8 is validated once for the whole record.
+    /// On invalid UTF-8 (including a cell boundary inside a character), says
+    /// where, and leaves the cells empty.
     pub(crate) fn fill_from_utf8(
         &mut self,
         bytes: &mut Vec<u8>,
         ends: &mut Vec<usize>,
         nulls: &mut Vec<usize>,
-    ) -> Result<(), (usize, usize)> {
+    ) -> Result<(), Utf8Problem> {
         std::mem::swap(&mut self.ends, ends);
         std::mem::swap(&mut self.nulls, nulls);
         let mut old = std::mem::take(&mut self.text).into_bytes();
         old.clear();
         std::mem::swap(bytes, &mut old);
         // `old` now holds the new cells' bytes, `bytes` the previous buffer.
-        match String::from_utf8(old) {
+        let count_newlines =
+            |text: &[u8]| text.iter().filter(|&&byte| byte == b'\n').count() as u64;
+        let (bad_at, newlines) = match String::from_utf8(old) {
             Ok(text) => {
                 self.text = text;
-                if let Some(bad) = self
+                match self
                     .ends
                     .iter()
-                    .position(|&end| !self.text.is_char_boundary(end))
+                    .find(|&&end| !self.text.is_char_boundary(end))
                 {
-                    let start = bad
-                        .checked_sub(1)
-                        .and_then(|i| self.ends.get(i))
-                        .copied()
-                        .unwrap_or(0);
-                    let offset = self
-                        .ends
-                        .get(bad)
-                        .copied()
-                        .unwrap_or(start)
-                        .saturating_sub(start);
-                    self.clear();
-                    return Err((bad, offset));
+                    None => return Ok(()),
+                    Some(&end) => (
+                        end,
+                        count_newlines(self.text.as_bytes().get(..end).unwrap_or_default()),
+                    ),
                 }
-                Ok(())
             }
             Err(error) => {
                 let valid = error.utf8_error().valid_up_to();
-                let bad = self.ends.iter().position(|&end| end > valid).unwrap_or(0);
-                let start = bad
-                    .checked_sub(1)
-                    .and_then(|i| self.ends.get(i))
-                    .copied()
-                    .unwrap_or(0);
+                let newlines = count_newlines(error.as_bytes().get(..valid).unwrap_or_default());
                 // Keep the buffer for the next record.
                 *bytes = error.into_bytes();
-                self.clear();
-                Err((bad, valid.saturating_sub(start)))
+                (valid, newlines)
             }
-        }
+        };
+        let cell = self.ends.iter().position(|&end| end > bad_at).unwrap_or(0);
+        let start = cell
+            .checked_sub(1)
+            .and_then(|index| self.ends.get(index))
+            .copied()
+            .unwrap_or(0);
+        self.clear();
+        Err(Utf8Problem {
+            cell,
+            offset: bad_at.saturating_sub(start),
+            newlines,
+        })
     }
+}
+
+/// Where a record's text stopped being UTF-8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Utf8Problem {
+    /// The cell (0-based).
+    pub(crate) cell: usize,
+    /// The offset of the bad byte within the cell's text.
+    pub(crate) offset: usize,
+    /// How many line breaks the record's text has before the bad byte.
+    pub(crate) newlines: u64,
 }
 
 impl Record {
@@ -351,13 +361,21 @@ mod tests {
         let (mut bytes, mut ends, mut nulls) = (b"\xc3\xa9".to_vec(), vec![1, 2], vec![]);
         assert_eq!(
             cells.fill_from_utf8(&mut bytes, &mut ends, &mut nulls),
-            Err((0, 1))
+            Err(Utf8Problem {
+                cell: 1,
+                offset: 0,
+                newlines: 0
+            })
         );
         assert!(cells.is_empty());
-        let (mut bytes, mut ends, mut nulls) = (b"ok\xff".to_vec(), vec![1, 3], vec![]);
+        let (mut bytes, mut ends, mut nulls) = (b"o\nk\xff".to_vec(), vec![1, 4], vec![]);
         assert_eq!(
             cells.fill_from_utf8(&mut bytes, &mut ends, &mut nulls),
-            Err((1, 1))
+            Err(Utf8Problem {
+                cell: 1,
+                offset: 2,
+                newlines: 1
+            })
         );
     }
 }
