@@ -272,7 +272,11 @@ impl<'s> Validator<'s> {
     fn match_header(&mut self, labels: &[String]) {
         let schema = self.schema;
         let fields = &schema.fields;
+        // Positions already reported as blank or duplicate labels: not also
+        // incorrect ones, as in frictionless-py.
+        let mut reported = vec![false; labels.len()];
         for (index, label) in labels.iter().enumerate() {
+            reported[index] = true;
             if label.trim().is_empty() {
                 let field = (schema.fields_match == FieldsMatch::Exact && index < fields.len())
                     .then_some(index);
@@ -287,20 +291,27 @@ impl<'s> Validator<'s> {
                     format!("label {} is blank{expected}", index + 1),
                 );
             } else if let Some(first) = labels[..index].iter().position(|seen| seen == label) {
+                let field = (schema.fields_match == FieldsMatch::Exact && index < fields.len())
+                    .then_some(index);
                 self.header_error(
                     ErrorType::DuplicateLabel,
-                    None,
+                    field,
                     index + 1,
                     Some(label),
                     format!("label {label:?} repeats label {}", first + 1),
                 );
+            } else {
+                reported[index] = false;
             }
         }
         if schema.fields_match == FieldsMatch::Exact {
+            // Cells under extra labels were reported in the header, not as
+            // extra cells of every row.
+            self.width = labels.len().max(fields.len());
             for index in 0..labels.len().max(fields.len()) {
                 match (labels.get(index), fields.get(index)) {
                     (Some(label), Some(field)) if *label != field.name => {
-                        if label.trim().is_empty() {
+                        if reported[index] {
                             continue;
                         }
                         let hint = if label.eq_ignore_ascii_case(&field.name) {
@@ -995,8 +1006,7 @@ mod tests {
             summary(validator.header_errors()),
             [
                 (1, Some("email"), "blank-label", None),
-                (1, None, "duplicate-label", None),
-                (1, Some("amount"), "incorrect-label", None),
+                (1, Some("amount"), "duplicate-label", None),
                 (1, Some("quantity"), "missing-label", None),
                 (1, Some("status"), "missing-label", None),
             ]
