@@ -311,7 +311,7 @@ impl<'s> Validator<'s> {
             for index in 0..labels.len().max(fields.len()) {
                 match (labels.get(index), fields.get(index)) {
                     (Some(label), Some(field)) if *label != field.name => {
-                        if reported[index] {
+                        if reported.get(index) == Some(&true) {
                             continue;
                         }
                         let hint = if label.eq_ignore_ascii_case(&field.name) {
