@@ -15,6 +15,9 @@ use crate::util::TestEnv;
 /// One reported error, as both tools can express it.
 type Finding = (u64, Option<String>, String);
 
+/// The reference report: per case, (row or null, field or null, type).
+type ReferenceReport = BTreeMap<String, Vec<(Option<u64>, Option<String>, String)>>;
+
 #[derive(serde::Deserialize)]
 struct Difference {
     case: String,
@@ -49,7 +52,7 @@ fn reference() -> Option<BTreeMap<String, BTreeSet<Finding>>> {
         }
         Err(_) => return None,
     };
-    let report: BTreeMap<String, Vec<(Option<u64>, Option<String>, String)>> =
+    let report: ReferenceReport =
         serde_json::from_slice(&output.stdout).expect("the reference report is JSON");
     Some(
         report
