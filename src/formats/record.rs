@@ -113,6 +113,7 @@ impl TextCells {
         self.ends.is_empty()
     }
 
+    #[inline]
     fn get(&self, index: usize) -> Option<Cell<'_>> {
         let end = *self.ends.get(index)?;
         if !self.nulls.is_empty() && self.nulls.binary_search(&index).is_ok() {
@@ -217,6 +218,7 @@ impl Record {
     ///
     /// A text cell that matched the dialect's `nullSequence` comes back as
     /// `Cell::Json(&Value::Null)`: a missing value, exactly as a JSON `null`.
+    #[inline]
     pub fn get(&self, index: usize) -> Option<Cell<'_>> {
         match &self.storage {
             Storage::Text(cells) => cells.get(index),

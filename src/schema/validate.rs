@@ -426,7 +426,10 @@ impl<'s> Validator<'s> {
             });
             return false;
         }
-        for (index, field) in fields.iter().enumerate() {
+        // One fill of nulls, then each slot is cast into in place: pushing a
+        // value per field costs a store-forwarding stall per cell.
+        values.resize_with(fields.len(), || Value::Null);
+        for ((index, field), slot) in fields.iter().enumerate().zip(values.iter_mut()) {
             self.failed[index] = false;
             let column = self.columns[index];
             let number = column.map_or(index + 1, |column| column + 1);
@@ -441,7 +444,6 @@ impl<'s> Validator<'s> {
                 message,
             };
             let Some(cell) = cell else {
-                values.push(Value::Null);
                 // There is no cell, so no raw value to report.
                 let absent = |kind, constraint, message| RowError {
                     value: None,
@@ -466,10 +468,6 @@ impl<'s> Validator<'s> {
                 Cell::Text(text) => text,
                 Cell::Json(serde_json::Value::String(text)) => text.as_str(),
                 Cell::Json(_) => "",
-            };
-            values.push(Value::Null);
-            let Some(slot) = values.last_mut() else {
-                continue;
             };
             match cast_into(field, cell, slot) {
                 Ok(()) => {
