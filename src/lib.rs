@@ -8,6 +8,8 @@
 //!   embedded defaults into validated [`config::Settings`];
 //! - [`lake`] owns the lake's layout: dataset and object names, which files
 //!   are objects, and the atomic writer behind [`lake::Lake::put`];
+//! - [`formats`] streams records out of CSV, TSV, JSON Lines and JSON files,
+//!   through gzip and text-encoding layers, with bounded memory;
 //! - [`schema`] loads Table Schemas, casts cells to typed values and
 //!   validates rows against them;
 //! - [`cli`] is the command line, one module per subcommand;

@@ -9,6 +9,7 @@ mod interrupt;
 mod put;
 mod query;
 mod schema;
+mod validate;
 
 use std::path::PathBuf;
 
@@ -39,6 +40,8 @@ pub enum Command {
     Config(config::ConfigArgs),
     /// Run one read-only SQL statement against the warehouse.
     Query(query::QueryArgs),
+    /// Check data files against a table schema; writes nothing.
+    Validate(validate::ValidateArgs),
     /// Check table schemas.
     Schema(schema::SchemaArgs),
 }
@@ -81,6 +84,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Put(args) => put::run(&settings, args),
         Command::Config(args) => config::run(&settings, args),
         Command::Query(args) => query::run(&settings, args),
+        Command::Validate(args) => validate::run(&settings, args),
         Command::Schema(args) => schema::run(&settings, args),
     }
 }

@@ -4,6 +4,10 @@
 //! [`Record`]; the validator casts its [`Cell`]s by position against the
 //! schema's fields. Text cells borrow from one buffer per record, so reading a
 //! CSV row allocates nothing once the buffers have grown to fit.
+//!
+//! A missing value that the reader itself recognises (a JSON `null`, or a
+//! CSV cell equal to the dialect's `nullSequence`) is always
+//! `Cell::Json(&Value::Null)`; [`Record::is_null`] asks the same question.
 
 use std::fmt;
 
@@ -53,14 +57,142 @@ pub struct Record {
 
 #[derive(Debug, Clone)]
 enum Storage {
-    Text(csv::StringRecord),
+    Text(TextCells),
     Json(Vec<serde_json::Value>),
 }
 
 impl Default for Storage {
     fn default() -> Self {
-        Storage::Text(csv::StringRecord::new())
+        Storage::Text(TextCells::default())
     }
+}
+
+/// The JSON `null` a text cell stands for when it is a null sequence.
+static NULL: serde_json::Value = serde_json::Value::Null;
+
+/// The text cells of one record: all of their text in one buffer, and where
+/// each cell ends.
+///
+/// Invariants: `ends` is non-decreasing, its last element (if any) is
+/// `text.len()`, and every end is a char boundary of `text`; `nulls` holds
+/// the indexes of cells that matched the dialect's null sequence, ascending.
+#[derive(Debug, Clone, Default)]
+pub struct TextCells {
+    text: String,
+    ends: Vec<usize>,
+    nulls: Vec<usize>,
+}
+
+impl TextCells {
+    /// Appends a cell holding `text`.
+    pub fn push_field(&mut self, text: &str) {
+        self.text.push_str(text);
+        self.ends.push(self.text.len());
+    }
+
+    /// Appends a missing value (the dialect's null sequence).
+    pub fn push_null(&mut self) {
+        self.nulls.push(self.ends.len());
+        self.ends.push(self.text.len());
+    }
+
+    /// Removes every cell, keeping the buffers.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+        self.nulls.clear();
+    }
+
+    /// The number of cells.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there are no cells.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    #[inline]
+    fn get(&self, index: usize) -> Option<Cell<'_>> {
+        let end = *self.ends.get(index)?;
+        if !self.nulls.is_empty() && self.nulls.binary_search(&index).is_ok() {
+            return Some(Cell::Json(&NULL));
+        }
+        let start = match index {
+            0 => 0,
+            _ => self.ends.get(index - 1).copied().unwrap_or(0),
+        };
+        self.text.get(start..end).map(Cell::Text)
+    }
+
+    /// Fills the cells from raw bytes parsed by a reader: `bytes` is every
+    /// cell's content back to back, `ends` where each cell ends, `nulls` the
+    /// null cells. The buffers are swapped, not copied, so neither side
+    /// allocates once warm, and UTF-8 is validated once for the whole record.
+    /// On invalid UTF-8 (including a cell boundary inside a character), says
+    /// where, and leaves the cells empty.
+    pub(crate) fn fill_from_utf8(
+        &mut self,
+        bytes: &mut Vec<u8>,
+        ends: &mut Vec<usize>,
+        nulls: &mut Vec<usize>,
+    ) -> Result<(), Utf8Problem> {
+        std::mem::swap(&mut self.ends, ends);
+        std::mem::swap(&mut self.nulls, nulls);
+        let mut old = std::mem::take(&mut self.text).into_bytes();
+        old.clear();
+        std::mem::swap(bytes, &mut old);
+        // `old` now holds the new cells' bytes, `bytes` the previous buffer.
+        let count_newlines =
+            |text: &[u8]| text.iter().filter(|&&byte| byte == b'\n').count() as u64;
+        let (bad_at, newlines) = match String::from_utf8(old) {
+            Ok(text) => {
+                self.text = text;
+                match self
+                    .ends
+                    .iter()
+                    .find(|&&end| !self.text.is_char_boundary(end))
+                {
+                    None => return Ok(()),
+                    Some(&end) => (
+                        end,
+                        count_newlines(self.text.as_bytes().get(..end).unwrap_or_default()),
+                    ),
+                }
+            }
+            Err(error) => {
+                let valid = error.utf8_error().valid_up_to();
+                let newlines = count_newlines(error.as_bytes().get(..valid).unwrap_or_default());
+                // Keep the buffer for the next record.
+                *bytes = error.into_bytes();
+                (valid, newlines)
+            }
+        };
+        let cell = self.ends.iter().position(|&end| end > bad_at).unwrap_or(0);
+        let start = cell
+            .checked_sub(1)
+            .and_then(|index| self.ends.get(index))
+            .copied()
+            .unwrap_or(0);
+        self.clear();
+        Err(Utf8Problem {
+            cell,
+            offset: bad_at.saturating_sub(start),
+            newlines,
+        })
+    }
+}
+
+/// Where a record's text stopped being UTF-8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Utf8Problem {
+    /// The cell (0-based).
+    pub(crate) cell: usize,
+    /// The offset of the bad byte within the cell's text.
+    pub(crate) offset: usize,
+    /// How many line breaks the record's text has before the bad byte.
+    pub(crate) newlines: u64,
 }
 
 impl Record {
@@ -72,7 +204,7 @@ impl Record {
     /// The number of cells.
     pub fn len(&self) -> usize {
         match &self.storage {
-            Storage::Text(record) => record.len(),
+            Storage::Text(cells) => cells.len(),
             Storage::Json(values) => values.len(),
         }
     }
@@ -83,11 +215,23 @@ impl Record {
     }
 
     /// The cell at `index` (0-based), if the record is that long.
+    ///
+    /// A text cell that matched the dialect's `nullSequence` comes back as
+    /// `Cell::Json(&Value::Null)`: a missing value, exactly as a JSON `null`.
+    #[inline]
     pub fn get(&self, index: usize) -> Option<Cell<'_>> {
         match &self.storage {
-            Storage::Text(record) => record.get(index).map(Cell::Text),
+            Storage::Text(cells) => cells.get(index),
             Storage::Json(values) => values.get(index).map(Cell::Json),
         }
+    }
+
+    /// Whether the cell at `index` is a missing value by the reader's own
+    /// rules (a JSON `null`, or a text cell equal to the null sequence).
+    /// Missing values declared by the schema (`missingValues`) are the
+    /// validator's business, not this.
+    pub fn is_null(&self, index: usize) -> bool {
+        matches!(self.get(index), Some(Cell::Json(serde_json::Value::Null)))
     }
 
     /// The cells in order.
@@ -96,14 +240,14 @@ impl Record {
     }
 
     /// The text storage, cleared, for a reader of text cells to fill.
-    pub fn text_mut(&mut self) -> &mut csv::StringRecord {
+    pub fn text_mut(&mut self) -> &mut TextCells {
         if !matches!(self.storage, Storage::Text(_)) {
-            self.storage = Storage::Text(csv::StringRecord::new());
+            self.storage = Storage::Text(TextCells::default());
         }
         match &mut self.storage {
-            Storage::Text(record) => {
-                record.clear();
-                record
+            Storage::Text(cells) => {
+                cells.clear();
+                cells
             }
             Storage::Json(_) => unreachable!("storage was just made text"),
         }
@@ -186,8 +330,54 @@ mod tests {
         assert_eq!(record.to_json(), serde_json::json!(["1", "a,b"]));
 
         record.json_mut().push(serde_json::json!(5));
+        assert!(!record.is_null(0));
         assert_eq!(record.len(), 1);
         assert_eq!(record.get(0), Some(Cell::Json(&serde_json::json!(5))));
         assert_eq!(record.get(1), None);
+    }
+
+    #[test]
+    fn a_null_text_cell_reads_as_json_null() {
+        let mut record = Record::new();
+        let text = record.text_mut();
+        text.push_field("a");
+        text.push_null();
+        text.push_field("");
+        assert_eq!(record.len(), 3);
+        assert_eq!(record.get(1), Some(Cell::Json(&serde_json::Value::Null)));
+        assert!(record.is_null(1));
+        assert!(!record.is_null(2));
+        assert_eq!(record.to_json(), serde_json::json!(["a", null, ""]));
+    }
+
+    #[test]
+    fn filling_from_bytes_checks_utf8_once_and_at_cell_boundaries() {
+        let mut cells = TextCells::default();
+        let (mut bytes, mut ends, mut nulls) = (b"abc\xc3\xa9".to_vec(), vec![2, 5], vec![]);
+        assert_eq!(
+            cells.fill_from_utf8(&mut bytes, &mut ends, &mut nulls),
+            Ok(())
+        );
+        assert_eq!(cells.get(1), Some(Cell::Text("cé")));
+        // A cell boundary inside a character is refused.
+        let (mut bytes, mut ends, mut nulls) = (b"\xc3\xa9".to_vec(), vec![1, 2], vec![]);
+        assert_eq!(
+            cells.fill_from_utf8(&mut bytes, &mut ends, &mut nulls),
+            Err(Utf8Problem {
+                cell: 1,
+                offset: 0,
+                newlines: 0
+            })
+        );
+        assert!(cells.is_empty());
+        let (mut bytes, mut ends, mut nulls) = (b"o\nk\xff".to_vec(), vec![1, 4], vec![]);
+        assert_eq!(
+            cells.fill_from_utf8(&mut bytes, &mut ends, &mut nulls),
+            Err(Utf8Problem {
+                cell: 1,
+                offset: 2,
+                newlines: 1
+            })
+        );
     }
 }

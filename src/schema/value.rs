@@ -51,6 +51,18 @@ pub enum Value<'a> {
 }
 
 impl Value<'_> {
+    /// Whether dropping the value frees memory.
+    fn owns_memory(&self) -> bool {
+        matches!(
+            self,
+            Value::String(Cow::Owned(_))
+                | Value::Binary(_)
+                | Value::Json(_)
+                | Value::Duration(_)
+                | Value::List(_)
+        )
+    }
+
     /// Whether the value is missing.
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
@@ -185,7 +197,15 @@ impl fmt::Display for Value<'_> {
 /// collects in place when the element layout does not change).
 #[inline]
 pub fn recycle<'b>(mut values: Vec<Value<'_>>) -> Vec<Value<'b>> {
-    values.clear();
+    // Most values own nothing (borrowed text, numbers, dates): forgetting
+    // those spares the drop glue, a measurable share of validating a row.
+    for value in values.drain(..) {
+        if value.owns_memory() {
+            drop(value);
+        } else {
+            std::mem::forget(value);
+        }
+    }
     values.into_iter().map(|_| Value::Null).collect()
 }
 

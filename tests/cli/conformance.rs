@@ -15,6 +15,9 @@ use crate::util::TestEnv;
 /// One reported error, as both tools can express it.
 type Finding = (u64, Option<String>, String);
 
+/// The reference report: per case, (row or null, field or null, type).
+type ReferenceReport = BTreeMap<String, Vec<(Option<u64>, Option<String>, String)>>;
+
 #[derive(serde::Deserialize)]
 struct Difference {
     case: String,
@@ -41,12 +44,15 @@ fn reference() -> Option<BTreeMap<String, BTreeSet<Finding>>> {
         Ok(output) if output.status.success() => output,
         Ok(output) => {
             let stderr = String::from_utf8_lossy(&output.stderr);
-            assert!(stderr.contains("No module named 'frictionless'"), "the reference run failed:\n{stderr}");
+            assert!(
+                stderr.contains("No module named 'frictionless'"),
+                "the reference run failed:\n{stderr}"
+            );
             return None;
         }
         Err(_) => return None,
     };
-    let report: BTreeMap<String, Vec<(Option<u64>, Option<String>, String)>> =
+    let report: ReferenceReport =
         serde_json::from_slice(&output.stdout).expect("the reference report is JSON");
     Some(
         report
@@ -54,7 +60,13 @@ fn reference() -> Option<BTreeMap<String, BTreeSet<Finding>>> {
             .map(|(case, findings)| {
                 let findings = findings
                     .into_iter()
-                    .map(|(row, field, kind)| (row.unwrap_or(0), field.filter(|name| !name.is_empty()), kind))
+                    .map(|(row, field, kind)| {
+                        (
+                            row.unwrap_or(0),
+                            field.filter(|name| !name.is_empty()),
+                            kind,
+                        )
+                    })
                     .collect();
                 (case, findings)
             })
@@ -72,7 +84,13 @@ fn droplake(env: &TestEnv, case: &Path) -> BTreeSet<Finding> {
         case.join("schema.json").as_os_str(),
         case.join("data.csv").as_os_str(),
     ]);
-    assert!(run.code == 0 || run.code == 1, "{}: exit {}\n{}", case.display(), run.code, run.stderr);
+    assert!(
+        run.code == 0 || run.code == 1,
+        "{}: exit {}\n{}",
+        case.display(),
+        run.code,
+        run.stderr
+    );
     let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("one JSON object");
     report["errors"]
         .as_array()
@@ -90,28 +108,48 @@ fn droplake(env: &TestEnv, case: &Path) -> BTreeSet<Finding> {
 #[test]
 fn droplake_reports_what_frictionless_reports_but_for_documented_differences() {
     let Some(reference) = reference() else {
-        assert!(std::env::var_os("CI").is_none(), "frictionless is missing under CI; .ci/run must install it");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "frictionless is missing under CI; .ci/run must install it"
+        );
         eprintln!("skipped: frictionless is not installed (pip install frictionless)");
         return;
     };
-    let differences: Vec<Difference> =
-        serde_json::from_slice(&std::fs::read(conformance_dir().join("differences.json")).expect("differences.json"))
-            .expect("differences.json parses");
+    let differences: Vec<Difference> = serde_json::from_slice(
+        &std::fs::read(conformance_dir().join("differences.json")).expect("differences.json"),
+    )
+    .expect("differences.json parses");
     let env = TestEnv::new();
     let mut problems = Vec::new();
     for (case, theirs) in &reference {
         let ours = droplake(&env, &conformance_dir().join("cases").join(case));
         let mut expected = theirs.clone();
-        for difference in differences.iter().filter(|difference| &difference.case == case) {
-            assert!(!difference.why.is_empty(), "{case}: every difference says why");
-            let finding = (difference.row, difference.field.clone(), difference.kind.clone());
+        for difference in differences
+            .iter()
+            .filter(|difference| &difference.case == case)
+        {
+            assert!(
+                !difference.why.is_empty(),
+                "{case}: every difference says why"
+            );
+            let finding = (
+                difference.row,
+                difference.field.clone(),
+                difference.kind.clone(),
+            );
             match difference.only_in.as_str() {
                 "droplake" => {
-                    assert!(!theirs.contains(&finding), "{case}: {finding:?} is listed as droplake's alone, but frictionless reports it too");
+                    assert!(
+                        !theirs.contains(&finding),
+                        "{case}: {finding:?} is listed as droplake's alone, but frictionless reports it too"
+                    );
                     expected.insert(finding);
                 }
                 "frictionless" => {
-                    assert!(theirs.contains(&finding), "{case}: {finding:?} is listed as frictionless's alone, but it does not report it");
+                    assert!(
+                        theirs.contains(&finding),
+                        "{case}: {finding:?} is listed as frictionless's alone, but it does not report it"
+                    );
                     expected.remove(&finding);
                 }
                 other => panic!("{case}: only_in must be droplake or frictionless, not {other}"),
@@ -120,8 +158,14 @@ fn droplake_reports_what_frictionless_reports_but_for_documented_differences() {
         if ours != expected {
             let missing: Vec<_> = expected.difference(&ours).collect();
             let extra: Vec<_> = ours.difference(&expected).collect();
-            problems.push(format!("{case}:\n  droplake misses {missing:?}\n  droplake adds   {extra:?}"));
+            problems.push(format!(
+                "{case}:\n  droplake misses {missing:?}\n  droplake adds   {extra:?}"
+            ));
         }
     }
-    assert!(problems.is_empty(), "disagreements with frictionless:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "disagreements with frictionless:\n{}",
+        problems.join("\n")
+    );
 }

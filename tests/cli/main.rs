@@ -2,8 +2,10 @@
 //! directories against real files. One test binary, one module per command.
 
 mod config;
+mod conformance;
 mod durability;
 mod put;
 mod query;
 mod schema;
 mod util;
+mod validate;

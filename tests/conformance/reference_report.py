@@ -12,14 +12,14 @@ import json, os, sys
 
 from frictionless import Resource, Schema, validate
 
-cases_dir = sys.argv[1]
+# frictionless refuses absolute data paths as unsafe: work relative to the cases.
+os.chdir(sys.argv[1])
 report = {}
-for case in sorted(os.listdir(cases_dir)):
-    path = os.path.join(cases_dir, case)
-    if not os.path.isdir(path):
+for case in sorted(os.listdir(".")):
+    if not os.path.isdir(case):
         continue
-    schema = Schema.from_descriptor(os.path.join(path, "schema.json"))
-    resource = Resource(path="data.csv", basepath=path, schema=schema)
+    schema = Schema.from_descriptor(os.path.join(case, "schema.json"))
+    resource = Resource(path="data.csv", basepath=case, schema=schema)
     result = validate(resource, limit_errors=10_000)
     found = set()
     for task in result.tasks:
