@@ -11,6 +11,7 @@
 
 use std::time::Instant;
 
+use rusqlite::types::ToSqlOutput;
 use rusqlite::{ErrorCode, Transaction, TransactionBehavior, params};
 
 use super::table::{self, Storage};
@@ -116,15 +117,20 @@ impl Warehouse {
     pub fn load(
         &mut self,
         schema: &Schema,
-        version: &str,
+        descriptor: &serde_json::Value,
         object: &ObjectRef,
         reader: &mut dyn RecordReader,
         options: LoadOptions,
     ) -> Result<LoadReport, WarehouseError> {
         let path = self.path.clone();
         let sql = |error| WarehouseError::from_sqlite(&path, error);
-        let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql)?;
-        super::tables::ensure(&transaction, schema, version).map_err(|error| error.at(&path))?;
+        let transaction = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql)?;
+        let version = super::tables::version_of(descriptor);
+        super::tables::ensure(&transaction, schema, &version, descriptor)
+            .map_err(|error| error.at(&path))?;
         let started = jiff::Timestamp::now();
         transaction
             .execute(
@@ -142,7 +148,13 @@ impl Warehouse {
                 |row| row.get(0),
             )
             .map(Some)
-            .or_else(|error| if error == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(error) })
+            .or_else(|error| {
+                if error == rusqlite::Error::QueryReturnedNoRows {
+                    Ok(None)
+                } else {
+                    Err(error)
+                }
+            })
             .map_err(sql)?;
         let mut report = LoadReport {
             load_id,
@@ -210,111 +222,143 @@ fn copy_rows(
     report: &mut LoadReport,
 ) -> rusqlite::Result<()> {
     let timer = Instant::now();
-    let storage: Vec<Storage> = schema.fields.iter().map(|field| Storage::of(&field.kind)).collect();
-    let mut insert = transaction.prepare(&table::insert_statement(schema, options.mode == WriteMode::Upsert))?;
+    let storage: Vec<Storage> = schema
+        .fields
+        .iter()
+        .map(|field| Storage::of(&field.kind))
+        .collect();
+    let mut insert = transaction.prepare(&table::insert_statement(
+        schema,
+        options.mode == WriteMode::Upsert,
+    ))?;
     let mut reject = transaction.prepare(
         "INSERT INTO _droplake_rejects
          (load_id, row_number, field, field_number, value, error_type, constraint_name, message, record)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?;
-    let mut record_error = |error: &RowError, record: Option<&Record>, first: &mut Vec<RowError>| {
-        if first.len() < FIRST_ERRORS {
-            first.push(error.clone());
-        }
-        reject.execute(params![
-            load_id,
-            error.row as i64,
-            error.field,
-            error.field_number.map(|number| number as i64),
-            error.value,
-            error.kind.name(),
-            error.constraint.map(|constraint| constraint.to_string()),
-            error.message,
-            record.map(|record| record.to_json().to_string()),
-        ])
-    };
-    transaction.execute_batch("SAVEPOINT rows")?;
-
+    let mut record_error =
+        |error: &RowError, record: Option<&Record>, first: &mut Vec<RowError>| {
+            if first.len() < FIRST_ERRORS {
+                first.push(error.clone());
+            }
+            reject.execute(params![
+                load_id,
+                error.row as i64,
+                error.field,
+                error.field_number.map(|number| number as i64),
+                error.value,
+                error.kind.name(),
+                error.constraint.map(|constraint| constraint.to_string()),
+                error.message,
+                record.map(|record| record.to_json().to_string()),
+            ])
+        };
     let mut validator = Validator::new(schema, reader.labels());
     for error in validator.header_errors() {
         record_error(error, None, &mut report.first_errors)?;
     }
+    // Rows go in under a savepoint, so that `skip_file` and `abort` can take
+    // them out again. A bad row undoes the rows *before* its rejects are
+    // recorded, so the rejects stay.
+    transaction.execute_batch("SAVEPOINT rows")?;
     let mut record = Record::new();
     let mut spare = Vec::new();
     let mut errors = Vec::new();
-    // Rows stop going in once `skip_file` or `abort` saw a bad row.
+    // False once `skip_file` or `abort` saw a bad row: no more rows go in.
     let mut inserting = true;
     loop {
-        match reader.read(&mut record) {
-            Ok(true) => {}
+        errors.clear();
+        let mut values = recycle(std::mem::take(&mut spare));
+        let read_on = match reader.read(&mut record) {
             Ok(false) => break,
+            Ok(true) => {
+                report.rows_read += 1;
+                if validator.check_row(&record, &mut values, &mut errors) && inserting {
+                    let mut bound: Vec<ToSqlOutput<'_>> = values
+                        .iter()
+                        .zip(&storage)
+                        .map(|(value, storage)| table::bind(value, *storage))
+                        .collect();
+                    bound.push(ToSqlOutput::from(load_id));
+                    match insert.execute(rusqlite::params_from_iter(bound.iter())) {
+                        Ok(_) => report.rows_loaded += 1,
+                        Err(error) => {
+                            errors.push(refused(&error, schema, record.position.row).ok_or(error)?)
+                        }
+                    }
+                }
+                if errors.is_empty() {
+                    true
+                } else {
+                    report.rows_rejected += 1;
+                    let read_on = bad_row(transaction, options.on_error, &mut inserting)?;
+                    for error in &errors {
+                        record_error(error, Some(&record), &mut report.first_errors)?;
+                    }
+                    read_on
+                }
+            }
             Err(error @ ReadError::Record { .. }) => {
                 report.rows_read += 1;
                 report.rows_rejected += 1;
-                record_error(&RowError::from_read_error(&error), None, &mut report.first_errors)?;
-                if !bad_row(transaction, options.on_error, &mut inserting)? {
-                    break;
-                }
-                continue;
+                let read_on = bad_row(transaction, options.on_error, &mut inserting)?;
+                record_error(
+                    &RowError::from_read_error(&error),
+                    None,
+                    &mut report.first_errors,
+                )?;
+                read_on
             }
             Err(error @ ReadError::Fatal { .. }) => {
-                record_error(&RowError::from_read_error(&error), None, &mut report.first_errors)?;
-                report.unreadable = Some(error);
-                inserting = false;
+                // Whatever was read, the object cannot be loaded whole.
                 transaction.execute_batch("ROLLBACK TO rows")?;
-                break;
+                record_error(
+                    &RowError::from_read_error(&error),
+                    None,
+                    &mut report.first_errors,
+                )?;
+                report.unreadable = Some(error);
+                false
             }
-        }
-        report.rows_read += 1;
-        errors.clear();
-        let mut values = recycle(std::mem::take(&mut spare));
-        let valid = validator.check_row(&record, &mut values, &mut errors);
-        if valid && inserting {
-            let parameters = values.iter().zip(&storage).map(|(value, storage)| table::bind(value, *storage));
-            let mut bound: Vec<rusqlite::types::ToSqlOutput<'_>> = parameters.collect();
-            bound.push(rusqlite::types::ToSqlOutput::from(load_id));
-            match insert.execute(rusqlite::params_from_iter(bound.iter())) {
-                Ok(_) => report.rows_loaded += 1,
-                Err(error) => errors.push(refused(&error, schema, record.position.row).ok_or(error)?),
-            }
-        }
-        if !errors.is_empty() || !valid {
-            report.rows_rejected += 1;
-            for error in &errors {
-                record_error(error, Some(&record), &mut report.first_errors)?;
-            }
-            spare = recycle(values);
-            if !bad_row(transaction, options.on_error, &mut inserting)? {
-                break;
-            }
-            continue;
-        }
+        };
         spare = recycle(values);
+        if !read_on {
+            break;
+        }
     }
-    report.outcome = match (report.unreadable.is_some(), report.rows_rejected, options.on_error) {
+    report.outcome = match (
+        report.unreadable.is_some(),
+        report.rows_rejected,
+        options.on_error,
+    ) {
         (true, ..) => Outcome::Failed,
         (false, 0, _) => Outcome::Loaded,
-        (false, _, OnError::Continue) => Outcome::Partial,
-        (false, _, OnError::SkipFile) => Outcome::Failed,
+        (false, _, OnError::Continue) if report.rows_loaded > 0 => Outcome::Partial,
+        (false, _, OnError::Continue | OnError::SkipFile) => Outcome::Failed,
         (false, _, OnError::Abort) => Outcome::Aborted,
     };
     if !matches!(report.outcome, Outcome::Loaded | Outcome::Partial) {
         report.rows_loaded = 0;
     }
     transaction.execute_batch("RELEASE rows")?;
-    tracing::debug!(rows = report.rows_read, seconds = timer.elapsed().as_secs_f64(), "Copied the rows of a load.");
+    tracing::debug!(
+        rows = report.rows_read,
+        seconds = timer.elapsed().as_secs_f64(),
+        "Copied the rows of a load."
+    );
     Ok(())
 }
 
 /// Applies `on_error` to a bad row; returns whether to read on.
-fn bad_row(transaction: &Transaction<'_>, on_error: OnError, inserting: &mut bool) -> rusqlite::Result<bool> {
+fn bad_row(
+    transaction: &Transaction<'_>,
+    on_error: OnError,
+    inserting: &mut bool,
+) -> rusqlite::Result<bool> {
     match on_error {
         OnError::Continue => Ok(true),
         OnError::SkipFile | OnError::Abort => {
             if *inserting {
-                // Undo the rows inserted so far; the rejects recorded since
-                // the savepoint are recorded again below it by the caller's
-                // later inserts, so keep them: roll back only row inserts.
                 *inserting = false;
                 transaction.execute_batch("ROLLBACK TO rows")?;
             }
@@ -326,18 +370,347 @@ fn bad_row(transaction: &Transaction<'_>, on_error: OnError, inserting: &mut boo
 /// A row SQLite refused, as a reject; `None` when the failure is not about
 /// the row (then the load fails).
 fn refused(error: &rusqlite::Error, schema: &Schema, row: u64) -> Option<RowError> {
-    let rusqlite::Error::SqliteFailure(failure, message) = error else { return None };
+    let rusqlite::Error::SqliteFailure(failure, message) = error else {
+        return None;
+    };
     if failure.code != ErrorCode::ConstraintViolation {
         return None;
     }
     let (kind, message) = match failure.extended_code {
         rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
-            let key: Vec<&str> = schema.primary_key.iter().map(|&index| schema.fields[index].name.as_str()).collect();
-            (ErrorType::PrimaryKey, format!("the primary key ({}) is already in the table; use write mode upsert to replace rows", key.join(", ")))
+            let key: Vec<&str> = schema
+                .primary_key
+                .iter()
+                .map(|&index| schema.fields[index].name.as_str())
+                .collect();
+            (
+                ErrorType::PrimaryKey,
+                format!(
+                    "the primary key ({}) is already in the table; use write mode upsert to replace rows",
+                    key.join(", ")
+                ),
+            )
         }
-        rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE => (ErrorType::UniqueError, format!("a unique value is already in the table ({})", message.as_deref().unwrap_or("unique constraint"))),
-        rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => (ErrorType::ForeignKey, "a foreign key refers to a row that does not exist in the referenced table".to_string()),
-        _ => (ErrorType::ConstraintError, message.clone().unwrap_or_else(|| failure.to_string())),
+        rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE => (
+            ErrorType::UniqueError,
+            format!(
+                "a unique value is already in the table ({})",
+                message.as_deref().unwrap_or("unique constraint")
+            ),
+        ),
+        rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => (
+            ErrorType::ForeignKey,
+            "a foreign key refers to a row that does not exist in the referenced table".to_string(),
+        ),
+        _ => (
+            ErrorType::ConstraintError,
+            message.clone().unwrap_or_else(|| failure.to_string()),
+        ),
     };
-    Some(RowError { kind, row, field: None, field_number: None, value: None, constraint: None, message })
+    Some(RowError {
+        kind,
+        row,
+        field: None,
+        field_number: None,
+        value: None,
+        constraint: None,
+        message,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::formats::{self, Format, ReadOptions};
+
+    const SCHEMA: &str = r#"{
+        "fields": [
+            {"name": "id", "type": "integer"},
+            {"name": "amount", "type": "number", "decimalPlaces": 2, "constraints": {"minimum": 0}}
+        ],
+        "primaryKey": ["id"]
+    }"#;
+
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        warehouse: Warehouse,
+        schema: Schema,
+        descriptor: serde_json::Value,
+    }
+
+    fn fixture() -> Fixture {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let warehouse = Warehouse::open(&dir.path().join("warehouse.db")).expect("open");
+        let schema = Schema::parse("orders", Path::new("orders.json"), SCHEMA).expect("schema");
+        let descriptor = serde_json::from_str(SCHEMA).expect("json");
+        Fixture {
+            _dir: dir,
+            warehouse,
+            schema,
+            descriptor,
+        }
+    }
+
+    impl Fixture {
+        fn load(&mut self, csv: &str, options: LoadOptions) -> LoadReport {
+            let object = ObjectRef {
+                path: "orders/x.csv".into(),
+                sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(csv.as_bytes())),
+                size: csv.len() as u64,
+            };
+            let input = Box::new(std::io::Cursor::new(csv.as_bytes().to_vec()));
+            let mut reader = formats::from_reader(
+                input,
+                Path::new("x.csv"),
+                Format::Csv,
+                &ReadOptions::default(),
+            )
+            .expect("reader");
+            self.warehouse
+                .load(
+                    &self.schema,
+                    &self.descriptor,
+                    &object,
+                    reader.as_mut(),
+                    options,
+                )
+                .expect("load")
+        }
+
+        fn rows(&self) -> Vec<(i64, String)> {
+            let mut statement = self
+                .warehouse
+                .connection
+                .prepare("SELECT id, amount FROM orders ORDER BY id")
+                .expect("prepare");
+            statement
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+                .expect("query")
+                .map(|row| row.expect("row"))
+                .collect()
+        }
+
+        fn count(&self, sql: &str) -> i64 {
+            self.warehouse
+                .connection
+                .query_row(sql, [], |row| row.get(0))
+                .expect("count")
+        }
+    }
+
+    #[test]
+    fn a_good_file_loads_every_row_exactly() {
+        let mut fixture = fixture();
+        let report = fixture.load("id,amount\n1,9.5\n2,10.00\n", LoadOptions::default());
+        assert_eq!(
+            (
+                report.outcome,
+                report.rows_read,
+                report.rows_loaded,
+                report.rows_rejected
+            ),
+            (Outcome::Loaded, 2, 2, 0)
+        );
+        assert_eq!(
+            fixture.rows(),
+            [(1, "9.50".to_string()), (2, "10.00".to_string())]
+        );
+        assert_eq!(
+            fixture.count("SELECT count(*) FROM orders WHERE _load_id = 1"),
+            2
+        );
+        assert_eq!(fixture.count("SELECT count(*) FROM _droplake_dedupe"), 1);
+    }
+
+    #[test]
+    fn the_same_content_again_is_a_duplicate_and_adds_nothing() {
+        let mut fixture = fixture();
+        let first = fixture.load("id,amount\n1,1\n", LoadOptions::default());
+        let again = fixture.load("id,amount\n1,1\n", LoadOptions::default());
+        assert_eq!(again.outcome, Outcome::Duplicate);
+        assert_eq!(again.duplicate_of, Some(first.load_id));
+        assert_eq!(fixture.rows().len(), 1);
+        assert_eq!(
+            fixture.count("SELECT count(*) FROM _droplake_loads WHERE outcome = 'duplicate'"),
+            1
+        );
+    }
+
+    #[test]
+    fn forcing_a_duplicate_under_append_rejects_keys_already_in_the_table() {
+        let mut fixture = fixture();
+        fixture.load("id,amount\n1,1\n", LoadOptions::default());
+        let forced = fixture.load(
+            "id,amount\n1,1\n",
+            LoadOptions {
+                force: true,
+                ..LoadOptions::default()
+            },
+        );
+        assert_eq!(
+            (forced.outcome, forced.rows_loaded, forced.rows_rejected),
+            (Outcome::Failed, 0, 1)
+        );
+        assert_eq!(forced.first_errors[0].kind, ErrorType::PrimaryKey);
+        assert!(
+            forced.first_errors[0]
+                .message
+                .contains("already in the table"),
+            "{}",
+            forced.first_errors[0].message
+        );
+        assert_eq!(fixture.rows().len(), 1);
+    }
+
+    #[test]
+    fn upsert_lets_the_newest_load_win_for_a_key() {
+        let mut fixture = fixture();
+        let upsert = LoadOptions {
+            mode: WriteMode::Upsert,
+            ..LoadOptions::default()
+        };
+        fixture.load("id,amount\n1,1\n2,2\n", upsert);
+        let second = fixture.load("id,amount\n2,20\n3,30\n", upsert);
+        assert_eq!(second.outcome, Outcome::Loaded);
+        assert_eq!(
+            fixture.rows(),
+            [(1, "1.00".into()), (2, "20.00".into()), (3, "30.00".into())]
+        );
+        assert_eq!(
+            fixture.count("SELECT _load_id FROM orders WHERE id = 2"),
+            second.load_id
+        );
+    }
+
+    #[test]
+    fn continue_loads_the_good_rows_and_keeps_each_reject_with_its_record() {
+        let mut fixture = fixture();
+        let report = fixture.load("id,amount\n1,1\n2,-5\n3,abc\n4,4\n", LoadOptions::default());
+        assert_eq!(
+            (report.outcome, report.rows_loaded, report.rows_rejected),
+            (Outcome::Partial, 2, 2)
+        );
+        assert_eq!(
+            fixture.rows().iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+            [1, 4]
+        );
+        let (row, kind, record): (i64, String, String) = fixture
+            .warehouse
+            .connection
+            .query_row("SELECT row_number, error_type, record FROM _droplake_rejects ORDER BY row_number LIMIT 1", [], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })
+            .expect("reject");
+        assert_eq!(
+            (row, kind.as_str(), record.as_str()),
+            (3, "constraint-error", r#"["2","-5"]"#)
+        );
+    }
+
+    #[test]
+    fn skip_file_loads_nothing_but_records_every_reject() {
+        let mut fixture = fixture();
+        let options = LoadOptions {
+            on_error: OnError::SkipFile,
+            ..LoadOptions::default()
+        };
+        let report = fixture.load("id,amount\n1,1\n2,-5\n3,3\n4,abc\n", options);
+        assert_eq!(
+            (
+                report.outcome,
+                report.rows_read,
+                report.rows_loaded,
+                report.rows_rejected
+            ),
+            (Outcome::Failed, 4, 0, 2)
+        );
+        assert!(fixture.rows().is_empty());
+        assert_eq!(fixture.count("SELECT count(*) FROM _droplake_rejects"), 2);
+        assert_eq!(
+            fixture.count("SELECT count(*) FROM _droplake_dedupe"),
+            0,
+            "a failed load does not claim the content"
+        );
+    }
+
+    #[test]
+    fn abort_stops_at_the_first_bad_row() {
+        let mut fixture = fixture();
+        let options = LoadOptions {
+            on_error: OnError::Abort,
+            ..LoadOptions::default()
+        };
+        let report = fixture.load("id,amount\n1,1\n2,-5\n3,3\n4,abc\n", options);
+        assert_eq!(
+            (
+                report.outcome,
+                report.rows_read,
+                report.rows_loaded,
+                report.rows_rejected
+            ),
+            (Outcome::Aborted, 2, 0, 1)
+        );
+        assert!(fixture.rows().is_empty());
+        assert_eq!(fixture.count("SELECT count(*) FROM _droplake_rejects"), 1);
+    }
+
+    #[test]
+    fn unreadable_data_loads_nothing_and_says_why() {
+        let mut fixture = fixture();
+        let report = fixture.load("id,amount\n1,1\n2,\"3\n", LoadOptions::default());
+        assert_eq!((report.outcome, report.rows_loaded), (Outcome::Failed, 0));
+        assert!(report.unreadable.is_some());
+        assert!(fixture.rows().is_empty());
+        let message: String = fixture
+            .warehouse
+            .connection
+            .query_row("SELECT message FROM _droplake_loads", [], |row| row.get(0))
+            .expect("load record");
+        assert!(!message.is_empty());
+    }
+
+    #[test]
+    fn a_changed_schema_is_refused_until_applied() {
+        let mut fixture = fixture();
+        fixture.load("id,amount\n1,1\n", LoadOptions::default());
+        fixture.descriptor["fields"][1]["constraints"]["minimum"] = serde_json::json!(1);
+        let object = ObjectRef {
+            path: "orders/y.csv".into(),
+            sha256: "y".into(),
+            size: 1,
+        };
+        let input = Box::new(std::io::Cursor::new(b"id,amount\n2,2\n".to_vec()));
+        let mut reader = formats::from_reader(
+            input,
+            Path::new("y.csv"),
+            Format::Csv,
+            &ReadOptions::default(),
+        )
+        .expect("reader");
+        let error = fixture
+            .warehouse
+            .load(
+                &fixture.schema,
+                &fixture.descriptor,
+                &object,
+                reader.as_mut(),
+                LoadOptions::default(),
+            )
+            .expect_err("changed schema");
+        assert!(
+            error.to_string().contains("droplake schema apply"),
+            "{error}"
+        );
+        assert_eq!(
+            crate::exit::HasExitCode::exit_code(&error),
+            crate::exit::ExitCode::Config
+        );
+        assert_eq!(
+            fixture.count("SELECT count(*) FROM _droplake_loads"),
+            1,
+            "the refused load left no record"
+        );
+    }
 }

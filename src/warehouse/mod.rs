@@ -8,8 +8,13 @@
 //! read-only for people and scripts.
 
 mod bookkeeping;
+mod load;
 pub mod query;
 pub mod table;
+mod tables;
+
+pub use load::{LoadOptions, LoadReport, ObjectRef, OnError, Outcome, WriteMode};
+pub use tables::version_of;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -51,6 +56,8 @@ pub enum WarehouseError {
         path: PathBuf,
         error: rusqlite::Error,
     },
+    #[error("{message}")]
+    SchemaChanged { table: String, message: String },
 }
 
 impl WarehouseError {
@@ -73,6 +80,7 @@ impl HasExitCode for WarehouseError {
             WarehouseError::Missing { .. } => ExitCode::NoInput,
             WarehouseError::Busy { .. } => ExitCode::TempFail,
             WarehouseError::Full { .. } | WarehouseError::Sql { .. } => ExitCode::IoErr,
+            WarehouseError::SchemaChanged { .. } => ExitCode::Config,
         }
     }
 }
