@@ -22,5 +22,6 @@ pub mod config;
 pub mod exit;
 pub mod formats;
 pub mod lake;
+pub mod loader;
 pub mod schema;
 pub mod warehouse;

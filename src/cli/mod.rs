@@ -5,9 +5,11 @@
 //! the binary never guesses a code from a message.
 
 mod config;
+mod insert;
 mod interrupt;
 mod put;
 mod query;
+mod rejects;
 mod schema;
 mod validate;
 
@@ -38,8 +40,12 @@ pub enum Command {
     Put(put::PutArgs),
     /// Print the effective configuration and where each value came from.
     Config(config::ConfigArgs),
+    /// Put files into the lake and load them into their table, now.
+    Insert(insert::InsertArgs),
     /// Run one read-only SQL statement against the warehouse.
     Query(query::QueryArgs),
+    /// List the rejected rows of a table's loads, with their reasons.
+    Rejects(rejects::RejectsArgs),
     /// Check data files against a table schema; writes nothing.
     Validate(validate::ValidateArgs),
     /// Check table schemas.
@@ -84,6 +90,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Put(args) => put::run(&settings, args),
         Command::Config(args) => config::run(&settings, args),
         Command::Query(args) => query::run(&settings, args),
+        Command::Insert(args) => insert::run(&settings, args),
+        Command::Rejects(args) => rejects::run(&settings, args),
         Command::Validate(args) => validate::run(&settings, args),
         Command::Schema(args) => schema::run(&settings, args),
     }

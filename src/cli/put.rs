@@ -63,34 +63,7 @@ impl HasExitCode for SourceError {
 }
 
 pub fn run(settings: &Settings, args: PutArgs) -> Result<ExitCode, Failure> {
-    let stdin = Path::new("-");
-    let stdin_count = args
-        .files
-        .iter()
-        .filter(|file| file.as_path() == stdin)
-        .count();
-    if stdin_count > 0 && args.name.is_none() {
-        return Err(Failure::new(
-            ExitCode::Usage,
-            anyhow::anyhow!("putting standard input (-) needs --name NAME"),
-        ));
-    }
-    if stdin_count > 1 {
-        return Err(Failure::new(
-            ExitCode::Usage,
-            anyhow::anyhow!("standard input (-) can be put only once"),
-        ));
-    }
-    if args.name.is_some() && args.files.len() > 1 {
-        return Err(Failure::new(
-            ExitCode::Usage,
-            anyhow::anyhow!(
-                "--name applies to a single file, but {} were given",
-                args.files.len()
-            ),
-        ));
-    }
-
+    check_sources(&args.files, args.name.as_ref())?;
     let lake = Lake::open(&settings.lake, settings.filter.clone())
         .map_err(|error| Failure::new(ExitCode::Config, error))?;
     let in_flight = InFlight::new();
@@ -103,12 +76,13 @@ pub fn run(settings: &Settings, args: PutArgs) -> Result<ExitCode, Failure> {
     let options = PutOptions {
         replace: args.replace,
         in_flight,
+        ..PutOptions::default()
     };
 
     let mut outcome = ExitCode::Ok;
     let mut stdout = io::stdout().lock();
     for file in &args.files {
-        match put_one(&lake, &args, file, &options) {
+        match put_one(&lake, &args.dataset, args.name.as_ref(), file, &options) {
             Ok(stored) => print(&mut stdout, &stored, args.json).map_err(|error| {
                 Failure::new(
                     ExitCode::IoErr,
@@ -124,9 +98,35 @@ pub fn run(settings: &Settings, args: PutArgs) -> Result<ExitCode, Failure> {
     Ok(outcome)
 }
 
-fn put_one(
+/// Refuses a list of sources that cannot be put: standard input without a
+/// name or twice, or one name for several files.
+pub(super) fn check_sources(files: &[PathBuf], name: Option<&OsString>) -> Result<(), Failure> {
+    let stdin_count = files
+        .iter()
+        .filter(|file| file.as_path() == Path::new("-"))
+        .count();
+    let usage = |message: String| Err(Failure::new(ExitCode::Usage, anyhow::anyhow!(message)));
+    if stdin_count > 0 && name.is_none() {
+        return usage("putting standard input (-) needs --name NAME".into());
+    }
+    if stdin_count > 1 {
+        return usage("standard input (-) can be put only once".into());
+    }
+    if name.is_some() && files.len() > 1 {
+        return usage(format!(
+            "--name applies to a single file, but {} were given",
+            files.len()
+        ));
+    }
+    Ok(())
+}
+
+/// Puts one source (`-` for standard input) into `dataset`, named `name` or
+/// after the file.
+pub(super) fn put_one(
     lake: &Lake,
-    args: &PutArgs,
+    dataset: &DatasetName,
+    name: Option<&OsString>,
     file: &Path,
     options: &PutOptions,
 ) -> Result<Stored, Failure> {
@@ -134,7 +134,7 @@ fn put_one(
         path: file.to_path_buf(),
         reason,
     };
-    let name = match (&args.name, file.file_name()) {
+    let name = match (name, file.file_name()) {
         (Some(name), _) => name.clone(),
         (None, Some(name)) => name.to_owned(),
         (None, None) => {
@@ -151,7 +151,7 @@ fn put_one(
     };
     if file == Path::new("-") {
         return lake
-            .put(&args.dataset, &name, io::stdin().lock(), options)
+            .put(dataset, &name, io::stdin().lock(), options)
             .map_err(source_error);
     }
     let source = File::open(file).map_err(|error| SourceError::Open {
@@ -164,7 +164,7 @@ fn put_one(
         }
         .into());
     }
-    lake.put(&args.dataset, &name, source, options)
+    lake.put(dataset, &name, source, options)
         .map_err(source_error)
 }
 

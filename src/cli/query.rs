@@ -36,26 +36,44 @@ pub struct QueryArgs {
     pub jsonl: bool,
 }
 
+/// How a result is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Style {
+    Table,
+    Csv,
+    Json,
+    JsonLines,
+}
+
 pub fn run(settings: &Settings, args: QueryArgs) -> Result<ExitCode, Failure> {
+    let style = match (args.csv, args.json, args.jsonl) {
+        (true, ..) => Style::Csv,
+        (_, true, _) => Style::Json,
+        (.., true) => Style::JsonLines,
+        _ => Style::Table,
+    };
+    print_query(&settings.warehouse, &args.sql, style)?;
+    Ok(ExitCode::Ok)
+}
+
+/// Runs `sql` on the warehouse at `path` and prints the result in `style`.
+pub(super) fn print_query(path: &std::path::Path, sql: &str, style: Style) -> Result<u64, Failure> {
     let stdout = io::stdout().lock();
-    let mut sink: Box<dyn Sink> = if args.csv {
-        Box::new(Csv(csv::Writer::from_writer(stdout)))
-    } else if args.json || args.jsonl {
-        Box::new(Json {
+    let mut sink: Box<dyn Sink> = match style {
+        Style::Csv => Box::new(Csv(csv::Writer::from_writer(stdout))),
+        Style::Json | Style::JsonLines => Box::new(Json {
             out: stdout,
             columns: Vec::new(),
             rows: 0,
-            lines: args.jsonl,
-        })
-    } else {
-        Box::new(Table {
+            lines: style == Style::JsonLines,
+        }),
+        Style::Table => Box::new(Table {
             out: stdout,
             columns: Vec::new(),
             rows: Vec::new(),
-        })
+        }),
     };
-    query::query(&settings.warehouse, &args.sql, sink.as_mut())?;
-    Ok(ExitCode::Ok)
+    Ok(query::query(path, sql, sink.as_mut())?)
 }
 
 fn text(value: &Value) -> String {

@@ -132,17 +132,30 @@ pub fn run(settings: &Settings, args: ValidateArgs) -> Result<ExitCode, Failure>
         .transpose()
         .map_err(|error| Failure::new(ExitCode::Usage, error))?;
 
+    check(&schema, &args.data, &options, args.limit_errors, args.json)
+}
+
+/// Validates `files` against `schema`, prints the report (as JSON with
+/// `json`), and returns the exit code it stands for. `insert --dry-run`
+/// uses it too.
+pub(super) fn check(
+    schema: &Schema,
+    files: &[PathBuf],
+    options: &ReadOptions,
+    limit: usize,
+    json: bool,
+) -> Result<ExitCode, Failure> {
     let mut report = Report {
-        limit: args.limit_errors,
+        limit,
         ..Report::default()
     };
-    for data in &args.data {
-        validate_file(&schema, data, &options, &mut report);
+    for data in files {
+        validate_file(schema, data, options, &mut report);
     }
-    let output = if args.json {
+    let output = if json {
         as_json(&report)
     } else {
-        as_text(&report, &args.data)
+        as_text(&report, files)
     };
     io::stdout().write_all(output.as_bytes()).map_err(|error| {
         Failure::new(

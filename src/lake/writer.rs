@@ -45,6 +45,10 @@ const BUFFER_SIZE: usize = 256 * 1024;
 pub struct PutOptions {
     /// Replace an existing object of the same name instead of refusing.
     pub replace: bool,
+    /// When an object of the same name exists with exactly the same content,
+    /// succeed without writing (`Stored::existed`); different content is
+    /// still refused. For producers that may send the same file twice.
+    pub accept_identical: bool,
     /// Where temporary files are registered while they are written, so that
     /// a signal handler can remove them (see [`InFlight`]).
     pub in_flight: InFlight,
@@ -61,6 +65,9 @@ pub struct Stored {
     pub size: u64,
     /// The SHA-256 of its content.
     pub sha256: [u8; 32],
+    /// True when an identical object was already in place and nothing was
+    /// written (see [`PutOptions::accept_identical`]).
+    pub existed: bool,
 }
 
 impl Stored {
@@ -339,6 +346,21 @@ fn remove_stale_temps(dir: &Path) {
     }
 }
 
+/// The SHA-256 of the file at `path`, read in one pass.
+pub fn sha256_of(path: &Path) -> io::Result<[u8; 32]> {
+    let mut file = File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0; BUFFER_SIZE];
+    loop {
+        match file.read(&mut buffer) {
+            Ok(0) => return Ok(hasher.finalize().into()),
+            Ok(read) => hasher.update(&buffer[..read]),
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+}
+
 /// Datasets whose recent partitions this process has swept already.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Swept(Arc<Mutex<HashSet<DatasetName>>>);
@@ -364,7 +386,7 @@ impl Lake {
         }
         let dir = self.root.join(&partition);
         let path = self.root.join(&relative);
-        if !options.replace && path.symlink_metadata().is_ok() {
+        if !options.replace && !options.accept_identical && path.symlink_metadata().is_ok() {
             return Err(PutError::Exists { path });
         }
         let new_dirs = NewDirs::create(&self.root, &partition)
@@ -403,11 +425,26 @@ impl Lake {
             size += read as u64;
         }
         temp.file.sync_all().map_err(write_error)?;
-        temp.rename_to(&path, options.replace)
-            .map_err(|error| match error.kind() {
-                io::ErrorKind::AlreadyExists => PutError::Exists { path: path.clone() },
-                _ => write_error(error),
-            })?;
+        let sha256: [u8; 32] = hasher.finalize().into();
+        match temp.rename_to(&path, options.replace) {
+            Ok(()) => {}
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
+                if options.accept_identical
+                    && sha256_of(&path).is_ok_and(|existing| existing == sha256)
+                {
+                    new_dirs.keep();
+                    return Ok(Stored {
+                        path,
+                        relative,
+                        size,
+                        sha256,
+                        existed: true,
+                    });
+                }
+                return Err(PutError::Exists { path });
+            }
+            Err(error) => return Err(write_error(error)),
+        }
         new_dirs.keep();
         File::open(&dir)
             .and_then(|dir| dir.sync_all())
@@ -420,7 +457,8 @@ impl Lake {
             path,
             relative,
             size,
-            sha256: hasher.finalize().into(),
+            sha256,
+            existed: false,
         })
     }
 
@@ -516,6 +554,38 @@ mod tests {
             .expect("replace");
         assert_eq!(fs::read(&stored.path).expect("read"), b"second");
         assert_eq!(names(stored.path.parent().expect("partition")), ["a.csv"]);
+    }
+
+    #[test]
+    fn an_identical_object_can_be_accepted_but_different_content_cannot() {
+        let (_dir, lake) = lake();
+        let orders = DatasetName::new("orders").expect("dataset");
+        let name = ObjectName::new("a.csv").expect("name");
+        let first = lake
+            .put(&orders, &name, &b"same"[..], &PutOptions::default())
+            .expect("first put");
+        let accept = PutOptions {
+            accept_identical: true,
+            ..PutOptions::default()
+        };
+        let again = lake
+            .put(&orders, &name, &b"same"[..], &accept)
+            .expect("identical");
+        assert!(again.existed && !first.existed);
+        assert_eq!(
+            (again.path.clone(), again.sha256),
+            (first.path.clone(), first.sha256)
+        );
+        let error = lake
+            .put(&orders, &name, &b"other"[..], &accept)
+            .expect_err("different content");
+        assert!(matches!(error, PutError::Exists { .. }), "{error}");
+        assert_eq!(fs::read(&first.path).expect("read"), b"same");
+        assert_eq!(
+            names(first.path.parent().expect("partition")),
+            ["a.csv"],
+            "no temporary file is left"
+        );
     }
 
     #[test]

@@ -4,8 +4,8 @@
 mod config;
 mod conformance;
 mod durability;
+mod insert;
 mod put;
-mod query;
 mod schema;
 mod util;
 mod validate;

@@ -1,0 +1,204 @@
+//! `droplake insert TABLE FILE...`: the producer path for validated rows.
+//!
+//! Each file is put into the lake (the table's dataset) atomically, then
+//! loaded into the table synchronously, in one transaction; the load is
+//! recorded with the object's path and content hash, so no later scan loads
+//! it again. Sending the same file twice is safe: the identical object is
+//! kept, and the load is a duplicate that adds nothing (`--force` loads it
+//! again). Exit 0 when every row loaded, 1 when some rows were rejected, 65
+//! when nothing could be loaded.
+
+use std::ffi::OsString;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use super::{Failure, interrupt};
+use crate::config::Settings;
+use crate::exit::{ExitCode, HasExitCode};
+use crate::formats::ReadOptions;
+use crate::lake::{DatasetName, InFlight, Lake, PutOptions, Stored};
+use crate::loader::{self, Table};
+use crate::warehouse::{LoadOptions, LoadReport, ObjectRef, Outcome, Warehouse};
+
+/// How many of a load's errors are printed for people.
+const SHOWN_ERRORS: usize = 5;
+
+/// Arguments of `droplake insert`.
+#[derive(Debug, Args)]
+pub struct InsertArgs {
+    /// The warehouse table: its schema is SCHEMAS/TABLE.json, and its files
+    /// go to the lake dataset of the same name.
+    pub table: DatasetName,
+
+    /// Files to insert; `-` reads standard input and needs --name.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// The object's file name in the lake; defaults to the file's own name.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<OsString>,
+
+    /// Load even if the same content was loaded into the table before.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Only validate, as `droplake validate` does: put and load nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Print one JSON object per file.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(settings: &Settings, args: InsertArgs) -> Result<ExitCode, Failure> {
+    let table = Table::load(&settings.schemas, args.table.as_str())?;
+    if args.dry_run {
+        return super::validate::check(
+            &table.schema,
+            &args.files,
+            &ReadOptions::default(),
+            1000,
+            args.json,
+        );
+    }
+    super::put::check_sources(&args.files, args.name.as_ref())?;
+    let lake = Lake::open(&settings.lake, settings.filter.clone())
+        .map_err(|error| Failure::new(ExitCode::Config, error))?;
+    let mut warehouse = Warehouse::open(&settings.warehouse)?;
+    let in_flight = InFlight::new();
+    interrupt::clean_up_on_signal(in_flight.clone()).map_err(|error| {
+        Failure::new(
+            ExitCode::IoErr,
+            anyhow::anyhow!("cannot install signal handlers: {error}"),
+        )
+    })?;
+    let put_options = PutOptions {
+        accept_identical: true,
+        in_flight,
+        ..PutOptions::default()
+    };
+    let load_options = LoadOptions {
+        force: args.force,
+        ..LoadOptions::default()
+    };
+
+    let mut outcome = ExitCode::Ok;
+    let mut stdout = io::stdout().lock();
+    for file in &args.files {
+        let inserted =
+            super::put::put_one(&lake, &args.table, args.name.as_ref(), file, &put_options)
+                .and_then(|stored| {
+                    let object = ObjectRef {
+                        path: stored.relative.to_string_lossy().into_owned(),
+                        sha256: stored.sha256_hex(),
+                        size: stored.size,
+                    };
+                    let report = loader::load_file(
+                        &mut warehouse,
+                        &table,
+                        &stored.path,
+                        &object,
+                        &ReadOptions::default(),
+                        load_options,
+                    )
+                    .map_err(|error| {
+                        let code = error.exit_code();
+                        Failure::new(
+                            code,
+                            anyhow::Error::new(error)
+                                .context(format!("loading {}", stored.path.display())),
+                        )
+                    })?;
+                    Ok((stored, report))
+                });
+        match inserted {
+            Ok((stored, report)) => {
+                outcome = outcome.worst(code_of(&report));
+                print(&mut stdout, &stored, &report, args.json).map_err(|error| {
+                    Failure::new(
+                        ExitCode::IoErr,
+                        anyhow::anyhow!("cannot write to standard output: {error}"),
+                    )
+                })?;
+            }
+            Err(failure) => {
+                eprintln!("droplake: {:#}", failure.error);
+                outcome = outcome.worst(failure.code);
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+/// The exit code a load's outcome stands for.
+fn code_of(report: &LoadReport) -> ExitCode {
+    match report.outcome {
+        Outcome::Loaded | Outcome::Duplicate => ExitCode::Ok,
+        Outcome::Partial => ExitCode::Problems,
+        Outcome::Failed | Outcome::Aborted => ExitCode::DataErr,
+    }
+}
+
+fn print(out: &mut impl Write, stored: &Stored, report: &LoadReport, json: bool) -> io::Result<()> {
+    let path = stored.path.display();
+    if json {
+        let line = serde_json::json!({
+            "path": stored.path.to_string_lossy(),
+            "sha256": stored.sha256_hex(),
+            "load_id": report.load_id,
+            "outcome": report.outcome.name(),
+            "rows_read": report.rows_read,
+            "rows_loaded": report.rows_loaded,
+            "rows_rejected": report.rows_rejected,
+            "duplicate_of": report.duplicate_of,
+            "errors": report.first_errors,
+        });
+        return writeln!(out, "{line}");
+    }
+    if report.outcome == Outcome::Duplicate {
+        let previous = report
+            .duplicate_of
+            .map(|id| format!(" by load {id}"))
+            .unwrap_or_default();
+        return writeln!(
+            out,
+            "{path}: already loaded{previous}; nothing added (--force loads it again)"
+        );
+    }
+    writeln!(
+        out,
+        "{path}: {}: {} rows loaded, {} rejected (load {})",
+        report.outcome.name(),
+        report.rows_loaded,
+        report.rows_rejected,
+        report.load_id
+    )?;
+    for error in report.first_errors.iter().take(SHOWN_ERRORS) {
+        writeln!(out, "  {error}")?;
+    }
+    if report.rows_rejected > 0 {
+        writeln!(
+            out,
+            "  see every rejected row with: droplake rejects {} --load {}",
+            table_of(stored),
+            report.load_id
+        )?;
+    }
+    if let Some(problem) = &report.unreadable {
+        writeln!(out, "  the data could not be read to its end: {problem}")?;
+    }
+    Ok(())
+}
+
+/// The dataset (= table) part of an object's lake path.
+fn table_of(stored: &Stored) -> String {
+    stored
+        .relative
+        .components()
+        .next()
+        .map(|part| Path::new(part.as_os_str()).display().to_string())
+        .unwrap_or_default()
+}
