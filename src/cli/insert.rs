@@ -18,7 +18,7 @@ use super::{Failure, interrupt};
 use crate::config::Settings;
 use crate::exit::{ExitCode, HasExitCode};
 use crate::formats::ReadOptions;
-use crate::lake::{DatasetName, InFlight, Lake, PutOptions, Stored};
+use crate::lake::{DatasetName, InFlight, Lake, PutOptions};
 use crate::loader::{self, Table};
 use crate::warehouse::{LoadOptions, LoadReport, ObjectRef, Outcome, Warehouse};
 
@@ -117,7 +117,15 @@ pub fn run(settings: &Settings, args: InsertArgs) -> Result<ExitCode, Failure> {
         match inserted {
             Ok((stored, report)) => {
                 outcome = outcome.worst(code_of(&report));
-                print(&mut stdout, &stored, &report, args.json).map_err(|error| {
+                print_report(
+                    &mut stdout,
+                    &stored.path,
+                    &stored.sha256_hex(),
+                    args.table.as_str(),
+                    &report,
+                    args.json,
+                )
+                .map_err(|error| {
                     Failure::new(
                         ExitCode::IoErr,
                         anyhow::anyhow!("cannot write to standard output: {error}"),
@@ -134,7 +142,7 @@ pub fn run(settings: &Settings, args: InsertArgs) -> Result<ExitCode, Failure> {
 }
 
 /// The exit code a load's outcome stands for.
-fn code_of(report: &LoadReport) -> ExitCode {
+pub(super) fn code_of(report: &LoadReport) -> ExitCode {
     match report.outcome {
         Outcome::Loaded | Outcome::Duplicate => ExitCode::Ok,
         Outcome::Partial => ExitCode::Problems,
@@ -142,12 +150,20 @@ fn code_of(report: &LoadReport) -> ExitCode {
     }
 }
 
-fn print(out: &mut impl Write, stored: &Stored, report: &LoadReport, json: bool) -> io::Result<()> {
-    let path = stored.path.display();
+/// Prints what loading the object at `path` into `table` did.
+pub(super) fn print_report(
+    out: &mut impl Write,
+    path: &Path,
+    sha256: &str,
+    table: &str,
+    report: &LoadReport,
+    json: bool,
+) -> io::Result<()> {
     if json {
         let line = serde_json::json!({
-            "path": stored.path.to_string_lossy(),
-            "sha256": stored.sha256_hex(),
+            "path": path.to_string_lossy(),
+            "sha256": sha256,
+            "table": table,
             "load_id": report.load_id,
             "outcome": report.outcome.name(),
             "rows_read": report.rows_read,
@@ -158,6 +174,7 @@ fn print(out: &mut impl Write, stored: &Stored, report: &LoadReport, json: bool)
         });
         return writeln!(out, "{line}");
     }
+    let path = path.display();
     if report.outcome == Outcome::Duplicate {
         let previous = report
             .duplicate_of
@@ -182,8 +199,7 @@ fn print(out: &mut impl Write, stored: &Stored, report: &LoadReport, json: bool)
     if report.rows_rejected > 0 {
         writeln!(
             out,
-            "  see every rejected row with: droplake rejects {} --load {}",
-            table_of(stored),
+            "  see every rejected row with: droplake rejects {table} --load {}",
             report.load_id
         )?;
     }
@@ -191,14 +207,4 @@ fn print(out: &mut impl Write, stored: &Stored, report: &LoadReport, json: bool)
         writeln!(out, "  the data could not be read to its end: {problem}")?;
     }
     Ok(())
-}
-
-/// The dataset (= table) part of an object's lake path.
-fn table_of(stored: &Stored) -> String {
-    stored
-        .relative
-        .components()
-        .next()
-        .map(|part| Path::new(part.as_os_str()).display().to_string())
-        .unwrap_or_default()
 }

@@ -7,6 +7,7 @@
 mod config;
 mod insert;
 mod interrupt;
+mod load;
 mod put;
 mod query;
 mod rejects;
@@ -42,6 +43,8 @@ pub enum Command {
     Config(config::ConfigArgs),
     /// Put files into the lake and load them into their table, now.
     Insert(insert::InsertArgs),
+    /// Load every lake object not loaded yet into its table, oldest first.
+    Load(load::LoadArgs),
     /// Run one read-only SQL statement against the warehouse.
     Query(query::QueryArgs),
     /// List the rejected rows of a table's loads, with their reasons.
@@ -91,6 +94,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Config(args) => config::run(&settings, args),
         Command::Query(args) => query::run(&settings, args),
         Command::Insert(args) => insert::run(&settings, args),
+        Command::Load(args) => load::run(&settings, args),
         Command::Rejects(args) => rejects::run(&settings, args),
         Command::Validate(args) => validate::run(&settings, args),
         Command::Schema(args) => schema::run(&settings, args),

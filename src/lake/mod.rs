@@ -82,6 +82,77 @@ impl Lake {
     }
 }
 
+/// An object found by a scan of the lake.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// Its path relative to the lake root.
+    pub relative: PathBuf,
+    /// Its full path.
+    pub path: PathBuf,
+    /// Its size and modification time when it was listed.
+    pub size: u64,
+    pub modified: std::time::SystemTime,
+}
+
+impl Lake {
+    /// The datasets present in the lake: its directories with valid names.
+    pub fn datasets(&self) -> std::io::Result<Vec<DatasetName>> {
+        let mut datasets = Vec::new();
+        for entry in std::fs::read_dir(&self.root)?.flatten() {
+            if entry.file_type().is_ok_and(|kind| kind.is_dir())
+                && let Ok(name) = DatasetName::new(&entry.file_name().to_string_lossy())
+            {
+                datasets.push(name);
+            }
+        }
+        datasets.sort();
+        Ok(datasets)
+    }
+
+    /// Every object of `dataset`, oldest first (by modification time, then
+    /// path). Files that vanish while the scan looks are skipped: the scan
+    /// is a snapshot, and the next one sees what is there then.
+    pub fn objects(&self, dataset: &DatasetName) -> Vec<Found> {
+        let mut found = Vec::new();
+        let mut pending = vec![self.root.join(dataset.as_str())];
+        while let Some(dir) = pending.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let Ok(relative) = path.strip_prefix(&self.root).map(Path::to_path_buf) else {
+                    continue;
+                };
+                let Ok(kind) = entry.file_type() else {
+                    continue;
+                };
+                if kind.is_dir() {
+                    // A hidden directory hides everything below it.
+                    if !entry.file_name().as_encoded_bytes().starts_with(b".")
+                        && !entry.file_name().as_encoded_bytes().starts_with(b"_")
+                    {
+                        pending.push(path);
+                    }
+                } else if kind.is_file() && self.filter.is_object(&relative) {
+                    let Ok(metadata) = entry.metadata() else {
+                        continue;
+                    };
+                    let modified = metadata.modified().unwrap_or(std::time::UNIX_EPOCH);
+                    found.push(Found {
+                        relative,
+                        path,
+                        size: metadata.len(),
+                        modified,
+                    });
+                }
+            }
+        }
+        found.sort_by(|a, b| (a.modified, &a.relative).cmp(&(b.modified, &b.relative)));
+        found
+    }
+}
+
 /// Today's date in UTC, which names the partition `put` writes into.
 pub fn today_utc() -> Date {
     jiff::tz::TimeZone::UTC
@@ -100,6 +171,52 @@ mod tests {
         assert_eq!(
             Lake::partition(&dataset, date),
             Path::new("orders/dt=2026-01-05")
+        );
+    }
+
+    #[test]
+    fn a_scan_lists_objects_oldest_first_and_skips_what_is_not_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        for (path, age) in [
+            ("orders/b.csv", 10),
+            ("orders/dt=2026-01-01/a.csv", 20),
+            ("orders/.hidden/x.csv", 30),
+            ("orders/c.tmp", 40),
+            ("loose.csv", 50),
+            ("sales/x.csv", 5),
+        ] {
+            let path = root.join(path);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(&path, "x").expect("write");
+            let time = std::time::SystemTime::now() - std::time::Duration::from_secs(age);
+            std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .expect("open")
+                .set_modified(time)
+                .expect("mtime");
+        }
+        let lake = Lake::open(root, ObjectFilter::new(&[]).expect("filter")).expect("open");
+        let names: Vec<String> = lake
+            .datasets()
+            .expect("datasets")
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(names, ["orders", "sales"]);
+        let orders = DatasetName::new("orders").expect("dataset");
+        let found: Vec<PathBuf> = lake
+            .objects(&orders)
+            .into_iter()
+            .map(|found| found.relative)
+            .collect();
+        assert_eq!(
+            found,
+            [
+                PathBuf::from("orders/dt=2026-01-01/a.csv"),
+                PathBuf::from("orders/b.csv")
+            ]
         );
     }
 

@@ -111,6 +111,18 @@ pub struct LoadReport {
 const FIRST_ERRORS: usize = 10;
 
 impl Warehouse {
+    /// Whether the object at `path` with content `sha256` was loaded (or
+    /// found a duplicate, or failed) before: a scan does not load it again.
+    pub fn was_processed(&self, path: &str, sha256: &str) -> Result<bool, WarehouseError> {
+        self.connection
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM _droplake_loads WHERE object_path = ?1 AND sha256 = ?2)",
+                params![path, sha256],
+                |row| row.get(0),
+            )
+            .map_err(|error| WarehouseError::from_sqlite(&self.path, error))
+    }
+
     /// Loads the records of `reader` (the object `object`) into `schema`'s
     /// table, creating the table if it does not exist yet, in one
     /// transaction. See the module docs.

@@ -5,6 +5,7 @@ mod config;
 mod conformance;
 mod durability;
 mod insert;
+mod load;
 mod put;
 mod schema;
 mod util;

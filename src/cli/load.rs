@@ -1,0 +1,118 @@
+//! `droplake load [DATASET...]`: loads every object of the given datasets (or
+//! of every dataset that has a table) that was not processed before, oldest
+//! first, and reports per object.
+//!
+//! An object was processed when a load of the same path with the same
+//! content is recorded, whatever its outcome: a failed load is not retried
+//! by a scan (fix the data and put it again, or `insert --force`).
+
+use std::io::{self, Write};
+
+use clap::Args;
+
+use super::Failure;
+use super::insert::{code_of, print_report};
+use crate::config::Settings;
+use crate::exit::{ExitCode, HasExitCode};
+use crate::formats::ReadOptions;
+use crate::lake::{DatasetName, Lake, sha256_of};
+use crate::loader::{self, Table};
+use crate::warehouse::{LoadOptions, ObjectRef, Warehouse};
+
+/// Arguments of `droplake load`.
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// Datasets to load; by default every dataset that has a table schema.
+    pub datasets: Vec<DatasetName>,
+
+    /// Print one JSON object per object loaded.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(settings: &Settings, args: LoadArgs) -> Result<ExitCode, Failure> {
+    let lake = Lake::open(&settings.lake, settings.filter.clone())
+        .map_err(|error| Failure::new(ExitCode::Config, error))?;
+    let datasets = if args.datasets.is_empty() {
+        let all = lake.datasets().map_err(|error| {
+            Failure::new(
+                ExitCode::IoErr,
+                anyhow::anyhow!("cannot list {}: {error}", lake.root().display()),
+            )
+        })?;
+        all.into_iter()
+            .filter(|dataset| settings.schemas.join(format!("{dataset}.json")).is_file())
+            .collect()
+    } else {
+        args.datasets.clone()
+    };
+    let mut warehouse = Warehouse::open(&settings.warehouse)?;
+    let mut outcome = ExitCode::Ok;
+    let mut loaded = 0;
+    let mut stdout = io::stdout().lock();
+    for dataset in &datasets {
+        let table = Table::load(&settings.schemas, dataset.as_str())?;
+        for found in lake.objects(dataset) {
+            let sha256 = match sha256_of(&found.path) {
+                Ok(sha256) => hex::encode(sha256),
+                Err(error) => {
+                    eprintln!(
+                        "droplake: cannot read {}: {error}; skipped",
+                        found.path.display()
+                    );
+                    outcome = outcome.worst(ExitCode::IoErr);
+                    continue;
+                }
+            };
+            let path = found.relative.to_string_lossy().into_owned();
+            if warehouse.was_processed(&path, &sha256)? {
+                continue;
+            }
+            let object = ObjectRef {
+                path,
+                sha256,
+                size: found.size,
+            };
+            let read = ReadOptions::default();
+            match loader::load_file(
+                &mut warehouse,
+                &table,
+                &found.path,
+                &object,
+                &read,
+                LoadOptions::default(),
+            ) {
+                Ok(report) => {
+                    loaded += 1;
+                    outcome = outcome.worst(code_of(&report));
+                    print_report(
+                        &mut stdout,
+                        &found.path,
+                        &object.sha256,
+                        dataset.as_str(),
+                        &report,
+                        args.json,
+                    )
+                    .map_err(|error| {
+                        Failure::new(
+                            ExitCode::IoErr,
+                            anyhow::anyhow!("cannot write to standard output: {error}"),
+                        )
+                    })?;
+                }
+                Err(error) => {
+                    eprintln!("droplake: loading {}: {error}", found.path.display());
+                    outcome = outcome.worst(error.exit_code());
+                }
+            }
+        }
+    }
+    if !args.json {
+        let _ = writeln!(
+            stdout,
+            "{loaded} object(s) loaded from {} dataset(s)",
+            datasets.len()
+        );
+    }
+    Ok(outcome)
+}

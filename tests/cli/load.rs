@@ -1,0 +1,53 @@
+//! `droplake load`: every lake object not processed yet, into its table,
+//! once.
+
+use crate::util::TestEnv;
+
+#[test]
+fn load_takes_each_new_object_once_and_reports_duplicates_by_content() {
+    let env = TestEnv::new();
+    let root = env!("CARGO_MANIFEST_DIR");
+    env.write(
+        "warehouse-schema/orders.json",
+        std::fs::read(format!("{root}/warehouse-schema/orders.json")).expect("schema"),
+    );
+    let sample =
+        std::fs::read(format!("{root}/lake/orders/dt=2026-11-01/orders.csv")).expect("sample");
+    env.write("lake/orders/dt=2026-11-01/orders.csv", &sample);
+    env.write(
+        "lake/notes/readme.txt",
+        "a dataset without a table is left alone",
+    );
+    env.write("lake/orders/.staging/partial.csv", "id\n1\n");
+
+    let first = env.run(["load"]);
+    first.expect_code(1);
+    assert!(
+        first
+            .stdout
+            .contains("partial: 314 rows loaded, 6 rejected"),
+        "{}",
+        first.stdout
+    );
+    assert!(
+        first
+            .stdout
+            .ends_with("1 object(s) loaded from 1 dataset(s)\n"),
+        "{}",
+        first.stdout
+    );
+
+    let second = env.run(["load"]);
+    second.expect_code(0);
+    assert_eq!(second.stdout, "0 object(s) loaded from 1 dataset(s)\n");
+
+    env.write("lake/orders/dt=2026-11-02/copy.csv", &sample);
+    let copy = env.run(["load", "orders", "--json"]);
+    copy.expect_code(0);
+    let report: serde_json::Value = serde_json::from_str(copy.stdout.trim()).expect("JSON");
+    assert_eq!(report["outcome"], "duplicate");
+    assert_eq!(report["duplicate_of"], 1);
+
+    let count = env.run(["query", "--csv", "SELECT count(*) AS n FROM orders"]);
+    assert_eq!(count.expect_code(0).stdout, "n\n314\n");
+}
