@@ -17,7 +17,6 @@ use clap::Args;
 use super::{Failure, interrupt};
 use crate::config::Settings;
 use crate::exit::{ExitCode, HasExitCode};
-use crate::formats::ReadOptions;
 use crate::lake::{DatasetName, InFlight, Lake, PutOptions};
 use crate::loader::{self, Table};
 use crate::warehouse::{LoadOptions, LoadReport, ObjectRef, Outcome, Warehouse};
@@ -55,14 +54,9 @@ pub struct InsertArgs {
 
 pub fn run(settings: &Settings, args: InsertArgs) -> Result<ExitCode, Failure> {
     let table = Table::load(&settings.schemas, args.table.as_str())?;
+    let read = settings.dataset(&args.table).read;
     if args.dry_run {
-        return super::validate::check(
-            &table.schema,
-            &args.files,
-            &ReadOptions::default(),
-            1000,
-            args.json,
-        );
+        return super::validate::check(&table.schema, &args.files, &read, 1000, args.json);
     }
     super::put::check_sources(&args.files, args.name.as_ref())?;
     let lake = Lake::open(&settings.lake, settings.filter.clone())
@@ -82,7 +76,7 @@ pub fn run(settings: &Settings, args: InsertArgs) -> Result<ExitCode, Failure> {
     };
     let load_options = LoadOptions {
         force: args.force,
-        ..LoadOptions::default()
+        ..settings.load_options(&args.table, args.table.as_str())
     };
 
     let mut outcome = ExitCode::Ok;
@@ -101,7 +95,7 @@ pub fn run(settings: &Settings, args: InsertArgs) -> Result<ExitCode, Failure> {
                         &table,
                         &stored.path,
                         &object,
-                        &ReadOptions::default(),
+                        &read,
                         load_options,
                     )
                     .map_err(|error| {

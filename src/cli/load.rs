@@ -14,10 +14,9 @@ use super::Failure;
 use super::insert::{code_of, print_report};
 use crate::config::Settings;
 use crate::exit::{ExitCode, HasExitCode};
-use crate::formats::ReadOptions;
 use crate::lake::{DatasetName, Lake, sha256_of};
 use crate::loader::{self, Table};
-use crate::warehouse::{LoadOptions, ObjectRef, Warehouse};
+use crate::warehouse::{ObjectRef, Warehouse};
 
 /// Arguments of `droplake load`.
 #[derive(Debug, Args)]
@@ -41,7 +40,10 @@ pub fn run(settings: &Settings, args: LoadArgs) -> Result<ExitCode, Failure> {
             )
         })?;
         all.into_iter()
-            .filter(|dataset| settings.schemas.join(format!("{dataset}.json")).is_file())
+            .filter(|dataset| {
+                let table = settings.table_of(dataset);
+                settings.schemas.join(format!("{table}.json")).is_file()
+            })
             .collect()
     } else {
         args.datasets.clone()
@@ -51,7 +53,10 @@ pub fn run(settings: &Settings, args: LoadArgs) -> Result<ExitCode, Failure> {
     let mut loaded = 0;
     let mut stdout = io::stdout().lock();
     for dataset in &datasets {
-        let table = Table::load(&settings.schemas, dataset.as_str())?;
+        let table_name = settings.table_of(dataset);
+        let table = Table::load(&settings.schemas, &table_name)?;
+        let read = settings.dataset(dataset).read;
+        let options = settings.load_options(dataset, &table_name);
         for found in lake.objects(dataset) {
             let sha256 = match sha256_of(&found.path) {
                 Ok(sha256) => hex::encode(sha256),
@@ -73,15 +78,7 @@ pub fn run(settings: &Settings, args: LoadArgs) -> Result<ExitCode, Failure> {
                 sha256,
                 size: found.size,
             };
-            let read = ReadOptions::default();
-            match loader::load_file(
-                &mut warehouse,
-                &table,
-                &found.path,
-                &object,
-                &read,
-                LoadOptions::default(),
-            ) {
+            match loader::load_file(&mut warehouse, &table, &found.path, &object, &read, options) {
                 Ok(report) => {
                     loaded += 1;
                     outcome = outcome.worst(code_of(&report));
@@ -89,7 +86,7 @@ pub fn run(settings: &Settings, args: LoadArgs) -> Result<ExitCode, Failure> {
                         &mut stdout,
                         &found.path,
                         &object.sha256,
-                        dataset.as_str(),
+                        &table_name,
                         &report,
                         args.json,
                     )

@@ -23,10 +23,12 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 
 pub use duration::{Duration, DurationError};
-use raw::RawConfig;
+use raw::{RawConfig, RawDataset, RawOnError, RawTable, RawWriteMode};
 
 use crate::exit::{ExitCode, HasExitCode};
-use crate::lake::ObjectFilter;
+use crate::formats::{Dialect, Format, ReadOptions, TextEncoding};
+use crate::lake::{DatasetName, ObjectFilter};
+use crate::warehouse::{LoadOptions, OnError, WriteMode};
 
 /// Where droplake looks for its configuration when none is named.
 pub const SEARCH_PATH: [&str; 2] = ["droplake.toml", "/etc/droplake/droplake.toml"];
@@ -42,10 +44,31 @@ pub struct Settings {
     pub warehouse: PathBuf,
     /// Decides which files in the lake are objects; holds the ignore globs.
     pub filter: ObjectFilter,
+    /// Datasets configured with `[datasets.NAME]`; others use the defaults.
+    pub datasets: BTreeMap<DatasetName, DatasetSettings>,
+    /// Tables configured with `[tables.NAME]`; others use the defaults.
+    pub tables: BTreeMap<String, TableSettings>,
     /// The configuration file that was read, if any.
     pub file: Option<PathBuf>,
-    /// Where each setting's value came from, by key.
-    pub origins: BTreeMap<&'static str, Origin>,
+    /// Where each setting's value came from, by dotted key.
+    pub origins: BTreeMap<String, Origin>,
+}
+
+/// How one dataset's objects are read and loaded.
+#[derive(Debug, Clone, Default)]
+pub struct DatasetSettings {
+    /// The table its objects load into; `None`: the table named like it.
+    pub table: Option<String>,
+    /// How its files are read (format, dialect, encoding).
+    pub read: ReadOptions,
+    /// What a bad row does to its load.
+    pub on_error: OnError,
+}
+
+/// How loads meet the rows already in one table.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TableSettings {
+    pub write_mode: WriteMode,
 }
 
 /// Where a setting's value came from.
@@ -247,6 +270,117 @@ fn env_list(value: &str) -> Result<Vec<String>, String> {
         })
 }
 
+impl FileLayer {
+    /// Where byte `offset` of this file is, as an origin.
+    fn origin(&self, offset: usize) -> Origin {
+        Origin::File {
+            path: self.path.clone(),
+            line: line_column(&self.text, offset).0,
+        }
+    }
+
+    /// An error about `key` at byte `offset` of this file.
+    fn error_at(&self, key: &str, offset: usize, message: impl fmt::Display) -> ConfigError {
+        ConfigError {
+            place: place_in(&self.path, &self.text, offset),
+            message: format!("`{key}`: {message}"),
+        }
+    }
+}
+
+fn on_error_name(on_error: OnError) -> &'static str {
+    match on_error {
+        OnError::Continue => "continue",
+        OnError::SkipFile => "skip_file",
+        OnError::Abort => "abort",
+    }
+}
+
+/// Validates `[datasets.NAME]` and records where each value came from.
+fn dataset_settings(
+    file: &FileLayer,
+    name: &str,
+    raw: &RawDataset,
+    origins: &mut BTreeMap<String, Origin>,
+) -> Result<DatasetSettings, ConfigError> {
+    let mut settings = DatasetSettings::default();
+    let mut note = |key: &str, offset: usize| {
+        origins.insert(format!("datasets.{name}.{key}"), file.origin(offset));
+    };
+    if let Some(table) = &raw.table {
+        note("table", table.span().start);
+        settings.table = Some(table.get_ref().clone());
+    }
+    if let Some(format) = &raw.format {
+        note("format", format.span().start);
+        let parsed = format.get_ref().parse::<Format>();
+        settings.read.format = Some(parsed.map_err(|error| {
+            file.error_at(
+                &format!("datasets.{name}.format"),
+                format.span().start,
+                error,
+            )
+        })?);
+    }
+    if let Some(encoding) = &raw.encoding {
+        note("encoding", encoding.span().start);
+        let parsed = encoding.get_ref().parse::<TextEncoding>();
+        settings.read.encoding = parsed.map_err(|error| {
+            file.error_at(
+                &format!("datasets.{name}.encoding"),
+                encoding.span().start,
+                error,
+            )
+        })?;
+    }
+    if let Some(dialect) = &raw.dialect {
+        note("dialect", dialect.span().start);
+        let key = format!("datasets.{name}.dialect");
+        let loaded = match dialect.get_ref() {
+            toml::Value::String(path) => {
+                let base = file.path.parent().map(Path::to_path_buf).unwrap_or_default();
+                Dialect::from_file(&base.join(path)).map_err(|error| error.to_string())
+            }
+            toml::Value::Table(table) => serde_json::to_string(table)
+                .map_err(|error| error.to_string())
+                .and_then(|json| Dialect::from_json(&json, &key).map_err(|error| error.to_string())),
+            _ => Err("expected the path of a Table Dialect JSON file, or an inline table such as { delimiter = \";\" }".to_string()),
+        };
+        settings.read.dialect =
+            loaded.map_err(|message| file.error_at(&key, dialect.span().start, message))?;
+    }
+    if let Some(on_error) = &raw.on_error {
+        note("on_error", on_error.span().start);
+        settings.on_error = match on_error.get_ref() {
+            RawOnError::Continue => OnError::Continue,
+            RawOnError::SkipFile => OnError::SkipFile,
+            RawOnError::Abort => OnError::Abort,
+        };
+    }
+    Ok(settings)
+}
+
+/// Validates `[tables.NAME]` and records where each value came from.
+fn table_settings(
+    file: &FileLayer,
+    name: &str,
+    raw: &RawTable,
+    origins: &mut BTreeMap<String, Origin>,
+) -> TableSettings {
+    let mut settings = TableSettings::default();
+    if let Some(mode) = &raw.write_mode {
+        origins.insert(
+            format!("tables.{name}.write_mode"),
+            file.origin(mode.span().start),
+        );
+        settings.write_mode = match mode.get_ref() {
+            RawWriteMode::Append => WriteMode::Append,
+            RawWriteMode::Upsert => WriteMode::Upsert,
+        };
+    }
+    settings
+}
+
 /// A value chosen for one key, before validation.
 struct Chosen<T> {
     value: T,
@@ -369,7 +503,7 @@ impl Settings {
                 }
                 let path = std::path::absolute(chosen.base.join(&chosen.value))
                     .map_err(|error| place(&format!("cannot be made absolute: {error}")))?;
-                origins.insert(key, chosen.origin);
+                origins.insert(key.to_string(), chosen.origin);
                 Ok(path)
             };
         let lake = path_setting("lake", |raw| &raw.lake, "./lake")?;
@@ -389,20 +523,67 @@ impl Settings {
                 .map_or(0, |glob| glob.span().start);
             layers.error("ignore", &ignore.origin, offset, error)
         })?;
-        origins.insert("ignore", ignore.origin);
+        origins.insert("ignore".to_string(), ignore.origin);
+
+        let mut datasets = BTreeMap::new();
+        let mut tables = BTreeMap::new();
+        if let Some(file) = &file {
+            for (name, raw) in file.raw.datasets.iter().flatten() {
+                let offset = raw.span().start;
+                let dataset = DatasetName::new(name)
+                    .map_err(|error| file.error_at(&format!("datasets.{name}"), offset, error))?;
+                let settings = dataset_settings(file, name, raw.get_ref(), &mut origins)?;
+                datasets.insert(dataset, settings);
+            }
+            for (name, raw) in file.raw.tables.iter().flatten() {
+                tables.insert(
+                    name.clone(),
+                    table_settings(file, name, raw.get_ref(), &mut origins),
+                );
+            }
+        }
 
         Ok(Settings {
             lake,
             schemas,
             warehouse,
             filter,
+            datasets,
+            tables,
             file: path,
             origins,
         })
     }
 
-    /// Every setting with its value and origin, in the order a file lists them.
-    pub fn report(&self) -> Vec<(&'static str, toml::Value, Origin)> {
+    /// The settings of `dataset`: configured, or the defaults.
+    pub fn dataset(&self, dataset: &DatasetName) -> DatasetSettings {
+        self.datasets.get(dataset).cloned().unwrap_or_default()
+    }
+
+    /// The table `dataset` loads into.
+    pub fn table_of(&self, dataset: &DatasetName) -> String {
+        self.datasets
+            .get(dataset)
+            .and_then(|settings| settings.table.clone())
+            .unwrap_or_else(|| dataset.to_string())
+    }
+
+    /// How a load of `dataset` into `table` behaves.
+    pub fn load_options(&self, dataset: &DatasetName, table: &str) -> LoadOptions {
+        LoadOptions {
+            on_error: self.dataset(dataset).on_error,
+            mode: self
+                .tables
+                .get(table)
+                .map(|settings| settings.write_mode)
+                .unwrap_or_default(),
+            force: false,
+        }
+    }
+
+    /// Every setting with its value and origin, in the order a file lists
+    /// them; keys are dotted (`datasets.orders.on_error`).
+    pub fn report(&self) -> Vec<(String, toml::Value, Origin)> {
         let path = |path: &Path| toml::Value::String(path.display().to_string());
         let globs = self
             .filter
@@ -416,13 +597,40 @@ impl Settings {
             ("warehouse", path(&self.warehouse)),
             ("ignore", toml::Value::Array(globs)),
         ];
-        values
+        let mut report: Vec<(String, toml::Value, Origin)> = values
             .into_iter()
             .map(|(key, value)| {
                 let origin = self.origins.get(key).cloned().unwrap_or(Origin::Default);
-                (key, value, origin)
+                (key.to_string(), value, origin)
             })
-            .collect()
+            .collect();
+        let text = |value: &str| toml::Value::String(value.to_string());
+        for (name, dataset) in &self.datasets {
+            let mut entry = |key: &str, value: toml::Value| {
+                let key = format!("datasets.{name}.{key}");
+                let origin = self.origins.get(&key).cloned().unwrap_or(Origin::Default);
+                report.push((key, value, origin));
+            };
+            entry(
+                "table",
+                text(dataset.table.as_deref().unwrap_or(name.as_str())),
+            );
+            if let Some(format) = dataset.read.format {
+                entry("format", text(format.name()));
+            }
+            entry("encoding", text(&dataset.read.encoding.to_string()));
+            entry("on_error", text(on_error_name(dataset.on_error)));
+        }
+        for (name, table) in &self.tables {
+            let key = format!("tables.{name}.write_mode");
+            let origin = self.origins.get(&key).cloned().unwrap_or(Origin::Default);
+            let mode = match table.write_mode {
+                WriteMode::Append => "append",
+                WriteMode::Upsert => "upsert",
+            };
+            report.push((key, text(mode), origin));
+        }
+        report
     }
 }
 
@@ -511,6 +719,87 @@ mod tests {
             }
         );
         assert_eq!(settings.filter.patterns(), ["{a,b}.bak"]);
+    }
+
+    #[test]
+    fn datasets_and_tables_take_their_own_settings() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("semicolon.json"), r#"{"delimiter": ";"}"#)
+            .expect("dialect");
+        let text = r#"
+[datasets.orders]
+format = "csv"
+encoding = "latin1"
+dialect = "semicolon.json"
+on_error = "skip_file"
+
+[datasets.eu-sales]
+table = "sales"
+dialect = { delimiter = "|", header = false }
+
+[tables.sales]
+write_mode = "upsert"
+"#;
+        std::fs::write(dir.path().join("droplake.toml"), text).expect("write");
+        let settings = Settings::load(&sources(dir.path(), None, &[])).expect("load");
+        let orders = DatasetName::new("orders").expect("name");
+        let sales = DatasetName::new("eu-sales").expect("name");
+        let dataset = settings.dataset(&orders);
+        assert_eq!(dataset.read.format, Some(Format::Csv));
+        assert_eq!(dataset.read.dialect.delimiter, Some(b';'));
+        assert_eq!(dataset.read.encoding.to_string(), "windows-1252");
+        assert_eq!(dataset.on_error, OnError::SkipFile);
+        assert_eq!(settings.table_of(&orders), "orders");
+        assert_eq!(settings.table_of(&sales), "sales");
+        assert_eq!(settings.dataset(&sales).read.dialect.delimiter, Some(b'|'));
+        assert!(!settings.dataset(&sales).read.dialect.header);
+        assert_eq!(
+            settings.load_options(&sales, "sales").mode,
+            WriteMode::Upsert
+        );
+        assert_eq!(
+            settings.load_options(&orders, "orders").mode,
+            WriteMode::Append
+        );
+        let origin = Origin::File {
+            path: dir.path().join("droplake.toml"),
+            line: 6,
+        };
+        assert_eq!(settings.origins["datasets.orders.on_error"], origin);
+    }
+
+    #[test]
+    fn bad_dataset_settings_are_refused_with_their_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cases = [
+            (
+                "[datasets.orders]\non_error = \"ignore\"\n",
+                ":2:12: `datasets.orders.on_error`: unknown variant `ignore`",
+            ),
+            (
+                "[datasets.orders]\nformat = \"xml\"\n",
+                ":2:10: `datasets.orders.format`: unknown format `xml`",
+            ),
+            (
+                "[datasets.orders]\nsettle = \"2s\"\n",
+                ":2:1: `datasets.orders.settle`: unknown key `settle`",
+            ),
+            (
+                "[datasets.\"bad name\"]\ntable = \"x\"\n",
+                "`datasets.bad name`: 'bad name' contains ' '",
+            ),
+            (
+                "[tables.t]\nwrite_mode = \"merge\"\n",
+                ":2:14: `tables.t.write_mode`: unknown variant `merge`",
+            ),
+        ];
+        for (text, expected) in cases {
+            std::fs::write(dir.path().join("droplake.toml"), text).expect("write");
+            let error = Settings::load(&sources(dir.path(), None, &[]))
+                .expect_err(text)
+                .to_string();
+            assert!(error.contains(expected), "{text:?}: {error}");
+        }
     }
 
     #[test]

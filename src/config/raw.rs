@@ -4,6 +4,8 @@
 //! in [`super`] can name the line of a bad value. Nothing outside the config
 //! module sees these types.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -19,6 +21,53 @@ pub(super) struct RawConfig {
     pub warehouse: Option<Spanned<String>>,
     /// Extra glob patterns for files in the lake that are never objects.
     pub ignore: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Per dataset: `[datasets.NAME]`.
+    pub datasets: Option<BTreeMap<String, Spanned<RawDataset>>>,
+    /// Per warehouse table: `[tables.NAME]`.
+    pub tables: Option<BTreeMap<String, Spanned<RawTable>>>,
+}
+
+/// `[datasets.NAME]`: how one dataset's objects are read and loaded.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDataset {
+    /// The warehouse table its objects load into; by default the table
+    /// named like the dataset.
+    pub table: Option<Spanned<String>>,
+    /// `csv`, `tsv`, `jsonl` or `json`; by default from each file's name.
+    pub format: Option<Spanned<String>>,
+    /// A Table Dialect: a path to its JSON file, or an inline table such as
+    /// `{ delimiter = ";" }`.
+    pub dialect: Option<Spanned<toml::Value>>,
+    /// The text encoding of files without a byte order mark.
+    pub encoding: Option<Spanned<String>>,
+    /// What a bad row does to its load.
+    pub on_error: Option<Spanned<RawOnError>>,
+}
+
+/// `on_error` as written.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum RawOnError {
+    Continue,
+    SkipFile,
+    Abort,
+}
+
+/// `[tables.NAME]`: how loads meet the rows already in a table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTable {
+    /// `append` or `upsert`.
+    pub write_mode: Option<Spanned<RawWriteMode>>,
+}
+
+/// `write_mode` as written.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum RawWriteMode {
+    Append,
+    Upsert,
 }
 
 /// Settings that a `DROPLAKE_*` environment variable overrides: the variable
@@ -37,25 +86,23 @@ pub(super) const ENV_OTHER: [&str; 2] = ["DROPLAKE_CONFIG", "DROPLAKE_LOG"];
 pub(super) fn key_at(text: &str, offset: usize) -> Option<String> {
     let document = toml::de::DeTable::parse(text).ok()?;
     let mut path = Vec::new();
-    let mut table = document.get_ref();
-    'descend: loop {
-        for (key, value) in table.iter() {
-            if key.span().contains(&offset) {
-                path.push(key.get_ref().to_string());
-                break 'descend;
-            }
-            if value.span().contains(&offset) {
-                path.push(key.get_ref().to_string());
-                match value.get_ref() {
-                    toml::de::DeValue::Table(inner) => {
-                        table = inner;
-                        continue 'descend;
-                    }
-                    _ => break 'descend,
-                }
-            }
+    find_key(document.get_ref(), offset, &mut path).then(|| path.join("."))
+}
+
+/// Searches `table` for the key at `offset`, depth first; a `[section]`'s
+/// span does not cover its keys, so every table is searched.
+fn find_key(table: &toml::de::DeTable<'_>, offset: usize, path: &mut Vec<String>) -> bool {
+    for (key, value) in table.iter() {
+        path.push(key.get_ref().to_string());
+        if let toml::de::DeValue::Table(inner) = value.get_ref()
+            && find_key(inner, offset, path)
+        {
+            return true;
         }
-        break;
+        if key.span().contains(&offset) || value.span().contains(&offset) {
+            return true;
+        }
+        path.pop();
     }
-    (!path.is_empty()).then(|| path.join("."))
+    false
 }

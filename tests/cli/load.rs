@@ -51,3 +51,43 @@ fn load_takes_each_new_object_once_and_reports_duplicates_by_content() {
     let count = env.run(["query", "--csv", "SELECT count(*) AS n FROM orders"]);
     assert_eq!(count.expect_code(0).stdout, "n\n314\n");
 }
+
+#[test]
+fn dataset_and_table_settings_shape_the_load() {
+    let env = TestEnv::new();
+    env.write(
+        "warehouse-schema/prices.json",
+        r#"{"fields": [{"name": "sku", "type": "string"}, {"name": "price", "type": "number", "decimalPlaces": 2}], "primaryKey": ["sku"]}"#,
+    );
+    env.write(
+        "droplake.toml",
+        "[datasets.eu-prices]\ntable = \"prices\"\ndialect = { delimiter = \";\" }\non_error = \"skip_file\"\n\n[tables.prices]\nwrite_mode = \"upsert\"\n",
+    );
+    env.write(
+        "lake/eu-prices/2026-11-01.csv",
+        "sku;price\nA;1.50\nB;2.00\n",
+    );
+    env.run(["load"]).expect_code(0);
+    // The next day's file repeats a key: upsert lets it win.
+    env.write(
+        "lake/eu-prices/2026-11-02.csv",
+        "sku;price\nB;2.50\nC;3.00\n",
+    );
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    env.run(["load"]).expect_code(0);
+    // A file with one bad row loads nothing under skip_file.
+    env.write(
+        "lake/eu-prices/2026-11-03.csv",
+        "sku;price\nD;4.00\nE;cheap\n",
+    );
+    env.run(["load"]).expect_code(65);
+    let prices = env.run([
+        "query",
+        "--csv",
+        "SELECT sku, price FROM prices ORDER BY sku",
+    ]);
+    assert_eq!(
+        prices.expect_code(0).stdout,
+        "sku,price\nA,1.50\nB,2.50\nC,3.00\n"
+    );
+}
