@@ -183,3 +183,38 @@ fn rows_in_orders(env: &TestEnv) -> u64 {
         .parse()
         .expect("a count")
 }
+
+#[test]
+fn insert_reads_standard_input_under_the_given_name() {
+    use std::io::Write;
+    let env = with_sample();
+    let mut child = env
+        .command(["insert", "orders", "-", "--name", "piped.csv", "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let header = "id,customer,email,amount,quantity,ordered_at,status,note\n";
+    let row = "7,Ada Lovelace,ada@example.com,12.5,1,2026-11-01T10:00:00+01:00,paid,\n";
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{header}{row}").as_bytes())
+        .expect("feed");
+    let run = crate::util::Run::from(child.wait_with_output().expect("wait"));
+    run.expect_code(0);
+    let report: serde_json::Value = serde_json::from_str(run.stdout.trim()).expect("JSON");
+    assert_eq!(report["outcome"], "loaded");
+    assert!(
+        report["path"]
+            .as_str()
+            .is_some_and(|path| path.ends_with("/piped.csv")),
+        "{report}"
+    );
+    let stored = env.run(["query", "--csv", "SELECT amount, ordered_at FROM orders"]);
+    assert_eq!(
+        stored.expect_code(0).stdout,
+        "amount,ordered_at\n12.50,2026-11-01T09:00:00Z\n"
+    );
+}
