@@ -218,3 +218,32 @@ fn insert_reads_standard_input_under_the_given_name() {
         "amount,ordered_at\n12.50,2026-11-01T09:00:00Z\n"
     );
 }
+
+#[test]
+fn a_warehouse_locked_past_the_busy_timeout_is_a_temporary_failure_that_a_retry_overcomes() {
+    let env = with_sample();
+    env.write("one.csv", "id,customer,email,amount,quantity,ordered_at,status,note\n1,A,a@example.com,1,1,2026-11-01T10:00:00Z,paid,\n");
+    env.run(["insert", "orders", "one.csv"]).expect_code(0);
+
+    let other = rusqlite::Connection::open(env.root().join("warehouse.db"))
+        .expect("a second process's connection");
+    other
+        .execute_batch("BEGIN IMMEDIATE")
+        .expect("hold the write lock");
+    env.write("two.csv", "id,customer,email,amount,quantity,ordered_at,status,note\n2,B,b@example.com,2,1,2026-11-01T10:00:00Z,paid,\n");
+    let locked = env.run(["insert", "orders", "two.csv"]);
+    locked.expect_code(75);
+    assert!(
+        locked.stderr.contains("is locked by another process")
+            && locked.stderr.contains("try again"),
+        "{}",
+        locked.stderr
+    );
+    other.execute_batch("COMMIT").expect("release the lock");
+
+    env.run(["insert", "orders", "two.csv"]).expect_code(0);
+    assert_eq!(
+        scalar(&env, "SELECT group_concat(id, ' ') FROM orders"),
+        "1 2"
+    );
+}
