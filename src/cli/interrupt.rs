@@ -13,10 +13,14 @@ use signal_hook::iterator::Signals;
 use crate::exit::ExitCode;
 use crate::lake::InFlight;
 
-/// Starts the thread that cleans up `in_flight` and exits on a signal. Also
-/// turns SIGXFSZ (a file over `ulimit -f`) into an ordinary write error.
+/// Turns SIGXFSZ (a file grown past `ulimit -f`) into an ordinary write
+/// error (EFBIG), reported like a full disk, instead of a silent death.
+pub fn file_size_limit_as_error() -> io::Result<()> {
+    signal_hook::flag::register(SIGXFSZ, std::sync::Arc::default()).map(drop)
+}
+
+/// Starts the thread that cleans up `in_flight` and exits on a signal.
 pub fn clean_up_on_signal(in_flight: InFlight) -> io::Result<()> {
-    signal_hook::flag::register(SIGXFSZ, std::sync::Arc::default())?;
     let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP])?;
     std::thread::Builder::new()
         .name("signals".into())

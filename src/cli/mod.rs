@@ -88,6 +88,12 @@ impl Failure {
 
 /// Runs a parsed command line to its end.
 pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    interrupt::file_size_limit_as_error().map_err(|error| {
+        Failure::new(
+            ExitCode::IoErr,
+            anyhow::anyhow!("cannot install a signal handler: {error}"),
+        )
+    })?;
     let settings = Settings::load(&Sources::from_process(cli.config))?;
     match cli.command {
         Command::Put(args) => put::run(&settings, args),

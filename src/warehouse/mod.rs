@@ -46,7 +46,7 @@ pub enum WarehouseError {
     Missing { path: PathBuf },
     #[error("the warehouse {} is locked by another process (waited {}s); try again when it has finished", path.display(), BUSY_TIMEOUT.as_secs())]
     Busy { path: PathBuf },
-    #[error("the warehouse {} is out of space: {error}; free space and retry, nothing was committed", path.display())]
+    #[error("cannot write the warehouse {} ({error}): the disk is full or failing; nothing of this change was committed, so free space and run it again", path.display())]
     Full {
         path: PathBuf,
         error: rusqlite::Error,
@@ -67,7 +67,7 @@ impl WarehouseError {
         let path = path.to_path_buf();
         match error.sqlite_error_code() {
             Some(C::DatabaseBusy | C::DatabaseLocked) => WarehouseError::Busy { path },
-            Some(C::DiskFull) => WarehouseError::Full { path, error },
+            Some(C::DiskFull | C::SystemIoFailure) => WarehouseError::Full { path, error },
             _ => WarehouseError::Sql { path, error },
         }
     }

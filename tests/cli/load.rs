@@ -91,3 +91,62 @@ fn dataset_and_table_settings_shape_the_load() {
         "sku,price\nA,1.50\nB,2.50\nC,3.00\n"
     );
 }
+
+#[test]
+fn a_full_disk_during_a_load_commits_nothing_and_a_retry_loads_once() {
+    let env = TestEnv::new();
+    let root = env!("CARGO_MANIFEST_DIR");
+    env.write(
+        "warehouse-schema/orders.json",
+        std::fs::read(format!("{root}/warehouse-schema/orders.json")).expect("schema"),
+    );
+    let rows: String = (1..=20_000)
+        .map(|id| format!("{id},Grace Hopper,grace@example.com,{id}.10,2,2026-11-01T10:00:00Z,shipped,\"a note, with a comma\"\n"))
+        .collect();
+    env.write(
+        "lake/orders/big.csv",
+        format!("id,customer,email,amount,quantity,ordered_at,status,note\n{rows}"),
+    );
+    env.run(["query", "SELECT 1"]).expect_code(66);
+    // `ulimit -f` makes the warehouse's writes past 512 KiB fail, as a full
+    // disk would, in the middle of the load.
+    let script = format!(
+        "ulimit -f 512 && exec '{}' load",
+        env!("CARGO_BIN_EXE_droplake")
+    );
+    let full = crate::util::Run::from(
+        std::process::Command::new("bash")
+            .args(["-c", &script])
+            .current_dir(env.root())
+            .output()
+            .expect("bash"),
+    );
+    assert_eq!(full.code, 74, "{}", full.stderr);
+    assert!(
+        full.stderr
+            .contains("the disk is full or failing; nothing of this change was committed"),
+        "{}",
+        full.stderr
+    );
+    let count = |env: &TestEnv| {
+        let run = env.run([
+            "query",
+            "--csv",
+            "SELECT count(*) AS n FROM sqlite_master WHERE name = 'orders'",
+        ]);
+        run.expect_code(0).stdout.clone()
+    };
+    assert_eq!(
+        count(&env),
+        "n\n0\n",
+        "nothing of the failed load was committed, not even its table"
+    );
+    let retry = env.run(["load"]);
+    retry.expect_code(0);
+    let loaded = env.run([
+        "query",
+        "--csv",
+        "SELECT count(*) AS n, count(DISTINCT id) AS ids FROM orders",
+    ]);
+    assert_eq!(loaded.expect_code(0).stdout, "n,ids\n20000,20000\n");
+}
