@@ -247,3 +247,34 @@ fn a_warehouse_locked_past_the_busy_timeout_is_a_temporary_failure_that_a_retry_
         "1 2"
     );
 }
+
+#[test]
+fn a_foreign_key_to_a_missing_row_of_another_table_is_a_reject() {
+    let env = TestEnv::new();
+    env.write(
+        "warehouse-schema/customers.json",
+        r#"{"fields": [{"name": "id", "type": "integer"}, {"name": "name", "type": "string"}], "primaryKey": ["id"]}"#,
+    );
+    env.write(
+        "warehouse-schema/invoices.json",
+        r#"{"fields": [{"name": "no", "type": "integer"}, {"name": "customer", "type": "integer"}],
+            "primaryKey": ["no"],
+            "foreignKeys": [{"fields": ["customer"], "reference": {"resource": "customers", "fields": ["id"]}}]}"#,
+    );
+    env.write("customers.csv", "id,name\n1,Ada\n2,Grace\n");
+    env.write("invoices.csv", "no,customer\n10,1\n11,3\n12,2\n");
+    env.run(["insert", "customers", "customers.csv"])
+        .expect_code(0);
+    let run = env.run(["insert", "invoices", "invoices.csv"]);
+    run.expect_code(1);
+    assert!(
+        run.stdout.contains("2 rows loaded, 1 rejected"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("row 3: foreign-key"), "{}", run.stdout);
+    assert_eq!(
+        scalar(&env, "SELECT group_concat(no, ' ') FROM invoices"),
+        "10 12"
+    );
+}
