@@ -29,6 +29,31 @@ pub struct SchemaArgs {
 pub enum SchemaCommand {
     /// Check every *.json table schema in a directory and list all problems.
     Check(CheckArgs),
+    /// Show how each table's schema file differs from the schema its
+    /// warehouse table was made from, and whether the change is breaking.
+    Diff(DiffArgs),
+    /// Bring tables up to their schema files, rebuilding them through a
+    /// verified copy; breaking changes need --allow-breaking.
+    Apply(ApplyArgs),
+}
+
+/// Arguments of `droplake schema diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Only this table; by default every table in the warehouse.
+    pub table: Option<String>,
+}
+
+/// Arguments of `droplake schema apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Only this table; by default every table in the warehouse.
+    pub table: Option<String>,
+
+    /// Apply changes that can lose or invalidate data too (removed fields,
+    /// type changes, rules existing rows break).
+    #[arg(long)]
+    pub allow_breaking: bool,
 }
 
 /// Arguments of `droplake schema check`.
@@ -48,7 +73,79 @@ pub struct CheckArgs {
 pub fn run(settings: &Settings, args: SchemaArgs) -> Result<ExitCode, Failure> {
     match args.command {
         SchemaCommand::Check(args) => check(settings, args),
+        SchemaCommand::Diff(args) => evolve(settings, args.table, None),
+        SchemaCommand::Apply(args) => evolve(settings, args.table, Some(args.allow_breaking)),
     }
+}
+
+/// `diff` (with `apply` None) or `apply` (with whether breaking changes
+/// are allowed) for one table or every table of the warehouse.
+fn evolve(
+    settings: &Settings,
+    table: Option<String>,
+    apply: Option<bool>,
+) -> Result<ExitCode, Failure> {
+    let mut warehouse = crate::warehouse::Warehouse::open(&settings.warehouse)?;
+    let tables = match table {
+        Some(table) => vec![table],
+        None => warehouse.tables()?,
+    };
+    let mut out = String::new();
+    let mut outcome = ExitCode::Ok;
+    for name in tables {
+        let table = crate::loader::Table::load(&settings.schemas, &name)?;
+        let Some(plan) = warehouse.plan(&table.schema, &table.descriptor)? else {
+            out.push_str(&format!(
+                "{name}: no table yet; the first load creates it\n"
+            ));
+            continue;
+        };
+        if plan.is_current() {
+            out.push_str(&format!(
+                "{name}: up to date (version {})\n",
+                plan.current_version
+            ));
+            continue;
+        }
+        let kind = if plan.is_breaking() {
+            "breaking"
+        } else {
+            "additive"
+        };
+        out.push_str(&format!(
+            "{name}: version {} -> {}: {kind}\n",
+            plan.recorded_version, plan.current_version
+        ));
+        for difference in &plan.differences {
+            let mark = if difference.breaking { "!" } else { "+" };
+            out.push_str(&format!("  {mark} {}\n", difference.what));
+        }
+        if plan.misfits > 0 {
+            out.push_str(&format!(
+                "  ! {} existing rows break the new schema, such as:\n",
+                plan.misfits
+            ));
+            for error in &plan.first_misfits {
+                out.push_str(&format!("      {error}\n"));
+            }
+        }
+        if let Some(allow_breaking) = apply {
+            match warehouse.apply(&table.schema, &table.descriptor, allow_breaking) {
+                Ok(_) => out.push_str(&format!("{name}: applied\n")),
+                Err(error) => {
+                    out.push_str(&format!("{name}: not applied: {error}\n"));
+                    outcome = outcome.worst(error.exit_code());
+                }
+            }
+        }
+    }
+    io::stdout().write_all(out.as_bytes()).map_err(|error| {
+        Failure::new(
+            ExitCode::IoErr,
+            anyhow::anyhow!("cannot write to standard output: {error}"),
+        )
+    })?;
+    Ok(outcome)
 }
 
 /// The outcome of checking one schema file.

@@ -134,6 +134,19 @@ impl Warehouse {
         reader: &mut dyn RecordReader,
         options: LoadOptions,
     ) -> Result<LoadReport, WarehouseError> {
+        // A schema file that changed since the table was made: an additive
+        // change is applied first, a breaking one refused with each difference.
+        if let Some(plan) = self.plan(schema, descriptor)?
+            && !plan.is_current()
+        {
+            if plan.is_breaking() {
+                return Err(WarehouseError::SchemaChanged {
+                    table: schema.name.clone(),
+                    message: super::refusal(&plan),
+                });
+            }
+            self.apply(schema, descriptor, false)?;
+        }
         let path = self.path.clone();
         let sql = |error| WarehouseError::from_sqlite(&path, error);
         let transaction = self
@@ -684,10 +697,16 @@ mod tests {
     }
 
     #[test]
-    fn a_changed_schema_is_refused_until_applied() {
+    fn a_breaking_schema_change_is_refused_with_its_differences() {
         let mut fixture = fixture();
         fixture.load("id,amount\n1,1\n", LoadOptions::default());
-        fixture.descriptor["fields"][1]["constraints"]["minimum"] = serde_json::json!(1);
+        fixture.descriptor["fields"][1]["constraints"]["minimum"] = serde_json::json!(2);
+        fixture.schema = Schema::parse(
+            "orders",
+            Path::new("orders.json"),
+            &fixture.descriptor.to_string(),
+        )
+        .expect("schema");
         let object = ObjectRef {
             path: "orders/y.csv".into(),
             sha256: "y".into(),

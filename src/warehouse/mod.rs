@@ -8,11 +8,13 @@
 //! read-only for people and scripts.
 
 mod bookkeeping;
+mod evolve;
 mod load;
 pub mod query;
 pub mod table;
 mod tables;
 
+pub use evolve::{Difference, Plan, refusal};
 pub use load::{LoadOptions, LoadReport, ObjectRef, OnError, Outcome, WriteMode};
 pub use tables::version_of;
 

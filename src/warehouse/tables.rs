@@ -70,7 +70,7 @@ pub fn version_of(descriptor: &serde_json::Value) -> String {
 }
 
 /// JSON text with object keys sorted at every level and no whitespace.
-fn normalized(value: &serde_json::Value) -> String {
+pub(super) fn normalized(value: &serde_json::Value) -> String {
     match value {
         serde_json::Value::Object(map) => {
             let mut entries: Vec<(&String, &serde_json::Value)> = map.iter().collect();

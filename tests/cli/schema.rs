@@ -66,3 +66,63 @@ fn a_missing_schema_directory_is_no_input() {
     let env = TestEnv::new();
     env.run(["schema", "check", "nowhere"]).expect_code(66);
 }
+
+#[test]
+fn diff_shows_pending_changes_and_apply_applies_them_unless_breaking() {
+    let env = TestEnv::new();
+    let schema = |extra: &str| {
+        format!(
+            r#"{{"fields": [{{"name": "id", "type": "integer"}}, {{"name": "qty", "type": "integer"}}{extra}], "primaryKey": ["id"]}}"#
+        )
+    };
+    env.write("warehouse-schema/items.json", schema(""));
+    env.write("items.csv", "id,qty\n1,5\n2,70\n");
+    env.run(["insert", "items", "items.csv"]).expect_code(0);
+    assert!(
+        env.run(["schema", "diff"])
+            .stdout
+            .starts_with("items: up to date")
+    );
+
+    // Additive: a new optional field. The next load applies it by itself.
+    env.write(
+        "warehouse-schema/items.json",
+        schema(r#", {"name": "colour", "type": "string"}"#),
+    );
+    let diff = env.run(["schema", "diff", "items"]);
+    assert!(
+        diff.expect_code(0)
+            .stdout
+            .contains(": additive\n  + new optional field \"colour\""),
+        "{}",
+        diff.stdout
+    );
+    env.write("more.csv", "id,qty,colour\n3,1,red\n");
+    env.run(["insert", "items", "more.csv"]).expect_code(0);
+    let rows = env.run(["query", "--csv", "SELECT id, colour FROM items ORDER BY id"]);
+    assert_eq!(rows.expect_code(0).stdout, "id,colour\n1,\n2,\n3,red\n");
+
+    // Breaking: a rule an existing row breaks. Refused, then forced.
+    env.write(
+        "warehouse-schema/items.json",
+        r#"{"fields": [{"name": "id", "type": "integer"},
+                       {"name": "qty", "type": "integer", "constraints": {"maximum": 10}},
+                       {"name": "colour", "type": "string"}],
+            "primaryKey": ["id"]}"#,
+    );
+    let refused = env.run(["schema", "apply"]);
+    refused.expect_code(78);
+    assert!(
+        refused
+            .stdout
+            .contains("1 existing rows break the new schema"),
+        "{}",
+        refused.stdout
+    );
+    env.run(["insert", "items", "items.csv", "--force"])
+        .expect_code(78);
+    env.run(["schema", "apply", "--allow-breaking"])
+        .expect_code(0);
+    let count = env.run(["query", "--csv", "SELECT count(*) AS n FROM items"]);
+    assert_eq!(count.expect_code(0).stdout, "n\n3\n", "every row is kept");
+}
