@@ -11,7 +11,6 @@
 
 use std::time::Instant;
 
-use rusqlite::types::ToSqlOutput;
 use rusqlite::{ErrorCode, Transaction, TransactionBehavior, params};
 
 use super::table::{self, Storage};
@@ -299,13 +298,12 @@ fn copy_rows(
             Ok(true) => {
                 report.rows_read += 1;
                 if validator.check_row(&record, &mut values, &mut errors) && inserting {
-                    let mut bound: Vec<ToSqlOutput<'_>> = values
-                        .iter()
-                        .zip(&storage)
-                        .map(|(value, storage)| table::bind(value, *storage))
-                        .collect();
-                    bound.push(ToSqlOutput::from(load_id));
-                    match insert.execute(rusqlite::params_from_iter(bound.iter())) {
+                    // Bound one by one: no vector of parameters per row.
+                    for (index, (value, storage)) in values.iter().zip(&storage).enumerate() {
+                        insert.raw_bind_parameter(index + 1, table::bind(value, *storage))?;
+                    }
+                    insert.raw_bind_parameter(values.len() + 1, load_id)?;
+                    match insert.raw_execute() {
                         Ok(_) => report.rows_loaded += 1,
                         Err(error) => {
                             errors.push(refused(&error, schema, record.position.row).ok_or(error)?)

@@ -28,6 +28,9 @@ use crate::exit::{ExitCode, HasExitCode};
 /// How long a writer waits for another process's lock before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The page size of a new warehouse, in bytes.
+const PAGE_SIZE: i64 = 16384;
+
 /// An open warehouse, ready for loads.
 #[derive(Debug)]
 pub struct Warehouse {
@@ -97,6 +100,12 @@ impl Warehouse {
         };
         let connection = Connection::open(path).map_err(open_error)?;
         configure(&connection).map_err(|error| WarehouseError::from_sqlite(path, error))?;
+        // Larger pages make the B-trees of big tables shallower (for a new
+        // database; an existing one keeps its size): insert 1.14x -> 1.11x
+        // of sqlite3 .import in benches/insert.py, memory unchanged.
+        connection
+            .pragma_update(None, "page_size", PAGE_SIZE)
+            .map_err(|error| WarehouseError::from_sqlite(path, error))?;
         connection
             .pragma_update(None, "journal_mode", "wal")
             .map_err(|error| WarehouseError::from_sqlite(path, error))?;
