@@ -389,7 +389,23 @@ pub fn parse_integer(text: &str, options: &IntegerOptions) -> Result<i64, CastEr
     if digits.is_empty() {
         return Err(NOT);
     }
-    let group = options.group_char.map(|c| c as u32);
+    let Some(group) = options.group_char else {
+        // The common case, without a group character: ASCII digits only, so
+        // the bytes are read as they are, with no UTF-8 check and no chars.
+        let mut magnitude: u64 = 0;
+        for &byte in digits {
+            let digit = byte.wrapping_sub(b'0');
+            if digit > 9 {
+                return Err(NOT);
+            }
+            magnitude = magnitude
+                .checked_mul(10)
+                .and_then(|m| m.checked_add(u64::from(digit)))
+                .ok_or(TOO_BIG)?;
+        }
+        return signed(negative, magnitude);
+    };
+    let group = Some(group as u32);
     let mut magnitude: u64 = 0;
     let mut seen_digit = false;
     let mut chars = std::str::from_utf8(digits).map_err(|_| NOT)?.chars();
@@ -411,6 +427,12 @@ pub fn parse_integer(text: &str, options: &IntegerOptions) -> Result<i64, CastEr
     if !seen_digit {
         return Err(NOT);
     }
+    signed(negative, magnitude)
+}
+
+/// An integer's value from its sign and magnitude, if it fits in 64 bits.
+#[inline]
+fn signed(negative: bool, magnitude: u64) -> Result<i64, CastError> {
     if negative {
         if magnitude > i64::MAX as u64 + 1 {
             return Err(TOO_BIG);
