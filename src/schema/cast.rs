@@ -252,57 +252,59 @@ fn cast_string(format: StringFormat, text: &str) -> Result<Value<'_>, CastError>
 /// An email address: `local@domain`, the local part of RFC 5322 atoms
 /// separated by dots, the domain of two or more DNS labels. Non-ASCII is
 /// accepted (internationalised addresses); quoted local parts are not.
-/// One pass over the bytes, no regex.
+///
+/// One pass over the bytes, no regex. Both parts are runs of allowed bytes
+/// between single separators, so each is checked run by run: a tight
+/// table-lookup loop finds where a run stops, and only the separators and
+/// the runs' ends are looked at more closely.
 pub fn is_email(text: &str) -> bool {
     let bytes = text.as_bytes();
-    let Some(at) = bytes.iter().position(|&b| b == b'@') else {
-        return false;
-    };
-    let (local, domain) = (&bytes[..at], &bytes[at + 1..]);
-    if local.is_empty() || local.len() > 64 || domain.len() > 253 {
-        return false;
-    }
-    // Local part: atoms separated by single dots, no dot at either end.
-    let mut previous = b'.';
-    for &byte in local {
-        let ok = if byte == b'.' {
-            previous != b'.'
-        } else {
-            EMAIL_CLASS[usize::from(byte)] & ATOM != 0
+    // Local part: atoms separated by single dots, up to the first `@`. Every
+    // atom must be non-empty: that rules out a dot at either end, two dots
+    // in a row and an empty local part.
+    let mut at = 0;
+    loop {
+        let Some(run) = bytes[at..]
+            .iter()
+            .position(|&byte| EMAIL_CLASS[usize::from(byte)] & ATOM == 0)
+        else {
+            return false; // no `@`
         };
-        if !ok {
+        if run == 0 {
             return false;
         }
-        previous = byte;
+        at += run;
+        match bytes[at] {
+            b'.' => at += 1,
+            b'@' => break,
+            _ => return false,
+        }
     }
-    if previous == b'.' {
+    let domain = &bytes[at + 1..];
+    if at > 64 || domain.len() > 253 {
         return false;
     }
-    // Domain: at least two labels of letters, digits and inner hyphens.
-    let mut labels = 1;
-    let mut label_length = 0;
-    let mut previous = b'.';
-    for &byte in domain {
-        if byte == b'.' {
-            if label_length == 0 || previous == b'-' {
-                return false;
-            }
-            labels += 1;
-            label_length = 0;
-        } else if EMAIL_CLASS[usize::from(byte)] & LABEL != 0 {
-            if byte == b'-' && label_length == 0 {
-                return false;
-            }
-            label_length += 1;
-            if label_length > 63 {
-                return false;
-            }
-        } else {
-            return false;
+    // Domain: at least two labels of 1 to 63 letters, digits and inner
+    // hyphens, separated by single dots.
+    let mut labels = 0;
+    let mut rest = domain;
+    loop {
+        let run = rest
+            .iter()
+            .position(|&byte| EMAIL_CLASS[usize::from(byte)] & LABEL == 0)
+            .unwrap_or(rest.len());
+        let label = &rest[..run];
+        match (label.first(), label.last()) {
+            (Some(&first), Some(&last)) if run <= 63 && first != b'-' && last != b'-' => {}
+            _ => return false,
         }
-        previous = byte;
+        labels += 1;
+        match rest.get(run) {
+            None => return labels >= 2,
+            Some(b'.') => rest = &rest[run + 1..],
+            Some(_) => return false,
+        }
     }
-    label_length > 0 && previous != b'-' && labels >= 2
 }
 
 /// Bytes allowed in an email's local-part atoms.
@@ -675,4 +677,92 @@ fn parse_duration(text: &str) -> Result<Duration, CastError> {
     text.parse::<Span>()
         .map(|span| Duration(Box::new(span)))
         .map_err(|_| NOT)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The straightforward form of [`is_email`]'s rules (find the `@`, then
+    /// check each part byte by byte), which the one-pass version must match.
+    fn is_email_reference(text: &str) -> bool {
+        let bytes = text.as_bytes();
+        let Some(at) = bytes.iter().position(|&b| b == b'@') else {
+            return false;
+        };
+        let (local, domain) = (&bytes[..at], &bytes[at + 1..]);
+        if local.is_empty() || local.len() > 64 || domain.len() > 253 {
+            return false;
+        }
+        let mut previous = b'.';
+        for &byte in local {
+            let ok = if byte == b'.' {
+                previous != b'.'
+            } else {
+                EMAIL_CLASS[usize::from(byte)] & ATOM != 0
+            };
+            if !ok {
+                return false;
+            }
+            previous = byte;
+        }
+        if previous == b'.' {
+            return false;
+        }
+        let mut labels = 1;
+        let mut label_length = 0;
+        let mut previous = b'.';
+        for &byte in domain {
+            if byte == b'.' {
+                if label_length == 0 || previous == b'-' {
+                    return false;
+                }
+                labels += 1;
+                label_length = 0;
+            } else if EMAIL_CLASS[usize::from(byte)] & LABEL != 0 {
+                if byte == b'-' && label_length == 0 {
+                    return false;
+                }
+                label_length += 1;
+                if label_length > 63 {
+                    return false;
+                }
+            } else {
+                return false;
+            }
+            previous = byte;
+        }
+        label_length > 0 && previous != b'-' && labels >= 2
+    }
+
+    #[test]
+    fn email_lengths_are_checked_at_their_limits() {
+        let label = |n: usize| "d".repeat(n);
+        for n in [62, 63, 64, 65] {
+            let local = format!("{}@b.co", label(n));
+            let first = format!("a@{}.co", label(n));
+            let last = format!("a@b.{}", label(n));
+            for text in [local, first, last] {
+                assert_eq!(is_email(&text), is_email_reference(&text), "{text}");
+            }
+        }
+        let long_domain = format!("a@{}.{}", vec![label(63); 3].join("."), label(61));
+        assert_eq!(long_domain.len() - 2, 253);
+        assert!(is_email(&long_domain));
+        assert!(!is_email(&format!("{long_domain}x")));
+    }
+
+    proptest! {
+        #[test]
+        fn the_one_pass_email_check_agrees_with_the_reference(
+            text in "[ab9.@!é -]{0,24}",
+            parts in prop::collection::vec("[a-]{0,70}", 0..4),
+        ) {
+            prop_assert_eq!(is_email(&text), is_email_reference(&text), "{:?}", text);
+            let dotted = format!("{}@{}", parts.join("."), parts.join("."));
+            prop_assert_eq!(is_email(&dotted), is_email_reference(&dotted), "{:?}", dotted);
+        }
+    }
 }
