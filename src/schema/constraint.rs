@@ -182,6 +182,17 @@ impl Constraints {
     pub fn check(&self, value: &Value<'_>, text: &str, mut report: impl FnMut(Violation)) {
         if self.min_length.is_some() || self.max_length.is_some() {
             let length = match value {
+                // A text of n bytes has between n/4 and n characters: when
+                // that settles both limits, nothing can fail and counting
+                // the characters is skipped (the usual maxLength case).
+                Value::String(_) | Value::Binary(_)
+                    if self.max_length.is_none_or(|max| text.len() <= max)
+                        && self
+                            .min_length
+                            .is_none_or(|min| text.len().div_ceil(4) >= min) =>
+                {
+                    None
+                }
                 Value::String(_) | Value::Binary(_) => Some(text.chars().count()),
                 Value::List(items) => Some(items.len()),
                 Value::Json(json) => match json.as_ref().as_ref() {
@@ -211,16 +222,15 @@ impl Constraints {
                 }
             }
         }
-        let bounds = [
-            (&self.minimum, Constraint::Minimum),
-            (&self.maximum, Constraint::Maximum),
-            (&self.exclusive_minimum, Constraint::ExclusiveMinimum),
-            (&self.exclusive_maximum, Constraint::ExclusiveMaximum),
-        ];
-        for (bound, constraint) in bounds {
-            let Some(bound) = bound else { continue };
-            use std::cmp::Ordering::*;
-            let order = value.compare(bound);
+        // The bounds one by one, not as a loop over all four: most fields
+        // have none or one, and integers compare without `Value::compare`.
+        use std::cmp::Ordering::{Equal, Greater, Less};
+        let mut bound = |bound: &Option<Value<'static>>, constraint: Constraint| {
+            let Some(bound) = bound else { return };
+            let order = match (value, bound) {
+                (Value::Integer(a), Value::Integer(b)) => Some(a.cmp(b)),
+                _ => value.compare(bound),
+            };
             let (ok, expected) = match constraint {
                 Constraint::Minimum => (matches!(order, Some(Greater | Equal)), "at least"),
                 Constraint::Maximum => (matches!(order, Some(Less | Equal)), "at most"),
@@ -233,7 +243,11 @@ impl Constraints {
                     message: format!("expected a value {expected} {bound}"),
                 });
             }
-        }
+        };
+        bound(&self.minimum, Constraint::Minimum);
+        bound(&self.maximum, Constraint::Maximum);
+        bound(&self.exclusive_minimum, Constraint::ExclusiveMinimum);
+        bound(&self.exclusive_maximum, Constraint::ExclusiveMaximum);
         if let Some(pattern) = &self.pattern
             && !pattern.regex.is_match(text)
         {
