@@ -174,6 +174,19 @@ pub struct Violation {
 }
 
 impl Constraints {
+    /// Whether [`Constraints::check`] has anything to check.
+    pub fn checks_values(&self) -> bool {
+        self.min_length.is_some()
+            || self.max_length.is_some()
+            || self.minimum.is_some()
+            || self.maximum.is_some()
+            || self.exclusive_minimum.is_some()
+            || self.exclusive_maximum.is_some()
+            || self.pattern.is_some()
+            || self.enumeration.is_some()
+            || self.categories.is_some()
+    }
+
     /// Checks a present value against every value-level constraint (all but
     /// `required` and `unique`), reporting each failure to `report`.
     /// `text` is the cell's text, which lengths and patterns of strings are
