@@ -514,12 +514,21 @@ impl CsvReader {
         if self.bytes.len() + self.ends.len() + stop + 1 > self.max_record_bytes {
             return Ok(false);
         }
-        let head = &available[..stop];
         let delimiter = self.delimiter;
         let mut start = 0;
-        let mut cell = |bytes: &mut Vec<u8>, text: &[u8]| {
+        let mut cell = |bytes: &mut Vec<u8>, start: usize, end: usize| {
             let cell_start = bytes.len();
-            bytes.extend_from_slice(text);
+            let text = &available[start..end];
+            // Cells are short: copying a fixed 16 bytes (the buffer goes on
+            // past the cell) and cutting back is a few moves, where copying
+            // exactly the cell is a call to `memcpy`.
+            match available[start..].first_chunk::<16>() {
+                Some(chunk) if text.len() <= 16 => {
+                    bytes.extend_from_slice(chunk);
+                    bytes.truncate(cell_start + text.len());
+                }
+                _ => bytes.extend_from_slice(text),
+            }
             if self
                 .null_sequence
                 .as_deref()
@@ -531,12 +540,12 @@ impl CsvReader {
             self.ends.push(bytes.len());
         };
         each_match(available, stop, [delimiter; 4], |index| {
-            cell(&mut self.bytes, &head[start..index]);
+            cell(&mut self.bytes, start, index);
             start = index + 1;
             true
         });
         if ends_record {
-            cell(&mut self.bytes, &head[start..]);
+            cell(&mut self.bytes, start, stop);
             self.input.pos += stop + 1;
             self.end_line(byte, position)?;
         } else {
