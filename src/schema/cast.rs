@@ -487,11 +487,24 @@ pub fn parse_number(text: &str, options: &NumberOptions) -> Result<Decimal, Cast
 
 /// The decimal grammar over bytes.
 fn decimal(bytes: &[u8], point: u8, group: Option<u8>) -> Result<Decimal, CastError> {
-    let (negative, mut rest) = match bytes.first() {
+    let (negative, rest) = match bytes.first() {
         Some(b'-') => (true, &bytes[1..]),
         Some(b'+') => (false, &bytes[1..]),
         _ => (false, bytes),
     };
+    match short_decimal(negative, rest, point) {
+        Some(decimal) => Ok(decimal),
+        None => long_decimal(negative, rest, point, group),
+    }
+}
+
+/// The decimal grammar over the bytes after the sign, in full.
+fn long_decimal(
+    negative: bool,
+    mut rest: &[u8],
+    point: u8,
+    group: Option<u8>,
+) -> Result<Decimal, CastError> {
     let mut coefficient: u128 = 0;
     let mut significant: u32 = 0;
     let mut exponent: i64 = 0;
@@ -553,6 +566,37 @@ fn decimal(bytes: &[u8], point: u8, group: Option<u8>) -> Result<Decimal, CastEr
     }
     let exponent = i32::try_from(exponent).map_err(|_| NOT)?;
     Ok(Decimal::new(negative, coefficient, exponent))
+}
+
+/// The common number, `digits[.digits]` with at most 18 digits (a sign
+/// already taken off), in 64-bit arithmetic: the same value [`decimal`]
+/// computes in 128 bits, where nothing can round. `None` for anything else
+/// (more digits, a group character, an exponent, not a number), which the
+/// general grammar then decides.
+#[inline]
+fn short_decimal(negative: bool, bytes: &[u8], point: u8) -> Option<Decimal> {
+    if bytes.len() > 19 {
+        return None;
+    }
+    let mut coefficient: u64 = 0;
+    let mut digits = 0;
+    let mut places = None;
+    for (index, &byte) in bytes.iter().enumerate() {
+        let digit = byte.wrapping_sub(b'0');
+        if digit < 10 {
+            coefficient = coefficient * 10 + u64::from(digit);
+            digits += 1;
+        } else if byte == point && places.is_none() {
+            places = Some(bytes.len() - index - 1);
+        } else {
+            return None;
+        }
+    }
+    if digits == 0 || digits > 18 {
+        return None;
+    }
+    let exponent = -i32::try_from(places.unwrap_or(0)).ok()?;
+    Some(Decimal::new(negative, u128::from(coefficient), exponent))
 }
 
 #[inline]
@@ -755,6 +799,20 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn short_decimals_read_as_the_full_grammar_reads_them(
+            text in "[0-9.]{0,21}",
+            negative in any::<bool>(),
+            point in prop::sample::select(vec![b'.', b',']),
+        ) {
+            let text = if point == b',' { text.replace('.', ",") } else { text };
+            if let Some(short) = short_decimal(negative, text.as_bytes(), point) {
+                // The same representation, not only an equal value.
+                let long = long_decimal(negative, text.as_bytes(), point, None);
+                prop_assert_eq!(format!("{:?}", Ok::<_, CastError>(short)), format!("{long:?}"));
+            }
+        }
+
         #[test]
         fn the_one_pass_email_check_agrees_with_the_reference(
             text in "[ab9.@!é -]{0,24}",
