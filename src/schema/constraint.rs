@@ -116,7 +116,7 @@ pub struct Pattern {
 #[derive(Debug, Clone)]
 pub enum Members {
     /// For up to [`Members::FEW`] strings.
-    FewStrings(Vec<Box<str>>),
+    FewStrings(FewStrings),
     /// For more strings.
     Strings(HashSet<Box<str>, foldhash::fast::FixedState>),
     /// For every other type.
@@ -130,7 +130,7 @@ impl Members {
     /// The members for a set of strings.
     pub fn strings(strings: Vec<Box<str>>) -> Members {
         if strings.len() <= Members::FEW {
-            Members::FewStrings(strings)
+            Members::FewStrings(FewStrings::new(strings))
         } else {
             Members::Strings(strings.into_iter().collect())
         }
@@ -140,10 +140,7 @@ impl Members {
     #[inline]
     pub fn contains(&self, value: &Value<'_>) -> bool {
         match (self, value) {
-            (Members::FewStrings(list), Value::String(text)) => {
-                let text: &str = text;
-                list.iter().any(|member| **member == *text)
-            }
+            (Members::FewStrings(few), Value::String(text)) => few.contains(text),
             (Members::FewStrings(_), _) => false,
             (Members::Strings(set), Value::String(text)) => set.contains(text.as_ref()),
             (Members::Strings(_), _) => false,
@@ -153,7 +150,11 @@ impl Members {
 
     fn describe(&self) -> String {
         let mut members: Vec<String> = match self {
-            Members::FewStrings(list) => list.iter().map(|member| format!("{member:?}")).collect(),
+            Members::FewStrings(few) => few
+                .list
+                .iter()
+                .map(|member| format!("{member:?}"))
+                .collect(),
             Members::Strings(set) => set.iter().map(|member| format!("{member:?}")).collect(),
             Members::Values(values) => values.iter().map(ToString::to_string).collect(),
         };
@@ -162,6 +163,55 @@ impl Members {
         }
         members.join(", ")
     }
+}
+
+/// A few strings, and a table from a one-byte digest of a text to the only
+/// member that can equal it. Walking the list compares the text with a
+/// varying number of members, a branch the processor mispredicts when the
+/// values vary from row to row (as an order's status does); the table finds
+/// the one candidate, so the only branch left is whether it matches.
+#[derive(Debug, Clone)]
+pub struct FewStrings {
+    list: Vec<Box<str>>,
+    /// Per digest, 1 + the index of the member with that digest, or 0 for
+    /// none; `None` when two members share a digest, and the list is walked.
+    slots: Option<Box<[u8; 256]>>,
+}
+
+impl FewStrings {
+    fn new(list: Vec<Box<str>>) -> FewStrings {
+        let mut slots = Box::new([0u8; 256]);
+        let mut distinct = list.len() < 256;
+        for (index, member) in list.iter().enumerate() {
+            let slot = &mut slots[usize::from(digest(member.as_bytes()))];
+            distinct &= *slot == 0;
+            *slot = u8::try_from(index + 1).unwrap_or(0);
+        }
+        FewStrings {
+            list,
+            slots: distinct.then_some(slots),
+        }
+    }
+
+    #[inline]
+    fn contains(&self, text: &str) -> bool {
+        match &self.slots {
+            Some(slots) => match slots[usize::from(digest(text.as_bytes()))] {
+                0 => false,
+                slot => self.list[usize::from(slot) - 1].as_bytes() == text.as_bytes(),
+            },
+            None => self.list.iter().any(|member| **member == *text),
+        }
+    }
+}
+
+/// One byte from a text's length and first and last bytes: enough to tell
+/// apart the handful of words of an enum, almost always.
+#[inline]
+fn digest(text: &[u8]) -> u8 {
+    let first = text.first().copied().unwrap_or(0);
+    let last = text.last().copied().unwrap_or(0);
+    (text.len() as u8).wrapping_mul(31) ^ first.wrapping_mul(7) ^ last
 }
 
 /// One failed constraint: which, and a message saying what was expected.
@@ -281,6 +331,48 @@ impl Constraints {
                     message: format!("expected one of {}", members.describe()),
                 });
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::*;
+
+    fn strings(members: &[&str]) -> Members {
+        Members::strings(members.iter().map(|&member| member.into()).collect())
+    }
+
+    #[test]
+    fn a_few_strings_are_found_through_the_digest_table_or_the_list() {
+        let statuses = ["pending", "paid", "shipped", "delivered", "cancelled", ""];
+        // Same length, first and last bytes: one digest, so the list is walked.
+        let clashing = ["ab", "cd", "axb", "ayb"];
+        for members in [&statuses[..], &clashing[..]] {
+            let set = strings(members);
+            let Members::FewStrings(few) = &set else {
+                panic!("a few strings");
+            };
+            assert_eq!(few.slots.is_some(), members.len() == statuses.len());
+            let mut probes: Vec<String> = statuses
+                .iter()
+                .chain(&clashing)
+                .map(|s| s.to_string())
+                .collect();
+            probes.extend(
+                ["Paid", "paiD", "pai", "paidd", "cancelleD", "a", "azb"].map(String::from),
+            );
+            for probe in &probes {
+                let value = Value::String(Cow::Borrowed(probe.as_str()));
+                assert_eq!(
+                    set.contains(&value),
+                    members.contains(&probe.as_str()),
+                    "{probe:?}"
+                );
+            }
+            assert!(!set.contains(&Value::Integer(1)));
         }
     }
 }
