@@ -97,6 +97,12 @@ pub fn cast_into<'a>(field: &Field, cell: Cell<'a>, slot: &mut Value<'a>) -> Res
         FieldType::Number(options) => Value::Number(options.fits(parse_number(text, options)?)?),
         FieldType::Boolean(options) => Value::Boolean(parse_boolean(text, options)?),
         FieldType::Date(format) => Value::Date(parse_date(text, format)?),
+        // The ISO form, parsed inline: returned from a call, the datetime
+        // was written field by field and read back whole, a store-forwarding
+        // stall per row.
+        FieldType::Datetime(TemporalFormat::Default) => {
+            Value::Datetime(iso::datetime(text, false).ok_or(NOT)?)
+        }
         FieldType::Datetime(format) => Value::Datetime(parse_datetime(text, format)?),
         kind => cast_text(kind, text)?,
     };
