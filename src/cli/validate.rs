@@ -19,7 +19,7 @@ use super::Failure;
 use crate::config::Settings;
 use crate::exit::{ExitCode, HasExitCode};
 use crate::formats::{self, Dialect, Format, ReadError, ReadOptions, Record, TextEncoding};
-use crate::schema::{RowError, Schema, Validator, recycle};
+use crate::schema::{RowError, Schema, Validator, Value, recycle};
 
 /// Arguments of `droplake validate`.
 #[derive(Debug, Args)]
@@ -204,7 +204,9 @@ fn validate_file(schema: &Schema, data: &Path, options: &ReadOptions, report: &m
         report.add(&file, error);
     }
     let mut record = Record::new();
-    let mut spare = Vec::new();
+    // Empty between rows; `Value` is covariant in its lifetime, so the
+    // `'static` vector serves as each row's without a `recycle` call.
+    let mut spare: Vec<Value<'static>> = Vec::new();
     let mut errors = Vec::new();
     loop {
         match reader.read(&mut record) {
@@ -222,7 +224,7 @@ fn validate_file(schema: &Schema, data: &Path, options: &ReadOptions, report: &m
             }
         }
         report.rows += 1;
-        let mut values = recycle(std::mem::take(&mut spare));
+        let mut values: Vec<Value<'_>> = std::mem::take(&mut spare);
         if !validator.check_row(&record, &mut values, &mut errors) {
             for error in errors.drain(..) {
                 report.add(&file, &error);

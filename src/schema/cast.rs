@@ -97,6 +97,12 @@ pub fn cast_into<'a>(field: &Field, cell: Cell<'a>, slot: &mut Value<'a>) -> Res
         FieldType::Number(options) => Value::Number(options.fits(parse_number(text, options)?)?),
         FieldType::Boolean(options) => Value::Boolean(parse_boolean(text, options)?),
         FieldType::Date(format) => Value::Date(parse_date(text, format)?),
+        // The ISO form, parsed inline: returned from a call, the datetime
+        // was written field by field and read back whole, a store-forwarding
+        // stall per row.
+        FieldType::Datetime(TemporalFormat::Default) => {
+            Value::Datetime(iso::datetime(text, false).ok_or(NOT)?)
+        }
         FieldType::Datetime(format) => Value::Datetime(parse_datetime(text, format)?),
         kind => cast_text(kind, text)?,
     };
@@ -252,57 +258,59 @@ fn cast_string(format: StringFormat, text: &str) -> Result<Value<'_>, CastError>
 /// An email address: `local@domain`, the local part of RFC 5322 atoms
 /// separated by dots, the domain of two or more DNS labels. Non-ASCII is
 /// accepted (internationalised addresses); quoted local parts are not.
-/// One pass over the bytes, no regex.
+///
+/// One pass over the bytes, no regex. Both parts are runs of allowed bytes
+/// between single separators, so each is checked run by run: a tight
+/// table-lookup loop finds where a run stops, and only the separators and
+/// the runs' ends are looked at more closely.
 pub fn is_email(text: &str) -> bool {
     let bytes = text.as_bytes();
-    let Some(at) = bytes.iter().position(|&b| b == b'@') else {
-        return false;
-    };
-    let (local, domain) = (&bytes[..at], &bytes[at + 1..]);
-    if local.is_empty() || local.len() > 64 || domain.len() > 253 {
-        return false;
-    }
-    // Local part: atoms separated by single dots, no dot at either end.
-    let mut previous = b'.';
-    for &byte in local {
-        let ok = if byte == b'.' {
-            previous != b'.'
-        } else {
-            EMAIL_CLASS[usize::from(byte)] & ATOM != 0
+    // Local part: atoms separated by single dots, up to the first `@`. Every
+    // atom must be non-empty: that rules out a dot at either end, two dots
+    // in a row and an empty local part.
+    let mut at = 0;
+    loop {
+        let Some(run) = bytes[at..]
+            .iter()
+            .position(|&byte| EMAIL_CLASS[usize::from(byte)] & ATOM == 0)
+        else {
+            return false; // no `@`
         };
-        if !ok {
+        if run == 0 {
             return false;
         }
-        previous = byte;
+        at += run;
+        match bytes[at] {
+            b'.' => at += 1,
+            b'@' => break,
+            _ => return false,
+        }
     }
-    if previous == b'.' {
+    let domain = &bytes[at + 1..];
+    if at > 64 || domain.len() > 253 {
         return false;
     }
-    // Domain: at least two labels of letters, digits and inner hyphens.
-    let mut labels = 1;
-    let mut label_length = 0;
-    let mut previous = b'.';
-    for &byte in domain {
-        if byte == b'.' {
-            if label_length == 0 || previous == b'-' {
-                return false;
-            }
-            labels += 1;
-            label_length = 0;
-        } else if EMAIL_CLASS[usize::from(byte)] & LABEL != 0 {
-            if byte == b'-' && label_length == 0 {
-                return false;
-            }
-            label_length += 1;
-            if label_length > 63 {
-                return false;
-            }
-        } else {
-            return false;
+    // Domain: at least two labels of 1 to 63 letters, digits and inner
+    // hyphens, separated by single dots.
+    let mut labels = 0;
+    let mut rest = domain;
+    loop {
+        let run = rest
+            .iter()
+            .position(|&byte| EMAIL_CLASS[usize::from(byte)] & LABEL == 0)
+            .unwrap_or(rest.len());
+        let label = &rest[..run];
+        match (label.first(), label.last()) {
+            (Some(&first), Some(&last)) if run <= 63 && first != b'-' && last != b'-' => {}
+            _ => return false,
         }
-        previous = byte;
+        labels += 1;
+        match rest.get(run) {
+            None => return labels >= 2,
+            Some(b'.') => rest = &rest[run + 1..],
+            Some(_) => return false,
+        }
     }
-    label_length > 0 && previous != b'-' && labels >= 2
 }
 
 /// Bytes allowed in an email's local-part atoms.
@@ -389,7 +397,23 @@ pub fn parse_integer(text: &str, options: &IntegerOptions) -> Result<i64, CastEr
     if digits.is_empty() {
         return Err(NOT);
     }
-    let group = options.group_char.map(|c| c as u32);
+    let Some(group) = options.group_char else {
+        // The common case, without a group character: ASCII digits only, so
+        // the bytes are read as they are, with no UTF-8 check and no chars.
+        let mut magnitude: u64 = 0;
+        for &byte in digits {
+            let digit = byte.wrapping_sub(b'0');
+            if digit > 9 {
+                return Err(NOT);
+            }
+            magnitude = magnitude
+                .checked_mul(10)
+                .and_then(|m| m.checked_add(u64::from(digit)))
+                .ok_or(TOO_BIG)?;
+        }
+        return signed(negative, magnitude);
+    };
+    let group = Some(group as u32);
     let mut magnitude: u64 = 0;
     let mut seen_digit = false;
     let mut chars = std::str::from_utf8(digits).map_err(|_| NOT)?.chars();
@@ -411,6 +435,12 @@ pub fn parse_integer(text: &str, options: &IntegerOptions) -> Result<i64, CastEr
     if !seen_digit {
         return Err(NOT);
     }
+    signed(negative, magnitude)
+}
+
+/// An integer's value from its sign and magnitude, if it fits in 64 bits.
+#[inline]
+fn signed(negative: bool, magnitude: u64) -> Result<i64, CastError> {
     if negative {
         if magnitude > i64::MAX as u64 + 1 {
             return Err(TOO_BIG);
@@ -463,11 +493,24 @@ pub fn parse_number(text: &str, options: &NumberOptions) -> Result<Decimal, Cast
 
 /// The decimal grammar over bytes.
 fn decimal(bytes: &[u8], point: u8, group: Option<u8>) -> Result<Decimal, CastError> {
-    let (negative, mut rest) = match bytes.first() {
+    let (negative, rest) = match bytes.first() {
         Some(b'-') => (true, &bytes[1..]),
         Some(b'+') => (false, &bytes[1..]),
         _ => (false, bytes),
     };
+    match short_decimal(negative, rest, point) {
+        Some(decimal) => Ok(decimal),
+        None => long_decimal(negative, rest, point, group),
+    }
+}
+
+/// The decimal grammar over the bytes after the sign, in full.
+fn long_decimal(
+    negative: bool,
+    mut rest: &[u8],
+    point: u8,
+    group: Option<u8>,
+) -> Result<Decimal, CastError> {
     let mut coefficient: u128 = 0;
     let mut significant: u32 = 0;
     let mut exponent: i64 = 0;
@@ -529,6 +572,37 @@ fn decimal(bytes: &[u8], point: u8, group: Option<u8>) -> Result<Decimal, CastEr
     }
     let exponent = i32::try_from(exponent).map_err(|_| NOT)?;
     Ok(Decimal::new(negative, coefficient, exponent))
+}
+
+/// The common number, `digits[.digits]` with at most 18 digits (a sign
+/// already taken off), in 64-bit arithmetic: the same value [`decimal`]
+/// computes in 128 bits, where nothing can round. `None` for anything else
+/// (more digits, a group character, an exponent, not a number), which the
+/// general grammar then decides.
+#[inline]
+fn short_decimal(negative: bool, bytes: &[u8], point: u8) -> Option<Decimal> {
+    if bytes.len() > 19 {
+        return None;
+    }
+    let mut coefficient: u64 = 0;
+    let mut digits = 0;
+    let mut places = None;
+    for (index, &byte) in bytes.iter().enumerate() {
+        let digit = byte.wrapping_sub(b'0');
+        if digit < 10 {
+            coefficient = coefficient * 10 + u64::from(digit);
+            digits += 1;
+        } else if byte == point && places.is_none() {
+            places = Some(bytes.len() - index - 1);
+        } else {
+            return None;
+        }
+    }
+    if digits == 0 || digits > 18 {
+        return None;
+    }
+    let exponent = -i32::try_from(places.unwrap_or(0)).ok()?;
+    Some(Decimal::new(negative, u128::from(coefficient), exponent))
 }
 
 #[inline]
@@ -653,4 +727,106 @@ fn parse_duration(text: &str) -> Result<Duration, CastError> {
     text.parse::<Span>()
         .map(|span| Duration(Box::new(span)))
         .map_err(|_| NOT)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The straightforward form of [`is_email`]'s rules (find the `@`, then
+    /// check each part byte by byte), which the one-pass version must match.
+    fn is_email_reference(text: &str) -> bool {
+        let bytes = text.as_bytes();
+        let Some(at) = bytes.iter().position(|&b| b == b'@') else {
+            return false;
+        };
+        let (local, domain) = (&bytes[..at], &bytes[at + 1..]);
+        if local.is_empty() || local.len() > 64 || domain.len() > 253 {
+            return false;
+        }
+        let mut previous = b'.';
+        for &byte in local {
+            let ok = if byte == b'.' {
+                previous != b'.'
+            } else {
+                EMAIL_CLASS[usize::from(byte)] & ATOM != 0
+            };
+            if !ok {
+                return false;
+            }
+            previous = byte;
+        }
+        if previous == b'.' {
+            return false;
+        }
+        let mut labels = 1;
+        let mut label_length = 0;
+        let mut previous = b'.';
+        for &byte in domain {
+            if byte == b'.' {
+                if label_length == 0 || previous == b'-' {
+                    return false;
+                }
+                labels += 1;
+                label_length = 0;
+            } else if EMAIL_CLASS[usize::from(byte)] & LABEL != 0 {
+                if byte == b'-' && label_length == 0 {
+                    return false;
+                }
+                label_length += 1;
+                if label_length > 63 {
+                    return false;
+                }
+            } else {
+                return false;
+            }
+            previous = byte;
+        }
+        label_length > 0 && previous != b'-' && labels >= 2
+    }
+
+    #[test]
+    fn email_lengths_are_checked_at_their_limits() {
+        let label = |n: usize| "d".repeat(n);
+        for n in [62, 63, 64, 65] {
+            let local = format!("{}@b.co", label(n));
+            let first = format!("a@{}.co", label(n));
+            let last = format!("a@b.{}", label(n));
+            for text in [local, first, last] {
+                assert_eq!(is_email(&text), is_email_reference(&text), "{text}");
+            }
+        }
+        let long_domain = format!("a@{}.{}", vec![label(63); 3].join("."), label(61));
+        assert_eq!(long_domain.len() - 2, 253);
+        assert!(is_email(&long_domain));
+        assert!(!is_email(&format!("{long_domain}x")));
+    }
+
+    proptest! {
+        #[test]
+        fn short_decimals_read_as_the_full_grammar_reads_them(
+            text in "[0-9.]{0,21}",
+            negative in any::<bool>(),
+            point in prop::sample::select(vec![b'.', b',']),
+        ) {
+            let text = if point == b',' { text.replace('.', ",") } else { text };
+            if let Some(short) = short_decimal(negative, text.as_bytes(), point) {
+                // The same representation, not only an equal value.
+                let long = long_decimal(negative, text.as_bytes(), point, None);
+                prop_assert_eq!(format!("{:?}", Ok::<_, CastError>(short)), format!("{long:?}"));
+            }
+        }
+
+        #[test]
+        fn the_one_pass_email_check_agrees_with_the_reference(
+            text in "[ab9.@!é -]{0,24}",
+            parts in prop::collection::vec("[a-]{0,70}", 0..4),
+        ) {
+            prop_assert_eq!(is_email(&text), is_email_reference(&text), "{:?}", text);
+            let dotted = format!("{}@{}", parts.join("."), parts.join("."));
+            prop_assert_eq!(is_email(&dotted), is_email_reference(&dotted), "{:?}", dotted);
+        }
+    }
 }

@@ -116,7 +116,7 @@ pub struct Pattern {
 #[derive(Debug, Clone)]
 pub enum Members {
     /// For up to [`Members::FEW`] strings.
-    FewStrings(Vec<Box<str>>),
+    FewStrings(FewStrings),
     /// For more strings.
     Strings(HashSet<Box<str>, foldhash::fast::FixedState>),
     /// For every other type.
@@ -130,7 +130,7 @@ impl Members {
     /// The members for a set of strings.
     pub fn strings(strings: Vec<Box<str>>) -> Members {
         if strings.len() <= Members::FEW {
-            Members::FewStrings(strings)
+            Members::FewStrings(FewStrings::new(strings))
         } else {
             Members::Strings(strings.into_iter().collect())
         }
@@ -140,10 +140,7 @@ impl Members {
     #[inline]
     pub fn contains(&self, value: &Value<'_>) -> bool {
         match (self, value) {
-            (Members::FewStrings(list), Value::String(text)) => {
-                let text: &str = text;
-                list.iter().any(|member| **member == *text)
-            }
+            (Members::FewStrings(few), Value::String(text)) => few.contains(text),
             (Members::FewStrings(_), _) => false,
             (Members::Strings(set), Value::String(text)) => set.contains(text.as_ref()),
             (Members::Strings(_), _) => false,
@@ -153,7 +150,11 @@ impl Members {
 
     fn describe(&self) -> String {
         let mut members: Vec<String> = match self {
-            Members::FewStrings(list) => list.iter().map(|member| format!("{member:?}")).collect(),
+            Members::FewStrings(few) => few
+                .list
+                .iter()
+                .map(|member| format!("{member:?}"))
+                .collect(),
             Members::Strings(set) => set.iter().map(|member| format!("{member:?}")).collect(),
             Members::Values(values) => values.iter().map(ToString::to_string).collect(),
         };
@@ -162,6 +163,55 @@ impl Members {
         }
         members.join(", ")
     }
+}
+
+/// A few strings, and a table from a one-byte digest of a text to the only
+/// member that can equal it. Walking the list compares the text with a
+/// varying number of members, a branch the processor mispredicts when the
+/// values vary from row to row (as an order's status does); the table finds
+/// the one candidate, so the only branch left is whether it matches.
+#[derive(Debug, Clone)]
+pub struct FewStrings {
+    list: Vec<Box<str>>,
+    /// Per digest, 1 + the index of the member with that digest, or 0 for
+    /// none; `None` when two members share a digest, and the list is walked.
+    slots: Option<Box<[u8; 256]>>,
+}
+
+impl FewStrings {
+    fn new(list: Vec<Box<str>>) -> FewStrings {
+        let mut slots = Box::new([0u8; 256]);
+        let mut distinct = list.len() < 256;
+        for (index, member) in list.iter().enumerate() {
+            let slot = &mut slots[usize::from(digest(member.as_bytes()))];
+            distinct &= *slot == 0;
+            *slot = u8::try_from(index + 1).unwrap_or(0);
+        }
+        FewStrings {
+            list,
+            slots: distinct.then_some(slots),
+        }
+    }
+
+    #[inline]
+    fn contains(&self, text: &str) -> bool {
+        match &self.slots {
+            Some(slots) => match slots[usize::from(digest(text.as_bytes()))] {
+                0 => false,
+                slot => self.list[usize::from(slot) - 1].as_bytes() == text.as_bytes(),
+            },
+            None => self.list.iter().any(|member| **member == *text),
+        }
+    }
+}
+
+/// One byte from a text's length and first and last bytes: enough to tell
+/// apart the handful of words of an enum, almost always.
+#[inline]
+fn digest(text: &[u8]) -> u8 {
+    let first = text.first().copied().unwrap_or(0);
+    let last = text.last().copied().unwrap_or(0);
+    (text.len() as u8).wrapping_mul(31) ^ first.wrapping_mul(7) ^ last
 }
 
 /// One failed constraint: which, and a message saying what was expected.
@@ -174,6 +224,19 @@ pub struct Violation {
 }
 
 impl Constraints {
+    /// Whether [`Constraints::check`] has anything to check.
+    pub fn checks_values(&self) -> bool {
+        self.min_length.is_some()
+            || self.max_length.is_some()
+            || self.minimum.is_some()
+            || self.maximum.is_some()
+            || self.exclusive_minimum.is_some()
+            || self.exclusive_maximum.is_some()
+            || self.pattern.is_some()
+            || self.enumeration.is_some()
+            || self.categories.is_some()
+    }
+
     /// Checks a present value against every value-level constraint (all but
     /// `required` and `unique`), reporting each failure to `report`.
     /// `text` is the cell's text, which lengths and patterns of strings are
@@ -182,6 +245,17 @@ impl Constraints {
     pub fn check(&self, value: &Value<'_>, text: &str, mut report: impl FnMut(Violation)) {
         if self.min_length.is_some() || self.max_length.is_some() {
             let length = match value {
+                // A text of n bytes has between n/4 and n characters: when
+                // that settles both limits, nothing can fail and counting
+                // the characters is skipped (the usual maxLength case).
+                Value::String(_) | Value::Binary(_)
+                    if self.max_length.is_none_or(|max| text.len() <= max)
+                        && self
+                            .min_length
+                            .is_none_or(|min| text.len().div_ceil(4) >= min) =>
+                {
+                    None
+                }
                 Value::String(_) | Value::Binary(_) => Some(text.chars().count()),
                 Value::List(items) => Some(items.len()),
                 Value::Json(json) => match json.as_ref().as_ref() {
@@ -211,16 +285,15 @@ impl Constraints {
                 }
             }
         }
-        let bounds = [
-            (&self.minimum, Constraint::Minimum),
-            (&self.maximum, Constraint::Maximum),
-            (&self.exclusive_minimum, Constraint::ExclusiveMinimum),
-            (&self.exclusive_maximum, Constraint::ExclusiveMaximum),
-        ];
-        for (bound, constraint) in bounds {
-            let Some(bound) = bound else { continue };
-            use std::cmp::Ordering::*;
-            let order = value.compare(bound);
+        // The bounds one by one, not as a loop over all four: most fields
+        // have none or one, and integers compare without `Value::compare`.
+        use std::cmp::Ordering::{Equal, Greater, Less};
+        let mut bound = |bound: &Option<Value<'static>>, constraint: Constraint| {
+            let Some(bound) = bound else { return };
+            let order = match (value, bound) {
+                (Value::Integer(a), Value::Integer(b)) => Some(a.cmp(b)),
+                _ => value.compare(bound),
+            };
             let (ok, expected) = match constraint {
                 Constraint::Minimum => (matches!(order, Some(Greater | Equal)), "at least"),
                 Constraint::Maximum => (matches!(order, Some(Less | Equal)), "at most"),
@@ -233,7 +306,11 @@ impl Constraints {
                     message: format!("expected a value {expected} {bound}"),
                 });
             }
-        }
+        };
+        bound(&self.minimum, Constraint::Minimum);
+        bound(&self.maximum, Constraint::Maximum);
+        bound(&self.exclusive_minimum, Constraint::ExclusiveMinimum);
+        bound(&self.exclusive_maximum, Constraint::ExclusiveMaximum);
         if let Some(pattern) = &self.pattern
             && !pattern.regex.is_match(text)
         {
@@ -254,6 +331,48 @@ impl Constraints {
                     message: format!("expected one of {}", members.describe()),
                 });
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::*;
+
+    fn strings(members: &[&str]) -> Members {
+        Members::strings(members.iter().map(|&member| member.into()).collect())
+    }
+
+    #[test]
+    fn a_few_strings_are_found_through_the_digest_table_or_the_list() {
+        let statuses = ["pending", "paid", "shipped", "delivered", "cancelled", ""];
+        // Same length, first and last bytes: one digest, so the list is walked.
+        let clashing = ["ab", "cd", "axb", "ayb"];
+        for members in [&statuses[..], &clashing[..]] {
+            let set = strings(members);
+            let Members::FewStrings(few) = &set else {
+                panic!("a few strings");
+            };
+            assert_eq!(few.slots.is_some(), members.len() == statuses.len());
+            let mut probes: Vec<String> = statuses
+                .iter()
+                .chain(&clashing)
+                .map(|s| s.to_string())
+                .collect();
+            probes.extend(
+                ["Paid", "paiD", "pai", "paidd", "cancelleD", "a", "azb"].map(String::from),
+            );
+            for probe in &probes {
+                let value = Value::String(Cow::Borrowed(probe.as_str()));
+                assert_eq!(
+                    set.contains(&value),
+                    members.contains(&probe.as_str()),
+                    "{probe:?}"
+                );
+            }
+            assert!(!set.contains(&Value::Integer(1)));
         }
     }
 }

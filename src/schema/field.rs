@@ -188,6 +188,11 @@ impl NumberOptions {
     pub(super) fn fits(&self, number: Decimal) -> Result<Decimal, super::CastError> {
         match self.decimal_places {
             Some(_) if !number.is_finite() => Err(super::cast::NOT_FINITE),
+            // No more places written than allowed: none to count (the usual
+            // case, and counting divides a 128-bit number by ten).
+            Some(places) if number.exponent().min(0).unsigned_abs() <= u32::from(places) => {
+                Ok(number)
+            }
             Some(places) if significant_places(number) > u32::from(places) => {
                 Err(super::cast::TOO_MANY_PLACES)
             }

@@ -646,6 +646,11 @@ fn lengths_count_characters_not_bytes() {
     assert!(broken(&f, "ab").is_empty());
     assert_eq!(broken(&f, "héllo!"), ["maxLength"]);
     assert_eq!(broken(&f, "é"), ["minLength"]);
+    // Byte lengths on either side of the limits, characters within them.
+    assert!(broken(&f, "éééé").is_empty(), "4 characters, 8 bytes");
+    assert!(broken(&f, "𝄞𝄞").is_empty(), "2 characters, 8 bytes");
+    assert_eq!(broken(&f, "𝄞"), ["minLength"]);
+    assert_eq!(broken(&f, "𝄞𝄞𝄞𝄞𝄞𝄞"), ["maxLength"]);
     let list = field(json!({"name": "l", "type": "list", "constraints": {"maxLength": 2}}));
     assert!(broken(&list, "a,b").is_empty());
     assert_eq!(broken(&list, "a,b,c"), ["maxLength"]);

@@ -23,7 +23,7 @@ fn digits2(bytes: &[u8], at: usize) -> Option<i8> {
 }
 
 /// Parses `YYYY-MM-DD` at the start of `bytes`.
-#[inline]
+#[inline(always)]
 fn date_prefix(bytes: &[u8]) -> Option<civil::Date> {
     if bytes.len() < 10 || bytes[4] != b'-' || bytes[7] != b'-' {
         return None;
@@ -48,7 +48,7 @@ pub fn time(text: &str, lenient: bool) -> Option<Time> {
     time_bytes(text.as_bytes(), lenient)
 }
 
-#[inline]
+#[inline(always)]
 fn time_bytes(bytes: &[u8], lenient: bool) -> Option<Time> {
     if bytes.len() < 5 || bytes[2] != b':' {
         return None;
@@ -113,6 +113,7 @@ fn offset(bytes: &[u8], lenient: bool) -> Option<Option<Offset>> {
 }
 
 /// Parses a datetime: a date, `T`, a time with optional fraction and offset.
+#[inline(always)]
 pub fn datetime(text: &str, lenient: bool) -> Option<Datetime> {
     let bytes = text.as_bytes();
     let date = date_prefix(bytes)?;

@@ -26,7 +26,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 pub use cast::{CastError, cast, cast_into, cast_json, cast_text, is_email, is_uri, is_uuid};
-pub use constraint::{Constraint, Constraints, Members, Pattern, Violation};
+pub use constraint::{Constraint, Constraints, FewStrings, Members, Pattern, Violation};
 pub use field::{
     BooleanOptions, Field, FieldType, IntegerOptions, ItemType, ListOptions, NumberOptions,
     StringFormat, TemporalFormat,

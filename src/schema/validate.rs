@@ -194,6 +194,9 @@ pub struct Validator<'s> {
     hasher: foldhash::quality::FixedState,
     /// Per field, whether this row's cell failed to cast; reused.
     failed: Vec<bool>,
+    /// Per field, whether it has constraints on present values: most fields
+    /// have none, and skipping the call spares looking at each of them.
+    constrained: Vec<bool>,
 }
 
 impl<'s> Validator<'s> {
@@ -209,6 +212,11 @@ impl<'s> Validator<'s> {
             keys: Vec::new(),
             hasher: foldhash::quality::FixedState::with_seed(0x6472_6f70_6c61_6b65),
             failed: vec![false; schema.fields.len()],
+            constrained: schema
+                .fields
+                .iter()
+                .map(|field| field.constraints.checks_values())
+                .collect(),
         };
         if !schema.primary_key.is_empty() {
             validator.keys.push(KeyCheck {
@@ -485,6 +493,9 @@ impl<'s> Validator<'s> {
                                 "a value is required".to_string(),
                             ));
                         }
+                        continue;
+                    }
+                    if !self.constrained[index] {
                         continue;
                     }
                     field.constraints.check(value, text, |violation| {

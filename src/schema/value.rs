@@ -198,8 +198,10 @@ impl fmt::Display for Value<'_> {
 #[inline]
 pub fn recycle<'b>(mut values: Vec<Value<'_>>) -> Vec<Value<'b>> {
     // Most values own nothing (borrowed text, numbers, dates): forgetting
-    // those spares the drop glue, a measurable share of validating a row.
-    for value in values.drain(..) {
+    // those spares the drop glue, a call per value. Popping them is cheaper
+    // than a `drain`, or than visiting them in the collect below, which
+    // then only changes the empty vector's lifetime.
+    while let Some(value) = values.pop() {
         if value.owns_memory() {
             drop(value);
         } else {
