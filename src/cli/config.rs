@@ -27,12 +27,9 @@ pub fn run(settings: &Settings, args: ConfigArgs) -> Result<ExitCode, Failure> {
     } else {
         as_toml(settings)
     };
-    io::stdout().write_all(text.as_bytes()).map_err(|error| {
-        Failure::new(
-            ExitCode::IoErr,
-            anyhow::anyhow!("cannot write to standard output: {error}"),
-        )
-    })?;
+    io::stdout()
+        .write_all(text.as_bytes())
+        .map_err(Failure::stdout)?;
     Ok(ExitCode::Ok)
 }
 

@@ -119,12 +119,7 @@ pub fn run(settings: &Settings, args: InsertArgs) -> Result<ExitCode, Failure> {
                     &report,
                     args.json,
                 )
-                .map_err(|error| {
-                    Failure::new(
-                        ExitCode::IoErr,
-                        anyhow::anyhow!("cannot write to standard output: {error}"),
-                    )
-                })?;
+                .map_err(Failure::stdout)?;
             }
             Err(failure) => {
                 eprintln!("droplake: {:#}", failure.error);

@@ -90,12 +90,7 @@ pub fn run(settings: &Settings, args: LoadArgs) -> Result<ExitCode, Failure> {
                         &report,
                         args.json,
                     )
-                    .map_err(|error| {
-                        Failure::new(
-                            ExitCode::IoErr,
-                            anyhow::anyhow!("cannot write to standard output: {error}"),
-                        )
-                    })?;
+                    .map_err(Failure::stdout)?;
                 }
                 Err(error) => {
                     eprintln!("droplake: loading {}: {error}", found.path.display());

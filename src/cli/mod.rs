@@ -84,6 +84,14 @@ impl Failure {
             error: error.into(),
         }
     }
+
+    /// Standard output could not be written (a closed pipe, a full disk).
+    pub fn stdout(error: std::io::Error) -> Failure {
+        Failure::new(
+            ExitCode::IoErr,
+            anyhow::anyhow!("cannot write to standard output: {error}"),
+        )
+    }
 }
 
 /// Runs a parsed command line to its end.

@@ -83,12 +83,7 @@ pub fn run(settings: &Settings, args: PutArgs) -> Result<ExitCode, Failure> {
     let mut stdout = io::stdout().lock();
     for file in &args.files {
         match put_one(&lake, &args.dataset, args.name.as_ref(), file, &options) {
-            Ok(stored) => print(&mut stdout, &stored, args.json).map_err(|error| {
-                Failure::new(
-                    ExitCode::IoErr,
-                    anyhow::anyhow!("cannot write to standard output: {error}"),
-                )
-            })?,
+            Ok(stored) => print(&mut stdout, &stored, args.json).map_err(Failure::stdout)?,
             Err(failure) => {
                 eprintln!("droplake: {:#}", failure.error);
                 outcome = outcome.worst(failure.code);

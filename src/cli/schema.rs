@@ -139,12 +139,9 @@ fn evolve(
             }
         }
     }
-    io::stdout().write_all(out.as_bytes()).map_err(|error| {
-        Failure::new(
-            ExitCode::IoErr,
-            anyhow::anyhow!("cannot write to standard output: {error}"),
-        )
-    })?;
+    io::stdout()
+        .write_all(out.as_bytes())
+        .map_err(Failure::stdout)?;
     Ok(outcome)
 }
 
@@ -210,12 +207,9 @@ fn check(settings: &Settings, args: CheckArgs) -> Result<ExitCode, Failure> {
     } else {
         as_text(&dir, &checked)
     };
-    io::stdout().write_all(text.as_bytes()).map_err(|error| {
-        Failure::new(
-            ExitCode::IoErr,
-            anyhow::anyhow!("cannot write to standard output: {error}"),
-        )
-    })?;
+    io::stdout()
+        .write_all(text.as_bytes())
+        .map_err(Failure::stdout)?;
     Ok(if valid {
         ExitCode::Ok
     } else {

@@ -157,12 +157,9 @@ pub(super) fn check(
     } else {
         as_text(&report, files)
     };
-    io::stdout().write_all(output.as_bytes()).map_err(|error| {
-        Failure::new(
-            ExitCode::IoErr,
-            anyhow::anyhow!("cannot write to standard output: {error}"),
-        )
-    })?;
+    io::stdout()
+        .write_all(output.as_bytes())
+        .map_err(Failure::stdout)?;
     Ok(if !report.unreadable.is_empty() {
         ExitCode::DataErr
     } else if report.error_count > 0 {

@@ -332,10 +332,14 @@ fn an_interrupted_put_removes_its_partial_file_even_while_waiting_for_input() {
     }
 }
 
-fn interrupt_a_stalled_put(signal: rustix::process::Signal, code: i32) {
-    let env = TestEnv::new();
+/// Starts `put orders - --name NAME`, feeds it 1 MiB and keeps its input
+/// open, and returns once it is writing its temporary file.
+fn start_a_stalled_put(
+    env: &TestEnv,
+    name: &str,
+) -> (std::process::Child, std::process::ChildStdin) {
     let mut child = env
-        .command(["put", "orders", "-", "--name", "slow.csv"])
+        .command(["put", "orders", "-", "--name", name])
         .stdin(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -344,13 +348,19 @@ fn interrupt_a_stalled_put(signal: rustix::process::Signal, code: i32) {
     stdin
         .write_all(&vec![b'x'; 1 << 20])
         .expect("feed part of the input");
-    // The producer stalls here, with stdin still open: put is blocked in read.
     let partition = env.lake().join(today_partition("orders"));
     let deadline = Instant::now() + Duration::from_secs(10);
     while std::fs::read_dir(&partition).map_or(true, |mut entries| entries.next().is_none()) {
         assert!(Instant::now() < deadline, "put never started writing");
         std::thread::sleep(Duration::from_millis(10));
     }
+    (child, stdin)
+}
+
+fn interrupt_a_stalled_put(signal: rustix::process::Signal, code: i32) {
+    let env = TestEnv::new();
+    // The producer stalls, with stdin still open: put is blocked in read.
+    let (child, stdin) = start_a_stalled_put(&env, "slow.csv");
     let pid = rustix::process::Pid::from_raw(child.id() as i32).expect("pid");
     rustix::process::kill_process(pid, signal).expect("send the signal");
     let run = crate::util::Run::from(child.wait_with_output().expect("wait"));
@@ -371,21 +381,8 @@ fn interrupt_a_stalled_put(signal: rustix::process::Signal, code: i32) {
 #[test]
 fn a_put_killed_outright_leaves_only_a_hidden_file_that_the_next_put_removes() {
     let env = TestEnv::new();
-    let mut child = env
-        .command(["put", "orders", "-", "--name", "killed.csv"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut stdin = child.stdin.take().expect("stdin");
-    stdin
-        .write_all(&vec![b'x'; 1 << 20])
-        .expect("feed part of the input");
+    let (mut child, stdin) = start_a_stalled_put(&env, "killed.csv");
     let partition = env.lake().join(today_partition("orders"));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::fs::read_dir(&partition).map_or(true, |mut entries| entries.next().is_none()) {
-        assert!(Instant::now() < deadline, "put never started writing");
-        std::thread::sleep(Duration::from_millis(10));
-    }
     child.kill().expect("SIGKILL");
     child.wait().expect("wait");
     drop(stdin);
