@@ -142,41 +142,39 @@ pub(crate) fn open_read_only(path: &Path) -> Result<Connection, WarehouseError> 
             path: path.to_path_buf(),
         });
     }
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX
-        | OpenFlags::SQLITE_OPEN_URI;
-    let connection =
-        Connection::open_with_flags(path, flags).map_err(|error| WarehouseError::Open {
-            path: path.to_path_buf(),
-            error,
-        })?;
-    configure(&connection).map_err(|error| WarehouseError::from_sqlite(path, error))?;
-    // After a writer was killed, the WAL index must be rebuilt before
-    // anyone can read, and a read-only connection may not rebuild it
-    // (SQLITE_READONLY_RECOVERY). A read-write connection that only reads
-    // does the recovery, which changes no data; then read-only again.
+    let open = || {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let connection =
+            Connection::open_with_flags(path, flags).map_err(|error| WarehouseError::Open {
+                path: path.to_path_buf(),
+                error,
+            })?;
+        configure(&connection).map_err(|error| WarehouseError::from_sqlite(path, error))?;
+        Ok::<_, WarehouseError>(connection)
+    };
     let probe = |connection: &Connection| {
         connection.query_row("SELECT count(*) FROM sqlite_master", [], |row| {
             row.get::<_, i64>(0)
         })
     };
+    let connection = open()?;
     match probe(&connection) {
+        // After a writer was killed, the WAL index must be rebuilt before
+        // anyone can read, and a read-only connection may not rebuild it
+        // (SQLITE_READONLY_RECOVERY). A read-write connection that only reads
+        // does the recovery, which changes no data; then read-only again.
         Err(error) if error.sqlite_error_code() == Some(rusqlite::ErrorCode::ReadOnly) => {
             drop(connection);
-            let recover = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
                 .and_then(|writer| {
                     writer.busy_timeout(BUSY_TIMEOUT)?;
                     probe(&writer)
-                });
-            recover.map_err(|error| WarehouseError::from_sqlite(path, error))?;
+                })
+                .map_err(|error| WarehouseError::from_sqlite(path, error))?;
             tracing::info!(path = %path.display(), "Recovered the warehouse's write-ahead log after an interrupted writer.");
-            let connection =
-                Connection::open_with_flags(path, flags).map_err(|error| WarehouseError::Open {
-                    path: path.to_path_buf(),
-                    error,
-                })?;
-            configure(&connection).map_err(|error| WarehouseError::from_sqlite(path, error))?;
-            Ok(connection)
+            open()
         }
         _ => Ok(connection),
     }

@@ -7,6 +7,7 @@ mod durability;
 mod insert;
 mod load;
 mod put;
+mod query;
 mod schema;
 mod util;
 mod validate;
