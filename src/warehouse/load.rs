@@ -11,6 +11,10 @@
 
 use std::time::Instant;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender};
+
+use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 use rusqlite::{ErrorCode, Transaction, TransactionBehavior, params};
 
 use super::table::{self, Storage};
@@ -130,7 +134,7 @@ impl Warehouse {
         schema: &Schema,
         descriptor: &serde_json::Value,
         object: &ObjectRef,
-        reader: &mut dyn RecordReader,
+        reader: &mut (dyn RecordReader + Send),
         options: LoadOptions,
     ) -> Result<LoadReport, WarehouseError> {
         // A schema file that changed since the table was made: an additive
@@ -235,120 +239,147 @@ impl Warehouse {
     }
 }
 
+/// A value ready to bind. Text and blobs live in their batch's buffers, so a
+/// batch of rows costs a few allocations, not one per value.
+#[derive(Debug, Clone)]
+enum Bound {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(std::ops::Range<usize>),
+    Blob(std::ops::Range<usize>),
+}
+
+/// Rows handed from the reading thread to the writing one.
+#[derive(Default)]
+struct Batch {
+    items: Vec<Item>,
+    /// The values of every `Item::Row`, back to back.
+    values: Vec<Bound>,
+    /// The text of every `Bound::Text` value.
+    text: String,
+    /// The bytes of every `Bound::Blob` value.
+    bytes: Vec<u8>,
+}
+
+impl Batch {
+    fn push_value(&mut self, output: ToSqlOutput<'_>) {
+        let bound = match output {
+            ToSqlOutput::Owned(SqlValue::Null) | ToSqlOutput::Borrowed(ValueRef::Null) => {
+                Bound::Null
+            }
+            ToSqlOutput::Owned(SqlValue::Integer(n))
+            | ToSqlOutput::Borrowed(ValueRef::Integer(n)) => Bound::Integer(n),
+            ToSqlOutput::Owned(SqlValue::Real(x)) | ToSqlOutput::Borrowed(ValueRef::Real(x)) => {
+                Bound::Real(x)
+            }
+            ToSqlOutput::Owned(SqlValue::Text(text)) => self.text_range(&text),
+            ToSqlOutput::Borrowed(ValueRef::Text(text)) => {
+                self.text_range(&String::from_utf8_lossy(text))
+            }
+            ToSqlOutput::Owned(SqlValue::Blob(bytes)) => self.blob_range(&bytes),
+            ToSqlOutput::Borrowed(ValueRef::Blob(bytes)) => self.blob_range(bytes),
+            _ => Bound::Null,
+        };
+        self.values.push(bound);
+    }
+
+    fn text_range(&mut self, text: &str) -> Bound {
+        let start = self.text.len();
+        self.text.push_str(text);
+        Bound::Text(start..self.text.len())
+    }
+
+    fn blob_range(&mut self, bytes: &[u8]) -> Bound {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(bytes);
+        Bound::Blob(start..self.bytes.len())
+    }
+
+    /// A value as a parameter.
+    fn parameter(&self, bound: &Bound) -> ValueRef<'_> {
+        match bound {
+            Bound::Null => ValueRef::Null,
+            Bound::Integer(n) => ValueRef::Integer(*n),
+            Bound::Real(x) => ValueRef::Real(*x),
+            Bound::Text(range) => {
+                ValueRef::Text(self.text.get(range.clone()).unwrap_or_default().as_bytes())
+            }
+            Bound::Blob(range) => ValueRef::Blob(self.bytes.get(range.clone()).unwrap_or_default()),
+        }
+    }
+
+    /// A value as JSON, for the record of a row SQLite refused.
+    fn json(&self, bound: &Bound) -> serde_json::Value {
+        match self.parameter(bound) {
+            ValueRef::Null => serde_json::Value::Null,
+            ValueRef::Integer(n) => n.into(),
+            ValueRef::Real(x) => {
+                serde_json::Number::from_f64(x).map_or(serde_json::Value::Null, Into::into)
+            }
+            ValueRef::Text(text) => String::from_utf8_lossy(text).into(),
+            ValueRef::Blob(bytes) => hex::encode(bytes).into(),
+        }
+    }
+}
+
+/// What the reading thread hands the writing thread, in order.
+enum Item {
+    /// A valid row: its values are `values[first..first + width]` of its
+    /// batch (none once rows are no longer wanted).
+    Row {
+        row: u64,
+        first: usize,
+        width: usize,
+    },
+    /// A row (or, when not `counts_as_row`, the header) that failed, with
+    /// its errors and its raw record as JSON.
+    Bad {
+        errors: Vec<RowError>,
+        record: Option<String>,
+        counts_as_row: bool,
+    },
+    /// The input cannot be read any further.
+    Fatal(ReadError),
+}
+
+/// Rows handed over at a time, and batches in flight: enough to keep both
+/// threads busy, little enough that memory stays small.
+const BATCH: usize = 1024;
+const BATCHES_IN_FLIGHT: usize = 4;
+
 /// Reads, validates and inserts every record; records the rejects. The
 /// outcome and counts land in `report`.
+///
+/// Reading and validating run on their own thread while this one inserts,
+/// so the validator's work and SQLite's overlap.
 fn copy_rows(
     transaction: &Transaction<'_>,
     schema: &Schema,
-    reader: &mut dyn RecordReader,
+    reader: &mut (dyn RecordReader + Send),
     load_id: i64,
     options: LoadOptions,
     report: &mut LoadReport,
 ) -> rusqlite::Result<()> {
     let timer = Instant::now();
-    let storage: Vec<Storage> = schema
-        .fields
-        .iter()
-        .map(|field| Storage::of(&field.kind))
-        .collect();
-    let mut insert = transaction.prepare(&table::insert_statement(
-        schema,
-        options.mode == WriteMode::Upsert,
-    ))?;
-    let mut reject = transaction.prepare(
-        "INSERT INTO _droplake_rejects
-         (load_id, row_number, field, field_number, value, error_type, constraint_name, message, record)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?;
-    let mut record_error =
-        |error: &RowError, record: Option<&Record>, first: &mut Vec<RowError>| {
-            if first.len() < FIRST_ERRORS {
-                first.push(error.clone());
-            }
-            reject.execute(params![
-                load_id,
-                error.row as i64,
-                error.field,
-                error.field_number.map(|number| number as i64),
-                error.value,
-                error.kind.name(),
-                error.constraint.map(|constraint| constraint.to_string()),
-                error.message,
-                record.map(|record| record.to_json().to_string()),
-            ])
-        };
-    let mut validator = Validator::new(schema, reader.labels());
-    for error in validator.header_errors() {
-        record_error(error, None, &mut report.first_errors)?;
-    }
-    // Rows go in under a savepoint, so that `skip_file` and `abort` can take
-    // them out again. A bad row undoes the rows *before* its rejects are
-    // recorded, so the rejects stay.
-    transaction.execute_batch("SAVEPOINT rows")?;
-    let mut record = Record::new();
-    let mut spare = Vec::new();
-    let mut errors = Vec::new();
-    // False once `skip_file` or `abort` saw a bad row: no more rows go in.
-    let mut inserting = true;
-    loop {
-        errors.clear();
-        let mut values = recycle(std::mem::take(&mut spare));
-        let read_on = match reader.read(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {
-                report.rows_read += 1;
-                if validator.check_row(&record, &mut values, &mut errors) && inserting {
-                    // Bound one by one: no vector of parameters per row.
-                    for (index, (value, storage)) in values.iter().zip(&storage).enumerate() {
-                        insert.raw_bind_parameter(index + 1, table::bind(value, *storage))?;
-                    }
-                    insert.raw_bind_parameter(values.len() + 1, load_id)?;
-                    match insert.raw_execute() {
-                        Ok(_) => report.rows_loaded += 1,
-                        Err(error) => {
-                            errors.push(refused(&error, schema, record.position.row).ok_or(error)?)
-                        }
-                    }
-                }
-                if errors.is_empty() {
-                    true
-                } else {
-                    report.rows_rejected += 1;
-                    let read_on = bad_row(transaction, options.on_error, &mut inserting)?;
-                    for error in &errors {
-                        record_error(error, Some(&record), &mut report.first_errors)?;
-                    }
-                    read_on
-                }
-            }
-            Err(error @ ReadError::Record { .. }) => {
-                report.rows_read += 1;
-                report.rows_rejected += 1;
-                let read_on = bad_row(transaction, options.on_error, &mut inserting)?;
-                record_error(
-                    &RowError::from_read_error(&error),
-                    None,
-                    &mut report.first_errors,
-                )?;
-                read_on
-            }
-            Err(error @ ReadError::Fatal { .. }) => {
-                // Whatever was read, the object cannot be loaded whole.
-                transaction.execute_batch("ROLLBACK TO rows")?;
-                record_error(
-                    &RowError::from_read_error(&error),
-                    None,
-                    &mut report.first_errors,
-                )?;
-                report.unreadable = Some(error);
-                false
-            }
-        };
-        spare = recycle(values);
-        if !read_on {
-            break;
-        }
-    }
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Batch>(BATCHES_IN_FLIGHT);
+    // Cleared when `skip_file` or `abort` makes further rows pointless.
+    let rows_wanted = AtomicBool::new(true);
+    std::thread::scope(|scope| {
+        scope.spawn(|| read_and_validate(schema, reader, &rows_wanted, sender));
+        let result = insert_rows(
+            transaction,
+            schema,
+            &receiver,
+            load_id,
+            options,
+            &rows_wanted,
+            report,
+        );
+        // Dropping the receiver stops the reader at its next batch.
+        drop(receiver);
+        result
+    })?;
     report.outcome = match (
         report.unreadable.is_some(),
         report.rows_rejected,
@@ -363,13 +394,218 @@ fn copy_rows(
     if !matches!(report.outcome, Outcome::Loaded | Outcome::Partial) {
         report.rows_loaded = 0;
     }
-    transaction.execute_batch("RELEASE rows")?;
     tracing::debug!(
         rows = report.rows_read,
         seconds = timer.elapsed().as_secs_f64(),
         "Copied the rows of a load."
     );
     Ok(())
+}
+
+/// The reading thread: records in, validated items out, in batches.
+fn read_and_validate(
+    schema: &Schema,
+    reader: &mut (dyn RecordReader + Send),
+    rows_wanted: &AtomicBool,
+    sender: SyncSender<Batch>,
+) {
+    let storage: Vec<Storage> = schema
+        .fields
+        .iter()
+        .map(|field| Storage::of(&field.kind))
+        .collect();
+    let mut validator = Validator::new(schema, reader.labels());
+    let mut batch = Batch::default();
+    batch
+        .items
+        .extend(validator.header_errors().iter().map(|error| Item::Bad {
+            errors: vec![error.clone()],
+            record: None,
+            counts_as_row: false,
+        }));
+    let mut record = Record::new();
+    let (mut spare, mut errors) = (Vec::new(), Vec::new());
+    loop {
+        let item = match reader.read(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let mut values = recycle(std::mem::take(&mut spare));
+                let item = if validator.check_row(&record, &mut values, &mut errors) {
+                    let first = batch.values.len();
+                    if rows_wanted.load(Ordering::Relaxed) {
+                        for (value, storage) in values.iter().zip(&storage) {
+                            batch.push_value(table::bind(value, *storage));
+                        }
+                    }
+                    Item::Row {
+                        row: record.position.row,
+                        first,
+                        width: batch.values.len() - first,
+                    }
+                } else {
+                    let record = Some(record.to_json().to_string());
+                    Item::Bad {
+                        errors: std::mem::take(&mut errors),
+                        record,
+                        counts_as_row: true,
+                    }
+                };
+                spare = recycle(values);
+                item
+            }
+            Err(error @ ReadError::Record { .. }) => Item::Bad {
+                errors: vec![RowError::from_read_error(&error)],
+                record: None,
+                counts_as_row: true,
+            },
+            Err(error @ ReadError::Fatal { .. }) => Item::Fatal(error),
+        };
+        let fatal = matches!(item, Item::Fatal(_));
+        batch.items.push(item);
+        if (batch.items.len() >= BATCH || fatal) && sender.send(std::mem::take(&mut batch)).is_err()
+        {
+            return;
+        }
+        if fatal {
+            return;
+        }
+    }
+    let _ = sender.send(batch);
+}
+
+/// The writing thread (this one): inserts rows and records rejects under a
+/// savepoint, applying `on_error`.
+fn insert_rows(
+    transaction: &Transaction<'_>,
+    schema: &Schema,
+    receiver: &Receiver<Batch>,
+    load_id: i64,
+    options: LoadOptions,
+    rows_wanted: &AtomicBool,
+    report: &mut LoadReport,
+) -> rusqlite::Result<()> {
+    let mut insert = transaction.prepare(&table::insert_statement(
+        schema,
+        options.mode == WriteMode::Upsert,
+    ))?;
+    let mut reject = transaction.prepare(
+        "INSERT INTO _droplake_rejects
+         (load_id, row_number, field, field_number, value, error_type, constraint_name, message, record)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    let mut record_error = |error: &RowError, record: Option<&str>, first: &mut Vec<RowError>| {
+        if first.len() < FIRST_ERRORS {
+            first.push(error.clone());
+        }
+        reject.execute(params![
+            load_id,
+            error.row as i64,
+            error.field,
+            error.field_number.map(|number| number as i64),
+            error.value,
+            error.kind.name(),
+            error.constraint.map(|constraint| constraint.to_string()),
+            error.message,
+            record,
+        ])
+    };
+    // Rows go in under a savepoint, so that `skip_file` and `abort` can take
+    // them out again. A bad row undoes the rows *before* its rejects are
+    // recorded, so the rejects stay. Header errors come before any row.
+    let mut savepoint = false;
+    // False once `skip_file` or `abort` saw a bad row: no more rows go in.
+    let mut inserting = true;
+    'batches: for batch in receiver.iter() {
+        for item in &batch.items {
+            if !savepoint
+                && !matches!(
+                    item,
+                    Item::Bad {
+                        counts_as_row: false,
+                        ..
+                    }
+                )
+            {
+                transaction.execute_batch("SAVEPOINT rows")?;
+                savepoint = true;
+            }
+            let read_on = match item {
+                Item::Row { row, first, width } => {
+                    report.rows_read += 1;
+                    if !inserting {
+                        continue;
+                    }
+                    let values = &batch.values[*first..*first + *width];
+                    for (index, value) in values.iter().enumerate() {
+                        insert.raw_bind_parameter(
+                            index + 1,
+                            ToSqlOutput::Borrowed(batch.parameter(value)),
+                        )?;
+                    }
+                    insert.raw_bind_parameter(values.len() + 1, load_id)?;
+                    match insert.raw_execute() {
+                        Ok(_) => {
+                            report.rows_loaded += 1;
+                            continue;
+                        }
+                        Err(error) => {
+                            let refusal = refused(&error, schema, *row).ok_or(error)?;
+                            // The raw cells stayed with the reader: keep the
+                            // values SQLite refused as the record instead.
+                            let record: Vec<serde_json::Value> =
+                                values.iter().map(|value| batch.json(value)).collect();
+                            report.rows_rejected += 1;
+                            let read_on = bad_row(transaction, options.on_error, &mut inserting)?;
+                            let record = serde_json::Value::Array(record).to_string();
+                            record_error(&refusal, Some(&record), &mut report.first_errors)?;
+                            read_on
+                        }
+                    }
+                }
+                Item::Bad {
+                    errors,
+                    record,
+                    counts_as_row,
+                } => {
+                    let read_on = if *counts_as_row {
+                        report.rows_read += 1;
+                        report.rows_rejected += 1;
+                        bad_row(transaction, options.on_error, &mut inserting)?
+                    } else {
+                        true
+                    };
+                    for error in errors {
+                        record_error(error, record.as_deref(), &mut report.first_errors)?;
+                    }
+                    read_on
+                }
+                Item::Fatal(error) => {
+                    // Whatever was read, the object cannot be loaded whole.
+                    if savepoint {
+                        transaction.execute_batch("ROLLBACK TO rows")?;
+                    }
+                    record_error(
+                        &RowError::from_read_error(error),
+                        None,
+                        &mut report.first_errors,
+                    )?;
+                    report.unreadable = Some(error.clone());
+                    false
+                }
+            };
+            if !inserting {
+                rows_wanted.store(false, Ordering::Relaxed);
+            }
+            if !read_on {
+                break 'batches;
+            }
+        }
+    }
+    if savepoint {
+        transaction.execute_batch("RELEASE rows")
+    } else {
+        Ok(())
+    }
 }
 
 /// Applies `on_error` to a bad row; returns whether to read on.
