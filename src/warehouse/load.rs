@@ -824,6 +824,35 @@ mod tests {
     }
 
     #[test]
+    fn under_append_a_second_object_keeps_the_first_rows_for_overlapping_keys() {
+        let mut fixture = fixture();
+        fixture.load("id,amount\n1,1\n2,2\n", LoadOptions::default());
+        let second = fixture.load("id,amount\n2,20\n3,30\n", LoadOptions::default());
+        assert_eq!(
+            (second.outcome, second.rows_loaded, second.rows_rejected),
+            (Outcome::Partial, 1, 1)
+        );
+        assert_eq!(second.first_errors[0].kind, ErrorType::PrimaryKey);
+        assert_eq!(
+            fixture.rows(),
+            [(1, "1.00".into()), (2, "2.00".into()), (3, "30.00".into())]
+        );
+        let record: String = fixture
+            .warehouse
+            .connection
+            .query_row(
+                "SELECT record FROM _droplake_rejects WHERE load_id = ?1",
+                [second.load_id],
+                |row| row.get(0),
+            )
+            .expect("reject");
+        assert_eq!(
+            record, r#"[2,"20.00"]"#,
+            "the refused values are kept as the record"
+        );
+    }
+
+    #[test]
     fn upsert_lets_the_newest_load_win_for_a_key() {
         let mut fixture = fixture();
         let upsert = LoadOptions {
