@@ -314,7 +314,8 @@ impl Warehouse {
         plan.differences = differences(&before, descriptor, &old, schema);
         let existing: Vec<String> = old.fields.iter().map(|field| field.name.clone()).collect();
         let mut rows = TableRows::new(&self.connection, &schema.name, schema, &existing);
-        let mut validator = Validator::new(schema, None);
+        let stored = as_stored(schema);
+        let mut validator = Validator::new(&stored, None);
         let (mut record, mut spare, mut errors) = (Record::new(), Vec::new(), Vec::new());
         while rows
             .read(&mut record)
@@ -468,6 +469,39 @@ impl Warehouse {
         );
         Ok(plan)
     }
+}
+
+/// `schema` with each type's options set to the form the warehouse stores
+/// values in (ISO dates, 0/1 booleans, `.` decimals, JSON lists), so that
+/// rows read back are judged by the new rules, not by how files spell them.
+fn as_stored(schema: &Schema) -> Schema {
+    use crate::schema::{BooleanOptions, FieldType, IntegerOptions, NumberOptions, TemporalFormat};
+    let mut stored = schema.clone();
+    for field in &mut stored.fields {
+        field.kind = match &field.kind {
+            FieldType::Integer(_) => FieldType::Integer(IntegerOptions {
+                bare_number: true,
+                group_char: None,
+            }),
+            FieldType::Number(options) => FieldType::Number(NumberOptions {
+                decimal_char: '.',
+                group_char: None,
+                bare_number: true,
+                decimal_places: options.decimal_places,
+            }),
+            FieldType::Boolean(_) => FieldType::Boolean(BooleanOptions {
+                true_values: vec!["1".into()],
+                false_values: vec!["0".into()],
+            }),
+            FieldType::Date(_) => FieldType::Date(TemporalFormat::Default),
+            FieldType::Time(_) => FieldType::Time(TemporalFormat::Default),
+            FieldType::Datetime(_) => FieldType::Datetime(TemporalFormat::Default),
+            FieldType::List(_) => FieldType::Array,
+            other => other.clone(),
+        };
+        field.missing_values.clear();
+    }
+    stored
 }
 
 /// Why a breaking change is refused, listing each difference.
@@ -625,6 +659,58 @@ mod tests {
             "{}",
             refusal(&plan)
         );
+    }
+
+    #[test]
+    fn stored_values_are_read_back_in_their_stored_form_not_the_files_spelling() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut warehouse = Warehouse::open(&dir.path().join("warehouse.db")).expect("open");
+        let mut descriptor = serde_json::json!({"fields": [
+            {"name": "id", "type": "integer"},
+            {"name": "day", "type": "date", "format": "%d/%m/%Y"},
+            {"name": "ok", "type": "boolean", "trueValues": ["yes"], "falseValues": ["no"]},
+            {"name": "price", "type": "number", "decimalChar": ","},
+            {"name": "tags", "type": "list", "itemType": "integer"}
+        ]});
+        let csv = "id,day,ok,price,tags\n1,31/12/2026,yes,\"1,5\",\"1,2\"\n";
+        let schema = Schema::parse("items", Path::new("items.json"), &descriptor.to_string())
+            .expect("schema");
+        let mut reader = formats::from_reader(
+            Box::new(std::io::Cursor::new(csv.as_bytes().to_vec())),
+            Path::new("x.csv"),
+            Format::Csv,
+            &ReadOptions::default(),
+        )
+        .expect("reader");
+        let object = ObjectRef {
+            path: "items/x.csv".into(),
+            sha256: "x".into(),
+            size: 1,
+        };
+        let report = warehouse
+            .load(
+                &schema,
+                &descriptor,
+                &object,
+                reader.as_mut(),
+                LoadOptions::default(),
+            )
+            .expect("load");
+        assert_eq!(report.rows_loaded, 1, "{report:?}");
+        descriptor["fields"]
+            .as_array_mut()
+            .expect("fields")
+            .push(serde_json::json!({"name": "note", "type": "string"}));
+        let plan = warehouse
+            .plan(&parse_named("items", &descriptor), &descriptor)
+            .expect("plan")
+            .expect("exists");
+        assert_eq!(plan.misfits, 0, "{:?}", plan.first_misfits);
+        assert!(!plan.is_breaking());
+    }
+
+    fn parse_named(name: &str, descriptor: &serde_json::Value) -> Schema {
+        Schema::parse(name, Path::new("t.json"), &descriptor.to_string()).expect("valid schema")
     }
 
     #[test]
