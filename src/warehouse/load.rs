@@ -11,7 +11,6 @@
 
 use std::time::Instant;
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
 
 use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
@@ -137,6 +136,15 @@ impl Warehouse {
         reader: &mut (dyn RecordReader + Send),
         options: LoadOptions,
     ) -> Result<LoadReport, WarehouseError> {
+        if options.mode == WriteMode::Upsert && schema.primary_key.is_empty() {
+            return Err(WarehouseError::SchemaChanged {
+                table: schema.name.clone(),
+                message: format!(
+                    "table {} is set to write_mode = \"upsert\", which replaces rows by primary key, but its schema has no primaryKey; add one, or use append",
+                    schema.name
+                ),
+            });
+        }
         // A schema file that changed since the table was made: an additive
         // change is applied first, a breaking one refused with each difference.
         if let Some(plan) = self.plan(schema, descriptor)?
@@ -363,19 +371,9 @@ fn copy_rows(
 ) -> rusqlite::Result<()> {
     let timer = Instant::now();
     let (sender, receiver) = std::sync::mpsc::sync_channel::<Batch>(BATCHES_IN_FLIGHT);
-    // Cleared when `skip_file` or `abort` makes further rows pointless.
-    let rows_wanted = AtomicBool::new(true);
     std::thread::scope(|scope| {
-        scope.spawn(|| read_and_validate(schema, reader, &rows_wanted, sender));
-        let result = insert_rows(
-            transaction,
-            schema,
-            &receiver,
-            load_id,
-            options,
-            &rows_wanted,
-            report,
-        );
+        scope.spawn(|| read_and_validate(schema, reader, sender));
+        let result = insert_rows(transaction, schema, &receiver, load_id, options, report);
         // Dropping the receiver stops the reader at its next batch.
         drop(receiver);
         result
@@ -406,7 +404,6 @@ fn copy_rows(
 fn read_and_validate(
     schema: &Schema,
     reader: &mut (dyn RecordReader + Send),
-    rows_wanted: &AtomicBool,
     sender: SyncSender<Batch>,
 ) {
     let storage: Vec<Storage> = schema
@@ -432,10 +429,8 @@ fn read_and_validate(
                 let mut values = recycle(std::mem::take(&mut spare));
                 let item = if validator.check_row(&record, &mut values, &mut errors) {
                     let first = batch.values.len();
-                    if rows_wanted.load(Ordering::Relaxed) {
-                        for (value, storage) in values.iter().zip(&storage) {
-                            batch.push_value(table::bind(value, *storage));
-                        }
+                    for (value, storage) in values.iter().zip(&storage) {
+                        batch.push_value(table::bind(value, *storage));
                     }
                     Item::Row {
                         row: record.position.row,
@@ -473,68 +468,138 @@ fn read_and_validate(
     let _ = sender.send(batch);
 }
 
-/// The writing thread (this one): inserts rows and records rejects under a
-/// savepoint, applying `on_error`.
+/// Rejects a spill to a file beyond this many, so memory stays bounded.
+const REJECTS_IN_MEMORY: usize = 4096;
+
+/// The rejects of a load, kept aside until the rows' savepoint is settled,
+/// so that taking the rows back out (`skip_file`, `abort`, unreadable data)
+/// never takes the rejects with them. Beyond [`REJECTS_IN_MEMORY`] they go
+/// to a temporary file, removed on drop.
+#[derive(Default)]
+struct RejectLog {
+    /// The statement parameters of each reject, as JSON arrays.
+    pending: Vec<serde_json::Value>,
+    spill: Option<(std::path::PathBuf, std::io::BufWriter<std::fs::File>)>,
+}
+
+impl RejectLog {
+    fn push(&mut self, error: &RowError, record: Option<&str>) -> std::io::Result<()> {
+        self.pending.push(serde_json::json!([
+            error.row,
+            error.field,
+            error.field_number,
+            error.value,
+            error.kind.name(),
+            error.constraint.map(|constraint| constraint.to_string()),
+            error.message,
+            record,
+        ]));
+        if self.pending.len() < REJECTS_IN_MEMORY {
+            return Ok(());
+        }
+        if self.spill.is_none() {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            let path = std::env::temp_dir().join(format!(
+                "droplake-rejects-{}-{nanos}.jsonl",
+                std::process::id()
+            ));
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .read(true)
+                .create_new(true)
+                .open(&path)?;
+            self.spill = Some((path, std::io::BufWriter::new(file)));
+        }
+        if let Some((_, out)) = &mut self.spill {
+            for reject in self.pending.drain(..) {
+                use std::io::Write;
+                writeln!(out, "{reject}")?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Inserts every reject with `statement` (the spilled ones first).
+    fn write_all(
+        mut self,
+        statement: &mut rusqlite::Statement<'_>,
+        load_id: i64,
+    ) -> rusqlite::Result<()> {
+        let io = |error: std::io::Error| rusqlite::Error::ToSqlConversionFailure(Box::new(error));
+        let mut insert = |reject: &serde_json::Value| {
+            let field = |index: usize| reject.get(index).cloned().unwrap_or_default();
+            statement.execute(params![
+                load_id,
+                field(0).as_i64(),
+                field(1).as_str(),
+                field(2).as_i64(),
+                field(3).as_str(),
+                field(4).as_str(),
+                field(5).as_str(),
+                field(6).as_str(),
+                field(7).as_str(),
+            ])
+        };
+        if let Some((path, out)) = &mut self.spill {
+            use std::io::{BufRead, Write};
+            out.flush().map_err(io)?;
+            let file = std::fs::File::open(&*path).map_err(io)?;
+            for line in std::io::BufReader::new(file).lines() {
+                let reject: serde_json::Value =
+                    serde_json::from_str(&line.map_err(io)?).unwrap_or_default();
+                insert(&reject)?;
+            }
+        }
+        for reject in &self.pending {
+            insert(reject)?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for RejectLog {
+    fn drop(&mut self) {
+        if let Some((path, _)) = &self.spill {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// The writing thread (this one): inserts rows under a savepoint and keeps
+/// the rejects aside, then settles the savepoint by `on_error` and records
+/// the rejects.
 fn insert_rows(
     transaction: &Transaction<'_>,
     schema: &Schema,
     receiver: &Receiver<Batch>,
     load_id: i64,
     options: LoadOptions,
-    rows_wanted: &AtomicBool,
     report: &mut LoadReport,
 ) -> rusqlite::Result<()> {
     let mut insert = transaction.prepare(&table::insert_statement(
         schema,
         options.mode == WriteMode::Upsert,
     ))?;
-    let mut reject = transaction.prepare(
-        "INSERT INTO _droplake_rejects
-         (load_id, row_number, field, field_number, value, error_type, constraint_name, message, record)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?;
-    let mut record_error = |error: &RowError, record: Option<&str>, first: &mut Vec<RowError>| {
-        if first.len() < FIRST_ERRORS {
-            first.push(error.clone());
+    let mut rejects = RejectLog::default();
+    let io = |error: std::io::Error| rusqlite::Error::ToSqlConversionFailure(Box::new(error));
+    let mut keep = |error: &RowError, record: Option<&str>, report: &mut LoadReport| {
+        if report.first_errors.len() < FIRST_ERRORS {
+            report.first_errors.push(error.clone());
         }
-        reject.execute(params![
-            load_id,
-            error.row as i64,
-            error.field,
-            error.field_number.map(|number| number as i64),
-            error.value,
-            error.kind.name(),
-            error.constraint.map(|constraint| constraint.to_string()),
-            error.message,
-            record,
-        ])
+        rejects.push(error, record).map_err(io)
     };
-    // Rows go in under a savepoint, so that `skip_file` and `abort` can take
-    // them out again. A bad row undoes the rows *before* its rejects are
-    // recorded, so the rejects stay. Header errors come before any row.
-    let mut savepoint = false;
-    // False once `skip_file` or `abort` saw a bad row: no more rows go in.
-    let mut inserting = true;
+    transaction.execute_batch("SAVEPOINT rows")?;
+    // Set by a bad row under `skip_file` or `abort`, or by unreadable data:
+    // the rows go back out at the end. `skip_file` keeps inserting until
+    // then, so that keys already in the table are found and kept too.
+    let mut take_rows_back = false;
     'batches: for batch in receiver.iter() {
         for item in &batch.items {
-            if !savepoint
-                && !matches!(
-                    item,
-                    Item::Bad {
-                        counts_as_row: false,
-                        ..
-                    }
-                )
-            {
-                transaction.execute_batch("SAVEPOINT rows")?;
-                savepoint = true;
-            }
-            let read_on = match item {
+            let bad_row = match item {
                 Item::Row { row, first, width } => {
                     report.rows_read += 1;
-                    if !inserting {
-                        continue;
-                    }
                     let values = &batch.values[*first..*first + *width];
                     for (index, value) in values.iter().enumerate() {
                         insert.raw_bind_parameter(
@@ -546,7 +611,7 @@ fn insert_rows(
                     match insert.raw_execute() {
                         Ok(_) => {
                             report.rows_loaded += 1;
-                            continue;
+                            false
                         }
                         Err(error) => {
                             let refusal = refused(&error, schema, *row).ok_or(error)?;
@@ -554,11 +619,9 @@ fn insert_rows(
                             // values SQLite refused as the record instead.
                             let record: Vec<serde_json::Value> =
                                 values.iter().map(|value| batch.json(value)).collect();
-                            report.rows_rejected += 1;
-                            let read_on = bad_row(transaction, options.on_error, &mut inserting)?;
                             let record = serde_json::Value::Array(record).to_string();
-                            record_error(&refusal, Some(&record), &mut report.first_errors)?;
-                            read_on
+                            keep(&refusal, Some(&record), report)?;
+                            true
                         }
                     }
                 }
@@ -567,63 +630,45 @@ fn insert_rows(
                     record,
                     counts_as_row,
                 } => {
-                    let read_on = if *counts_as_row {
-                        report.rows_read += 1;
-                        report.rows_rejected += 1;
-                        bad_row(transaction, options.on_error, &mut inserting)?
-                    } else {
-                        true
-                    };
                     for error in errors {
-                        record_error(error, record.as_deref(), &mut report.first_errors)?;
+                        keep(error, record.as_deref(), report)?;
                     }
-                    read_on
+                    if *counts_as_row {
+                        report.rows_read += 1;
+                    }
+                    *counts_as_row
                 }
                 Item::Fatal(error) => {
                     // Whatever was read, the object cannot be loaded whole.
-                    if savepoint {
-                        transaction.execute_batch("ROLLBACK TO rows")?;
-                    }
-                    record_error(
-                        &RowError::from_read_error(error),
-                        None,
-                        &mut report.first_errors,
-                    )?;
+                    keep(&RowError::from_read_error(error), None, report)?;
                     report.unreadable = Some(error.clone());
-                    false
+                    take_rows_back = true;
+                    break 'batches;
                 }
             };
-            if !inserting {
-                rows_wanted.store(false, Ordering::Relaxed);
-            }
-            if !read_on {
-                break 'batches;
+            if bad_row {
+                report.rows_rejected += 1;
+                match options.on_error {
+                    OnError::Continue => {}
+                    OnError::SkipFile => take_rows_back = true,
+                    OnError::Abort => {
+                        take_rows_back = true;
+                        break 'batches;
+                    }
+                }
             }
         }
     }
-    if savepoint {
-        transaction.execute_batch("RELEASE rows")
-    } else {
-        Ok(())
+    if take_rows_back {
+        transaction.execute_batch("ROLLBACK TO rows")?;
     }
-}
-
-/// Applies `on_error` to a bad row; returns whether to read on.
-fn bad_row(
-    transaction: &Transaction<'_>,
-    on_error: OnError,
-    inserting: &mut bool,
-) -> rusqlite::Result<bool> {
-    match on_error {
-        OnError::Continue => Ok(true),
-        OnError::SkipFile | OnError::Abort => {
-            if *inserting {
-                *inserting = false;
-                transaction.execute_batch("ROLLBACK TO rows")?;
-            }
-            Ok(on_error == OnError::SkipFile)
-        }
-    }
+    transaction.execute_batch("RELEASE rows")?;
+    let mut statement = transaction.prepare(
+        "INSERT INTO _droplake_rejects
+         (load_id, row_number, field, field_number, value, error_type, constraint_name, message, record)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    rejects.write_all(&mut statement, load_id)
 }
 
 /// A row SQLite refused, as a reject; `None` when the failure is not about
@@ -920,6 +965,124 @@ mod tests {
             fixture.count("SELECT count(*) FROM _droplake_dedupe"),
             0,
             "a failed load does not claim the content"
+        );
+    }
+
+    /// Regression: rejects were written under the rows' savepoint, so
+    /// taking the rows back out took earlier rejects with them.
+    #[test]
+    fn rejects_before_unreadable_data_are_kept_under_every_policy() {
+        for on_error in [OnError::Continue, OnError::SkipFile, OnError::Abort] {
+            let mut fixture = fixture();
+            let report = fixture.load(
+                "id,amount\n1,1\n2,-5\n3,\"x\n",
+                LoadOptions {
+                    on_error,
+                    ..LoadOptions::default()
+                },
+            );
+            assert_eq!(
+                report.outcome,
+                if on_error == OnError::Abort {
+                    Outcome::Aborted
+                } else {
+                    Outcome::Failed
+                },
+                "{on_error:?}"
+            );
+            let expected = if on_error == OnError::Abort { 1 } else { 2 };
+            assert_eq!(
+                fixture.count("SELECT count(*) FROM _droplake_rejects"),
+                expected,
+                "{on_error:?}"
+            );
+            assert!(fixture.rows().is_empty(), "{on_error:?}");
+        }
+    }
+
+    /// Regression: under `skip_file`, rows after the first bad one were not
+    /// inserted, so a key already in the table went unreported.
+    #[test]
+    fn skip_file_reports_every_reject_whatever_the_order_of_rows() {
+        for csv in ["id,amount\n1,-1\n9,1\n", "id,amount\n9,1\n1,-1\n"] {
+            let mut fixture = fixture();
+            fixture.load("id,amount\n9,9\n", LoadOptions::default());
+            let options = LoadOptions {
+                on_error: OnError::SkipFile,
+                ..LoadOptions::default()
+            };
+            let report = fixture.load(csv, options);
+            assert_eq!(
+                (report.outcome, report.rows_rejected),
+                (Outcome::Failed, 2),
+                "{csv:?}"
+            );
+            assert_eq!(
+                fixture.count(
+                    "SELECT count(*) FROM _droplake_rejects WHERE error_type = 'primary-key'"
+                ),
+                1,
+                "{csv:?}"
+            );
+            assert_eq!(fixture.rows(), [(9, "9.00".to_string())], "{csv:?}");
+        }
+    }
+
+    #[test]
+    fn many_rejects_spill_to_a_file_and_are_all_recorded() {
+        let mut fixture = fixture();
+        let bad: String = (1..=10_000).map(|id| format!("{id},bad\n")).collect();
+        let options = LoadOptions {
+            on_error: OnError::SkipFile,
+            ..LoadOptions::default()
+        };
+        let report = fixture.load(&format!("id,amount\n{bad}"), options);
+        assert_eq!(report.rows_rejected, 10_000);
+        assert_eq!(
+            fixture.count("SELECT count(*) FROM _droplake_rejects"),
+            10_000
+        );
+        assert_eq!(
+            fixture.count("SELECT count(DISTINCT row_number) FROM _droplake_rejects"),
+            10_000
+        );
+    }
+
+    #[test]
+    fn upsert_without_a_primary_key_is_refused_not_appended() {
+        let mut fixture = fixture();
+        fixture.schema.primary_key.clear();
+        let object = ObjectRef {
+            path: "orders/x.csv".into(),
+            sha256: "x".into(),
+            size: 1,
+        };
+        let input = Box::new(std::io::Cursor::new(b"id,amount\n1,1\n".to_vec()));
+        let mut reader = formats::from_reader(
+            input,
+            Path::new("x.csv"),
+            Format::Csv,
+            &ReadOptions::default(),
+        )
+        .expect("reader");
+        let upsert = LoadOptions {
+            mode: WriteMode::Upsert,
+            ..LoadOptions::default()
+        };
+        let error = fixture
+            .warehouse
+            .load(
+                &fixture.schema,
+                &fixture.descriptor,
+                &object,
+                reader.as_mut(),
+                upsert,
+            )
+            .expect_err("no primary key");
+        assert!(error.to_string().contains("has no primaryKey"), "{error}");
+        assert_eq!(
+            crate::exit::HasExitCode::exit_code(&error),
+            crate::exit::ExitCode::Config
         );
     }
 
