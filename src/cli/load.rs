@@ -80,7 +80,7 @@ pub fn run(settings: &Settings, args: LoadArgs) -> Result<ExitCode, Failure> {
             };
             match loader::load_file(&mut warehouse, &table, &found.path, &object, &read, options) {
                 Ok(report) => {
-                    loaded += 1;
+                    loaded += u32::from(report.outcome != crate::warehouse::Outcome::Duplicate);
                     outcome = outcome.worst(code_of(&report));
                     print_report(
                         &mut stdout,
@@ -102,7 +102,7 @@ pub fn run(settings: &Settings, args: LoadArgs) -> Result<ExitCode, Failure> {
     if !args.json {
         let _ = writeln!(
             stdout,
-            "{loaded} object(s) loaded from {} dataset(s)",
+            "{loaded} new object(s) loaded from {} dataset(s)",
             datasets.len()
         );
     }

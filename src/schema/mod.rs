@@ -126,16 +126,39 @@ pub fn check_references(schema: &Schema, tables: &[&Schema]) -> Vec<Problem> {
             });
             continue;
         };
+        let mut referenced = Vec::new();
         for (position, name) in key.reference_fields.iter().enumerate() {
-            if table.field_index(name).is_none() {
-                problems.push(Problem {
+            match table.field_index(name) {
+                Some(field) => referenced.push(field),
+                None => problems.push(Problem {
                     pointer: format!("/foreignKeys/{index}/reference/fields/{position}"),
                     message: format!("table {resource:?} has no field named {name:?}"),
-                });
+                }),
             }
+        }
+        // The warehouse can only enforce a reference to a key: the primary
+        // key, a unique field, or one of the uniqueKeys.
+        if referenced.len() == key.reference_fields.len() && !is_key(table, &referenced) {
+            problems.push(Problem {
+                pointer: format!("/foreignKeys/{index}/reference/fields"),
+                message: format!(
+                    "{:?} of table {resource:?} is not its primary key nor unique; refer to a key, or make these fields unique there",
+                    key.reference_fields
+                ),
+            });
         }
     }
     problems
+}
+
+/// Whether `fields` (indexes into `table`'s fields) are, in any order, its
+/// primary key, one unique field, or one of its uniqueKeys.
+fn is_key(table: &Schema, fields: &[usize]) -> bool {
+    let same =
+        |key: &[usize]| key.len() == fields.len() && key.iter().all(|field| fields.contains(field));
+    same(&table.primary_key)
+        || table.unique_keys.iter().any(|key| same(key))
+        || matches!(fields, [field] if table.fields[*field].constraints.unique)
 }
 
 /// A foreign key: fields of this table that refer to fields of a table.

@@ -145,6 +145,20 @@ impl Warehouse {
                 ),
             });
         }
+        for key in &schema.foreign_keys {
+            if let Some(parent) = &key.resource
+                && parent != &schema.name
+                && self.recorded(parent)?.is_none()
+            {
+                return Err(WarehouseError::SchemaChanged {
+                    table: schema.name.clone(),
+                    message: format!(
+                        "table {} refers to table {parent}, which is not in the warehouse yet; load {parent} first",
+                        schema.name
+                    ),
+                });
+            }
+        }
         // A schema file that changed since the table was made: an additive
         // change is applied first, a breaking one refused with each difference.
         if let Some(plan) = self.plan(schema, descriptor)?

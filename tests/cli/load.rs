@@ -32,14 +32,14 @@ fn load_takes_each_new_object_once_and_reports_duplicates_by_content() {
     assert!(
         first
             .stdout
-            .ends_with("1 object(s) loaded from 1 dataset(s)\n"),
+            .ends_with("1 new object(s) loaded from 1 dataset(s)\n"),
         "{}",
         first.stdout
     );
 
     let second = env.run(["load"]);
     second.expect_code(0);
-    assert_eq!(second.stdout, "0 object(s) loaded from 1 dataset(s)\n");
+    assert_eq!(second.stdout, "0 new object(s) loaded from 1 dataset(s)\n");
 
     env.write("lake/orders/dt=2026-11-02/copy.csv", &sample);
     let copy = env.run(["load", "orders", "--json"]);

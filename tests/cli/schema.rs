@@ -62,6 +62,23 @@ fn every_problem_is_listed_with_its_file_and_pointer() {
 }
 
 #[test]
+fn a_foreign_key_must_refer_to_a_key_of_the_other_table() {
+    let env = TestEnv::new();
+    env.write(
+        "warehouse-schema/customers.json",
+        r#"{"fields": [{"name": "id", "type": "integer"}, {"name": "email", "type": "string"}], "primaryKey": ["id"]}"#,
+    );
+    env.write(
+        "warehouse-schema/orders.json",
+        r#"{"fields": [{"name": "no", "type": "integer"}, {"name": "buyer", "type": "string"}],
+            "foreignKeys": [{"fields": ["buyer"], "reference": {"resource": "customers", "fields": ["email"]}}]}"#,
+    );
+    let run = env.run(["schema", "check"]);
+    run.expect_code(78);
+    assert!(run.stdout.contains("/foreignKeys/0/reference/fields: [\"email\"] of table \"customers\" is not its primary key nor unique"), "{}", run.stdout);
+}
+
+#[test]
 fn a_missing_schema_directory_is_no_input() {
     let env = TestEnv::new();
     env.run(["schema", "check", "nowhere"]).expect_code(66);
