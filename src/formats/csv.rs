@@ -624,12 +624,43 @@ impl CsvReader {
         }
         let cells = self.ends.len();
         loop {
-            if !self.input.fill().map_err(io_error)? {
+            let Some(byte) = self.copy_until(false, cells, overflow).map_err(io_error)? else {
+                return Ok((CellEnd::Eof, quoted));
+            };
+            if byte == self.delimiter {
+                return Ok((CellEnd::Delimiter, quoted));
+            }
+            if self.ends_record(byte) {
+                self.end_line(byte, position)?;
+                return Ok((CellEnd::Record, quoted));
+            }
+            // The escape character: the next byte is literal.
+            if !self.copy_escaped(cells, overflow).map_err(io_error)? {
                 return Ok((CellEnd::Eof, quoted));
             }
+        }
+    }
+
+    /// Copies the cell's bytes up to the next stop byte (of the quoted or
+    /// the unquoted set), consumes that byte and returns it; `None` at the
+    /// end of the input.
+    fn copy_until(
+        &mut self,
+        quoted: bool,
+        cells: usize,
+        overflow: &mut bool,
+    ) -> io::Result<Option<u8>> {
+        loop {
+            if !self.input.fill()? {
+                return Ok(None);
+            }
             let available = self.input.available();
-            let stop = self.unquoted_stop.find(available);
-            let Some(index) = stop else {
+            let stops = if quoted {
+                &self.quoted_stop
+            } else {
+                &self.unquoted_stop
+            };
+            let Some(index) = stops.find(available) else {
                 push(
                     &mut self.bytes,
                     cells,
@@ -649,31 +680,28 @@ impl CsvReader {
                 &available[..index],
             );
             self.input.pos += index + 1;
-            if byte == self.delimiter {
-                return Ok((CellEnd::Delimiter, quoted));
-            }
-            if self.ends_record(byte) {
-                self.end_line(byte, position)?;
-                return Ok((CellEnd::Record, quoted));
-            }
-            // The escape character: the next byte is literal.
-            match self.input.peek_byte().map_err(io_error)? {
-                Some(next) => {
-                    self.input.pos += 1;
-                    if next == b'\n' {
-                        self.line += 1;
-                    }
-                    push(
-                        &mut self.bytes,
-                        cells,
-                        self.max_record_bytes,
-                        overflow,
-                        &[next],
-                    );
-                }
-                None => return Ok((CellEnd::Eof, quoted)),
-            }
+            return Ok(Some(byte));
         }
+    }
+
+    /// After an escape character: copies the next byte literally. Returns
+    /// false at the end of the input.
+    fn copy_escaped(&mut self, cells: usize, overflow: &mut bool) -> io::Result<bool> {
+        let Some(next) = self.input.peek_byte()? else {
+            return Ok(false);
+        };
+        self.input.pos += 1;
+        if next == b'\n' {
+            self.line += 1;
+        }
+        push(
+            &mut self.bytes,
+            cells,
+            self.max_record_bytes,
+            overflow,
+            &[next],
+        );
+        Ok(true)
     }
 
     /// Parses the inside of a quoted cell, the opening quote consumed, up to
@@ -695,31 +723,9 @@ impl CsvReader {
         };
         let cells = self.ends.len();
         loop {
-            if !self.input.fill().map_err(io_error)? {
+            let Some(byte) = self.copy_until(true, cells, overflow).map_err(io_error)? else {
                 return Err(unterminated());
-            }
-            let available = self.input.available();
-            let stop = self.quoted_stop.find(available);
-            let Some(index) = stop else {
-                push(
-                    &mut self.bytes,
-                    cells,
-                    self.max_record_bytes,
-                    overflow,
-                    available,
-                );
-                self.input.pos = self.input.end;
-                continue;
             };
-            let byte = available[index];
-            push(
-                &mut self.bytes,
-                cells,
-                self.max_record_bytes,
-                overflow,
-                &available[..index],
-            );
-            self.input.pos += index + 1;
             if byte == quote {
                 if self.double_quote && self.input.peek_byte().map_err(io_error)? == Some(quote) {
                     self.input.pos += 1;
@@ -746,21 +752,8 @@ impl CsvReader {
                 continue;
             }
             // The escape character: the next byte is literal.
-            match self.input.peek_byte().map_err(io_error)? {
-                Some(next) => {
-                    self.input.pos += 1;
-                    if next == b'\n' {
-                        self.line += 1;
-                    }
-                    push(
-                        &mut self.bytes,
-                        cells,
-                        self.max_record_bytes,
-                        overflow,
-                        &[next],
-                    );
-                }
-                None => return Err(unterminated()),
+            if !self.copy_escaped(cells, overflow).map_err(io_error)? {
+                return Err(unterminated());
             }
         }
     }
