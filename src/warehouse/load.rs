@@ -773,6 +773,14 @@ mod tests {
 
     impl Fixture {
         fn load(&mut self, csv: &str, options: LoadOptions) -> LoadReport {
+            self.try_load(csv, options).expect("load")
+        }
+
+        fn try_load(
+            &mut self,
+            csv: &str,
+            options: LoadOptions,
+        ) -> Result<LoadReport, WarehouseError> {
             let object = ObjectRef {
                 path: "orders/x.csv".into(),
                 sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(csv.as_bytes())),
@@ -786,15 +794,13 @@ mod tests {
                 &ReadOptions::default(),
             )
             .expect("reader");
-            self.warehouse
-                .load(
-                    &self.schema,
-                    &self.descriptor,
-                    &object,
-                    reader.as_mut(),
-                    options,
-                )
-                .expect("load")
+            self.warehouse.load(
+                &self.schema,
+                &self.descriptor,
+                &object,
+                reader.as_mut(),
+                options,
+            )
         }
 
         fn rows(&self) -> Vec<(i64, String)> {
@@ -1066,32 +1072,12 @@ mod tests {
     fn upsert_without_a_primary_key_is_refused_not_appended() {
         let mut fixture = fixture();
         fixture.schema.primary_key.clear();
-        let object = ObjectRef {
-            path: "orders/x.csv".into(),
-            sha256: "x".into(),
-            size: 1,
-        };
-        let input = Box::new(std::io::Cursor::new(b"id,amount\n1,1\n".to_vec()));
-        let mut reader = formats::from_reader(
-            input,
-            Path::new("x.csv"),
-            Format::Csv,
-            &ReadOptions::default(),
-        )
-        .expect("reader");
         let upsert = LoadOptions {
             mode: WriteMode::Upsert,
             ..LoadOptions::default()
         };
         let error = fixture
-            .warehouse
-            .load(
-                &fixture.schema,
-                &fixture.descriptor,
-                &object,
-                reader.as_mut(),
-                upsert,
-            )
+            .try_load("id,amount\n1,1\n", upsert)
             .expect_err("no primary key");
         assert!(error.to_string().contains("has no primaryKey"), "{error}");
         assert_eq!(
@@ -1147,28 +1133,8 @@ mod tests {
             &fixture.descriptor.to_string(),
         )
         .expect("schema");
-        let object = ObjectRef {
-            path: "orders/y.csv".into(),
-            sha256: "y".into(),
-            size: 1,
-        };
-        let input = Box::new(std::io::Cursor::new(b"id,amount\n2,2\n".to_vec()));
-        let mut reader = formats::from_reader(
-            input,
-            Path::new("y.csv"),
-            Format::Csv,
-            &ReadOptions::default(),
-        )
-        .expect("reader");
         let error = fixture
-            .warehouse
-            .load(
-                &fixture.schema,
-                &fixture.descriptor,
-                &object,
-                reader.as_mut(),
-                LoadOptions::default(),
-            )
+            .try_load("id,amount\n2,2\n", LoadOptions::default())
             .expect_err("changed schema");
         assert!(
             error.to_string().contains("droplake schema apply"),
