@@ -547,20 +547,15 @@ mod tests {
             .expect("valid schema")
     }
 
-    fn warehouse_with_rows() -> (tempfile::TempDir, Warehouse, serde_json::Value) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut warehouse = Warehouse::open(&dir.path().join("warehouse.db")).expect("open");
-        let descriptor = serde_json::json!({
-            "fields": [
-                {"name": "id", "type": "integer"},
-                {"name": "qty", "type": "integer", "constraints": {"minimum": 0}},
-                {"name": "note", "type": "string"}
-            ],
-            "primaryKey": ["id"]
-        });
-        let csv = "id,qty,note\n1,5,a\n2,7,b\n";
+    /// Loads `csv` into the `items` table described by `descriptor`.
+    fn load(
+        warehouse: &mut Warehouse,
+        descriptor: &serde_json::Value,
+        csv: &str,
+    ) -> crate::warehouse::LoadReport {
+        let input = Box::new(std::io::Cursor::new(csv.as_bytes().to_vec()));
         let mut reader = formats::from_reader(
-            Box::new(std::io::Cursor::new(csv.as_bytes().to_vec())),
+            input,
             Path::new("x.csv"),
             Format::Csv,
             &ReadOptions::default(),
@@ -573,13 +568,27 @@ mod tests {
         };
         warehouse
             .load(
-                &parse(&descriptor),
-                &descriptor,
+                &parse(descriptor),
+                descriptor,
                 &object,
                 reader.as_mut(),
                 LoadOptions::default(),
             )
-            .expect("load");
+            .expect("load")
+    }
+
+    fn warehouse_with_rows() -> (tempfile::TempDir, Warehouse, serde_json::Value) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut warehouse = Warehouse::open(&dir.path().join("warehouse.db")).expect("open");
+        let descriptor = serde_json::json!({
+            "fields": [
+                {"name": "id", "type": "integer"},
+                {"name": "qty", "type": "integer", "constraints": {"minimum": 0}},
+                {"name": "note", "type": "string"}
+            ],
+            "primaryKey": ["id"]
+        });
+        load(&mut warehouse, &descriptor, "id,qty,note\n1,5,a\n2,7,b\n");
         (dir, warehouse, descriptor)
     }
 
@@ -672,30 +681,11 @@ mod tests {
             {"name": "price", "type": "number", "decimalChar": ","},
             {"name": "tags", "type": "list", "itemType": "integer"}
         ]});
-        let csv = "id,day,ok,price,tags\n1,31/12/2026,yes,\"1,5\",\"1,2\"\n";
-        let schema = Schema::parse("items", Path::new("items.json"), &descriptor.to_string())
-            .expect("schema");
-        let mut reader = formats::from_reader(
-            Box::new(std::io::Cursor::new(csv.as_bytes().to_vec())),
-            Path::new("x.csv"),
-            Format::Csv,
-            &ReadOptions::default(),
-        )
-        .expect("reader");
-        let object = ObjectRef {
-            path: "items/x.csv".into(),
-            sha256: "x".into(),
-            size: 1,
-        };
-        let report = warehouse
-            .load(
-                &schema,
-                &descriptor,
-                &object,
-                reader.as_mut(),
-                LoadOptions::default(),
-            )
-            .expect("load");
+        let report = load(
+            &mut warehouse,
+            &descriptor,
+            "id,day,ok,price,tags\n1,31/12/2026,yes,\"1,5\",\"1,2\"\n",
+        );
         assert_eq!(report.rows_loaded, 1, "{report:?}");
         descriptor["fields"]
             .as_array_mut()
