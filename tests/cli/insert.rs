@@ -141,6 +141,22 @@ fn a_killed_insert_leaves_all_of_its_rows_or_none_and_a_rerun_loads_once() {
         committed += u64::from(count == 40_000);
         if env.root().join("warehouse.db").exists() {
             assert_eq!(scalar(&env, "PRAGMA integrity_check"), "ok");
+            // The bookkeeping committed with the rows or not at all.
+            if scalar(
+                &env,
+                "SELECT count(*) FROM sqlite_master WHERE name = '_droplake_loads'",
+            ) == "1"
+            {
+                let records = if count == 0 { "0 0" } else { "1 1" };
+                let found = scalar(
+                    &env,
+                    "SELECT (SELECT count(*) FROM _droplake_loads) || ' ' || (SELECT count(*) FROM _droplake_dedupe)",
+                );
+                assert_eq!(
+                    found, records,
+                    "attempt {attempt}: load records and dedupe keys follow the rows"
+                );
+            }
         }
         if count == 40_000 {
             break;
