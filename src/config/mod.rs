@@ -48,6 +48,15 @@ pub struct Settings {
     pub datasets: BTreeMap<DatasetName, DatasetSettings>,
     /// Tables configured with `[tables.NAME]`; others use the defaults.
     pub tables: BTreeMap<String, TableSettings>,
+    /// How the daemon notices new files (`[detect]`).
+    pub detect: DetectSettings,
+    /// The handlers configured with `[[handlers]]`, in file order. The
+    /// built-in loader is not listed unless a `[[handlers]]` entry named
+    /// `loader` (without `command`) tunes it.
+    pub handlers: Vec<HandlerSettings>,
+    /// How long a stopping daemon waits for loads and handlers before it
+    /// rolls back and kills them (`shutdown_timeout`, default 30s).
+    pub shutdown_timeout: Duration,
     /// The configuration file that was read, if any.
     pub file: Option<PathBuf>,
     /// Where each setting's value came from, by dotted key.
@@ -63,6 +72,143 @@ pub struct DatasetSettings {
     pub read: ReadOptions,
     /// What a bad row does to its load.
     pub on_error: OnError,
+    /// When a file is ready to be processed (`ready`, `settle`, `marker`).
+    pub ready: Readiness,
+    /// The order its objects are handed to handlers (`order`).
+    pub order: Order,
+    /// What happens to the same content under another name (`duplicates`).
+    pub duplicates: Duplicates,
+    /// Where receipts (`<name>.ack.json`, `<name>.nak.json`) are written
+    /// (`receipts`, absolute); `None`: no receipts.
+    pub receipts: Option<PathBuf>,
+    /// How long objects stay in the lake after every handler is done with
+    /// them (`retain`); `None`: forever.
+    pub retain: Option<Duration>,
+    /// Where retained objects are moved when their time is up (`archive`,
+    /// absolute); `None` with `retain` set: they are deleted.
+    pub archive: Option<PathBuf>,
+}
+
+/// When a file in a dataset is ready to be processed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Readiness {
+    /// `ready = "settle"`: when it arrived by rename, was closed after
+    /// writing, or its size and mtime have not changed for this long
+    /// (`settle`, default 2s).
+    Settle(Duration),
+    /// `ready = "marker"`: when its marker file exists; the pattern names
+    /// the marker (`marker`, default `{name}.done`; `{name}` is the file's
+    /// name, `{stem}` the name without its last extension).
+    Marker(String),
+}
+
+impl Default for Readiness {
+    fn default() -> Self {
+        Readiness::Settle(Duration::from(std::time::Duration::from_secs(2)))
+    }
+}
+
+/// The order of a dataset's objects.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Order {
+    /// By modification time, then name (`order = "arrival"`).
+    #[default]
+    Arrival,
+    /// By path, bytewise (`order = "name"`).
+    Name,
+}
+
+/// What happens to an object whose content another object of the dataset
+/// already has.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Duplicates {
+    /// Recorded as a duplicate of the first; no handler runs (`skip`).
+    #[default]
+    Skip,
+    /// Handled like any other object (`process`).
+    Process,
+}
+
+/// `[detect]`: how the daemon notices new files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DetectSettings {
+    pub mode: DetectMode,
+    /// The period of the reconciliation scan (`scan_interval`, default 60s).
+    pub scan_interval: Duration,
+    /// The period of polling, in poll mode or when watching failed
+    /// (`poll_interval`, default 1s).
+    pub poll_interval: Duration,
+}
+
+impl Default for DetectSettings {
+    fn default() -> Self {
+        DetectSettings {
+            mode: DetectMode::Auto,
+            scan_interval: Duration::from(std::time::Duration::from_secs(60)),
+            poll_interval: Duration::from(std::time::Duration::from_secs(1)),
+        }
+    }
+}
+
+/// `[detect] mode`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DetectMode {
+    /// Watch, plus the periodic reconciliation scan; poll if watching fails.
+    #[default]
+    Auto,
+    /// Watch only (plus the startup scan and the scans overflow forces).
+    Watch,
+    /// Poll only.
+    Poll,
+}
+
+/// One `[[handlers]]` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandlerSettings {
+    /// Unique; `loader` is the built-in loader.
+    pub name: String,
+    /// The datasets it handles; empty: every dataset.
+    pub datasets: Vec<DatasetName>,
+    /// The argument vector; `None` only for the built-in loader. Arguments
+    /// may hold `{path}`, `{dataset}`, `{object_id}` and `{sha256}`.
+    pub command: Option<Vec<String>>,
+    /// How long one attempt may run (`timeout`, default 5m).
+    pub timeout: Duration,
+    /// After the timeout's SIGTERM, how long until SIGKILL (`grace`, default 10s).
+    pub grace: Duration,
+    /// Attempts after the first before the job is dead (`retries`, default 5).
+    pub retries: u32,
+    /// Attempts running at once (`concurrency`, default 1).
+    pub concurrency: usize,
+    /// Handlers that must be done with an object before this one runs.
+    pub after: Vec<String>,
+    /// One object of a dataset at a time, in order; a failing one holds the
+    /// later ones back (`ordered`, default false).
+    pub ordered: bool,
+    /// The first retry's delay, doubled each attempt (`backoff`, default 1s).
+    pub backoff: Duration,
+    /// The longest delay between attempts (`max_backoff`, default 10m).
+    pub max_backoff: Duration,
+}
+
+impl HandlerSettings {
+    /// A handler named `name` with every option at its default.
+    pub fn new(name: &str) -> HandlerSettings {
+        let seconds = |n| Duration::from(std::time::Duration::from_secs(n));
+        HandlerSettings {
+            name: name.to_owned(),
+            datasets: Vec::new(),
+            command: None,
+            timeout: seconds(300),
+            grace: seconds(10),
+            retries: 5,
+            concurrency: 1,
+            after: Vec::new(),
+            ordered: false,
+            backoff: seconds(1),
+            max_backoff: seconds(600),
+        }
+    }
 }
 
 /// How loads meet the rows already in one table.
@@ -550,6 +696,9 @@ impl Settings {
             filter,
             datasets,
             tables,
+            detect: DetectSettings::default(),
+            handlers: Vec::new(),
+            shutdown_timeout: Duration::from(std::time::Duration::from_secs(30)),
             file: path,
             origins,
         })
