@@ -19,8 +19,12 @@
 
 pub mod cli;
 pub mod config;
+pub mod daemon;
+pub mod detect;
+pub mod events;
 pub mod exit;
 pub mod formats;
+pub mod handlers;
 pub mod lake;
 pub mod loader;
 pub mod schema;

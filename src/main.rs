@@ -17,7 +17,9 @@ fn main() -> std::process::ExitCode {
             .into();
         }
     };
-    cli::init_logging();
+    // The daemon tells what it does; other commands speak only of trouble.
+    let level = if matches!(cli.command, cli::Command::Run(_)) { "info" } else { "warn" };
+    cli::init_logging(level);
     match cli::run(cli) {
         Ok(code) => code.into(),
         Err(failure) => {

@@ -5,12 +5,14 @@
 //! the binary never guesses a code from a message.
 
 mod config;
+mod events;
 mod insert;
 mod interrupt;
 mod load;
 mod put;
 mod query;
 mod rejects;
+mod run;
 mod schema;
 mod validate;
 
@@ -37,6 +39,10 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the daemon: watch the lake, load and hand every new object to its handlers.
+    Run(run::RunArgs),
+    /// Print the event log (what happened to every object), or follow it.
+    Events(events::EventsArgs),
     /// Store files in the lake atomically, in today's partition of a dataset.
     Put(put::PutArgs),
     /// Print the effective configuration and where each value came from.
@@ -102,8 +108,11 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
             anyhow::anyhow!("cannot install a signal handler: {error}"),
         )
     })?;
-    let settings = Settings::load(&Sources::from_process(cli.config))?;
+    let sources = Sources::from_process(cli.config);
+    let settings = Settings::load(&sources)?;
     match cli.command {
+        Command::Run(args) => run::run(settings, sources, args),
+        Command::Events(args) => events::run(&settings, args),
         Command::Put(args) => put::run(&settings, args),
         Command::Config(args) => config::run(&settings, args),
         Command::Query(args) => query::run(&settings, args),
@@ -116,10 +125,10 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
 }
 
 /// Sends log lines to standard error, filtered by `DROPLAKE_LOG` (a tracing
-/// filter such as `info` or `droplake=debug`; default `warn`).
-pub fn init_logging() {
+/// filter such as `info` or `droplake=debug`; default `level`).
+pub fn init_logging(level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("DROPLAKE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -40,6 +40,16 @@ pub struct PutArgs {
     /// Print one JSON object per file: {"path", "size", "sha256"}.
     #[arg(long)]
     pub json: bool,
+
+    /// Wait until the running daemon is done with each object, and exit
+    /// with its outcome: 0 done, 1 rejected rows or failed handlers, 75
+    /// timed out.
+    #[arg(long)]
+    pub wait: bool,
+
+    /// How long --wait waits, such as 30s or 5m.
+    #[arg(long, value_name = "DURATION", default_value = "30s", requires = "wait")]
+    pub timeout: crate::config::Duration,
 }
 
 /// A file given to `put` that cannot be used as a source.
@@ -81,16 +91,75 @@ pub fn run(settings: &Settings, args: PutArgs) -> Result<ExitCode, Failure> {
 
     let mut outcome = ExitCode::Ok;
     let mut stdout = io::stdout().lock();
+    let mut stored_all = Vec::new();
     for file in &args.files {
         match put_one(&lake, &args.dataset, args.name.as_ref(), file, &options) {
-            Ok(stored) => print(&mut stdout, &stored, args.json).map_err(Failure::stdout)?,
+            Ok(stored) => {
+                print(&mut stdout, &stored, args.json).map_err(Failure::stdout)?;
+                stored_all.push(stored);
+            }
             Err(failure) => {
                 eprintln!("droplake: {:#}", failure.error);
                 outcome = outcome.worst(failure.code);
             }
         }
     }
+    if args.wait {
+        let deadline = std::time::Instant::now() + args.timeout.get();
+        for stored in &stored_all {
+            let code = wait_for(settings, &args.dataset, stored, deadline);
+            outcome = outcome.worst(code);
+        }
+    }
     Ok(outcome)
+}
+
+/// Waits until the daemon has finished the object `stored`, or `deadline`;
+/// prints its outcome and returns its exit code.
+fn wait_for(
+    settings: &Settings,
+    dataset: &DatasetName,
+    stored: &Stored,
+    deadline: std::time::Instant,
+) -> ExitCode {
+    let path = stored.relative.as_os_str().as_encoded_bytes();
+    let sha256 = stored.sha256_hex();
+    let shown = stored.relative.display();
+    loop {
+        let found = crate::warehouse::open_read_only(&settings.warehouse)
+            .ok()
+            .and_then(|connection| {
+                crate::warehouse::ledger::find(&connection, dataset.as_str(), path, &sha256)
+                    .ok()
+                    .flatten()
+                    .map(|object| (object, connection))
+            });
+        if let Some((object, connection)) = found
+            && object.state != "active"
+        {
+            let errors: Vec<String> = crate::warehouse::ledger::jobs_of(&connection, object.id)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|(_, state)| *state == crate::warehouse::ledger::JobState::Dead)
+                .map(|(handler, _)| handler)
+                .collect();
+            let (code, what) = match object.state.as_str() {
+                "done" => (ExitCode::Ok, "done".to_string()),
+                "duplicate" => (ExitCode::Ok, "a duplicate of an earlier object; skipped".into()),
+                _ if errors.is_empty() => (ExitCode::Problems, "done, with rejected rows".into()),
+                _ => (ExitCode::Problems, format!("failed (dead: {})", errors.join(", "))),
+            };
+            eprintln!("droplake: {shown}: object {}: {what}; see `droplake events`", object.id);
+            return code;
+        }
+        if std::time::Instant::now() >= deadline {
+            eprintln!(
+                "droplake: {shown}: no outcome within the timeout; is the daemon running (droplake run)?"
+            );
+            return ExitCode::TempFail;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
 
 /// Refuses a list of sources that cannot be put: standard input without a

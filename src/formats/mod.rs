@@ -184,6 +184,16 @@ pub type BoxedReader = Box<dyn RecordReader + Send>;
 /// Opens `path` for reading records: the format from `options` or else the
 /// file name, then gzip, encoding and header as described in the module doc.
 pub fn open(path: &Path, options: &ReadOptions) -> Result<BoxedReader, OpenError> {
+    open_through(path, options, |file| Box::new(file))
+}
+
+/// [`open`], with the file's bytes passed through `wrap` first (the daemon
+/// hashes what the loader reads).
+pub fn open_through(
+    path: &Path,
+    options: &ReadOptions,
+    wrap: impl FnOnce(std::fs::File) -> Box<dyn io::Read + Send>,
+) -> Result<BoxedReader, OpenError> {
     let format = options
         .format
         .or_else(|| Format::from_path(path))
@@ -194,7 +204,7 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<BoxedReader, OpenError
         path: path.to_owned(),
         source,
     })?;
-    from_reader(Box::new(file), path, format, options)
+    from_reader(wrap(file), path, format, options)
 }
 
 /// Reads records from any byte stream, such as standard input; `name` is

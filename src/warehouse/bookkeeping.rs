@@ -12,12 +12,16 @@
 //!   the raw record so it can be re-processed.
 //! - `_droplake_dedupe`: which load holds each (table, content hash), so the
 //!   same content is loaded once.
+//! - `_droplake_objects`, `_droplake_jobs`, `_droplake_attempts`: the
+//!   daemon's ledger (see [`super::ledger`]).
+//! - `_droplake_events`: the event log (see [`crate::events`]).
+//! - `_droplake_daemon`: the running daemon, for `status` and for its lock.
 
 use rusqlite::{Connection, Transaction};
 
 /// The migrations in order; the database's `user_version` counts how many
 /// have been applied.
-const MIGRATIONS: [&str; 1] = [r#"
+const MIGRATIONS: [&str; 2] = [r#"
 CREATE TABLE _droplake_tables (
     name           TEXT PRIMARY KEY,
     schema_version TEXT NOT NULL,
@@ -59,6 +63,76 @@ CREATE TABLE _droplake_dedupe (
     sha256         TEXT NOT NULL,
     load_id        INTEGER NOT NULL REFERENCES _droplake_loads (id),
     PRIMARY KEY (table_name, sha256)
+);
+"#, r#"
+CREATE TABLE _droplake_objects (
+    id             INTEGER PRIMARY KEY,
+    dataset        TEXT NOT NULL,
+    path           BLOB NOT NULL,
+    name           TEXT NOT NULL,
+    sha256         TEXT NOT NULL,
+    size           INTEGER NOT NULL,
+    mtime_ns       INTEGER NOT NULL,
+    inode          INTEGER NOT NULL,
+    rank           INTEGER NOT NULL,
+    state          TEXT NOT NULL CHECK (state IN ('active', 'done', 'failed', 'duplicate')),
+    duplicate_of   INTEGER REFERENCES _droplake_objects (id),
+    load_id        INTEGER,
+    rows_loaded    INTEGER,
+    rows_rejected  INTEGER,
+    detected_at    TEXT NOT NULL,
+    finished_at    TEXT,
+    removed_at     TEXT,
+    UNIQUE (dataset, path, sha256)
+);
+CREATE INDEX _droplake_objects_by_sha256 ON _droplake_objects (dataset, sha256);
+CREATE INDEX _droplake_objects_active ON _droplake_objects (state) WHERE state = 'active';
+CREATE TABLE _droplake_jobs (
+    object_id      INTEGER NOT NULL REFERENCES _droplake_objects (id),
+    handler        TEXT NOT NULL,
+    state          TEXT NOT NULL CHECK (state IN ('pending', 'running', 'done', 'retry', 'dead', 'duplicate')),
+    attempts       INTEGER NOT NULL DEFAULT 0,
+    next_at_ms     INTEGER NOT NULL DEFAULT 0,
+    last_error     TEXT,
+    lease_owner    TEXT,
+    lease_expires_ms INTEGER,
+    updated_at     TEXT NOT NULL,
+    PRIMARY KEY (object_id, handler)
+);
+CREATE INDEX _droplake_jobs_unfinished ON _droplake_jobs (state) WHERE state NOT IN ('done', 'dead', 'duplicate');
+CREATE TABLE _droplake_attempts (
+    object_id      INTEGER NOT NULL REFERENCES _droplake_objects (id),
+    handler        TEXT NOT NULL,
+    attempt        INTEGER NOT NULL,
+    started_at     TEXT NOT NULL,
+    finished_at    TEXT NOT NULL,
+    outcome        TEXT NOT NULL CHECK (outcome IN ('done', 'retry', 'dead', 'interrupted')),
+    exit_code      INTEGER,
+    signal         INTEGER,
+    error          TEXT,
+    load_id        INTEGER,
+    stdout         BLOB,
+    stdout_dropped INTEGER NOT NULL DEFAULT 0,
+    stderr         BLOB,
+    stderr_dropped INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (object_id, handler, attempt)
+);
+CREATE TABLE _droplake_events (
+    seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+    at             TEXT NOT NULL,
+    kind           TEXT NOT NULL,
+    object_id      INTEGER,
+    handler        TEXT,
+    body           TEXT NOT NULL
+);
+CREATE INDEX _droplake_events_by_object ON _droplake_events (object_id);
+CREATE TABLE _droplake_daemon (
+    id             INTEGER PRIMARY KEY CHECK (id = 1),
+    pid            INTEGER NOT NULL,
+    owner          TEXT NOT NULL,
+    started_at     TEXT NOT NULL,
+    last_scan_at   TEXT,
+    stopped_at     TEXT
 );
 "#];
 

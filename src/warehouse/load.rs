@@ -109,6 +109,40 @@ pub struct LoadReport {
     pub unreadable: Option<ReadError>,
 }
 
+/// What a caller adds to a load: a way to stop it, and writes of its own
+/// in the load's transaction (the daemon's job state, its events).
+pub trait LoadHook {
+    /// Whether the load should stop now; it is asked between batches of
+    /// rows, and a stopped load rolls back.
+    fn stopped(&self) -> bool {
+        false
+    }
+
+    /// Runs in the load's transaction just before it commits; an error
+    /// rolls everything back and is the load's error.
+    fn before_commit(
+        &mut self,
+        transaction: &Transaction<'_>,
+        report: &LoadReport,
+    ) -> Result<(), WarehouseError>;
+}
+
+/// The hook of a plain load: nothing added.
+struct NoHook;
+
+impl LoadHook for NoHook {
+    fn before_commit(&mut self, _: &Transaction<'_>, _: &LoadReport) -> Result<(), WarehouseError> {
+        Ok(())
+    }
+}
+
+/// Whether the rows were all copied, or the load was asked to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Copied {
+    All,
+    Stopped,
+}
+
 /// How many errors a report carries for its summary.
 const FIRST_ERRORS: usize = 10;
 
@@ -135,6 +169,20 @@ impl Warehouse {
         object: &ObjectRef,
         reader: &mut (dyn RecordReader + Send),
         options: LoadOptions,
+    ) -> Result<LoadReport, WarehouseError> {
+        self.load_with(schema, descriptor, object, reader, options, &mut NoHook)
+    }
+
+    /// [`Warehouse::load`], with `hook` able to stop the load (it rolls
+    /// back) and to add its own writes to the load's transaction.
+    pub fn load_with(
+        &mut self,
+        schema: &Schema,
+        descriptor: &serde_json::Value,
+        object: &ObjectRef,
+        reader: &mut (dyn RecordReader + Send),
+        options: LoadOptions,
+        hook: &mut dyn LoadHook,
     ) -> Result<LoadReport, WarehouseError> {
         if options.mode == WriteMode::Upsert && schema.primary_key.is_empty() {
             return Err(WarehouseError::SchemaChanged {
@@ -217,7 +265,13 @@ impl Warehouse {
             unreadable: None,
         };
         if previous.is_none() || options.force {
-            copy_rows(&transaction, schema, reader, load_id, options, &mut report).map_err(sql)?;
+            let stop = || hook.stopped();
+            let copied = copy_rows(&transaction, schema, reader, load_id, options, &mut report, &stop);
+            if copied.map_err(sql)? == Copied::Stopped {
+                return Err(WarehouseError::Interrupted {
+                    table: schema.name.clone(),
+                });
+            }
         }
 
         let finished = jiff::Timestamp::now();
@@ -246,6 +300,7 @@ impl Warehouse {
                 )
                 .map_err(sql)?;
         }
+        hook.before_commit(&transaction, &report)?;
         transaction.commit().map_err(sql)?;
         tracing::info!(
             table = schema.name,
@@ -382,16 +437,20 @@ fn copy_rows(
     load_id: i64,
     options: LoadOptions,
     report: &mut LoadReport,
-) -> rusqlite::Result<()> {
+    stop: &dyn Fn() -> bool,
+) -> rusqlite::Result<Copied> {
     let timer = Instant::now();
     let (sender, receiver) = std::sync::mpsc::sync_channel::<Batch>(BATCHES_IN_FLIGHT);
     std::thread::scope(|scope| {
         scope.spawn(|| read_and_validate(schema, reader, sender));
-        let result = insert_rows(transaction, schema, &receiver, load_id, options, report);
+        let result = insert_rows(transaction, schema, &receiver, load_id, options, report, stop);
         // Dropping the receiver stops the reader at its next batch.
         drop(receiver);
         result
     })?;
+    if stop() {
+        return Ok(Copied::Stopped);
+    }
     report.outcome = match (
         report.unreadable.is_some(),
         report.rows_rejected,
@@ -411,7 +470,7 @@ fn copy_rows(
         seconds = timer.elapsed().as_secs_f64(),
         "Copied the rows of a load."
     );
-    Ok(())
+    Ok(Copied::All)
 }
 
 /// The reading thread: records in, validated items out, in batches.
@@ -591,6 +650,7 @@ fn insert_rows(
     load_id: i64,
     options: LoadOptions,
     report: &mut LoadReport,
+    stop: &dyn Fn() -> bool,
 ) -> rusqlite::Result<()> {
     let mut insert = transaction.prepare(&table::insert_statement(
         schema,
@@ -610,6 +670,9 @@ fn insert_rows(
     // then, so that keys already in the table are found and kept too.
     let mut take_rows_back = false;
     'batches: for batch in receiver.iter() {
+        if stop() {
+            return Ok(());
+        }
         for item in &batch.items {
             let bad_row = match item {
                 Item::Row { row, first, width } => {

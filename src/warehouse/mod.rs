@@ -8,6 +8,7 @@
 //! read-only for people and scripts.
 
 mod bookkeeping;
+pub mod ledger;
 mod evolve;
 mod load;
 pub mod query;
@@ -15,7 +16,7 @@ pub mod table;
 mod tables;
 
 pub use evolve::{Difference, Plan, refusal};
-pub use load::{LoadOptions, LoadReport, ObjectRef, OnError, Outcome, WriteMode};
+pub use load::{LoadHook, LoadOptions, LoadReport, ObjectRef, OnError, Outcome, WriteMode};
 pub use tables::version_of;
 
 use std::path::{Path, PathBuf};
@@ -63,6 +64,10 @@ pub enum WarehouseError {
     },
     #[error("{message}")]
     SchemaChanged { table: String, message: String },
+    #[error("the load into {table} was stopped before it committed; nothing of it was written")]
+    Interrupted { table: String },
+    #[error("{message}")]
+    Refused { message: String },
 }
 
 impl WarehouseError {
@@ -86,6 +91,9 @@ impl HasExitCode for WarehouseError {
             WarehouseError::Busy { .. } => ExitCode::TempFail,
             WarehouseError::Full { .. } | WarehouseError::Sql { .. } => ExitCode::IoErr,
             WarehouseError::SchemaChanged { .. } => ExitCode::Config,
+            WarehouseError::Interrupted { .. } | WarehouseError::Refused { .. } => {
+                ExitCode::TempFail
+            }
         }
     }
 }
@@ -120,6 +128,11 @@ impl Warehouse {
         bookkeeping::migrate(&mut warehouse.connection)
             .map_err(|error| WarehouseError::from_sqlite(path, error))?;
         Ok(warehouse)
+    }
+
+    /// The connection, for the daemon's ledger and events.
+    pub fn connection(&mut self) -> &mut Connection {
+        &mut self.connection
     }
 
     /// The database file.
@@ -208,8 +221,13 @@ mod tests {
         assert_eq!(
             tables,
             [
+                "_droplake_attempts",
+                "_droplake_daemon",
                 "_droplake_dedupe",
+                "_droplake_events",
+                "_droplake_jobs",
                 "_droplake_loads",
+                "_droplake_objects",
                 "_droplake_rejects",
                 "_droplake_tables"
             ]

@@ -1,0 +1,1227 @@
+//! The daemon: notices files, decides when they are ready, registers them
+//! as objects, and runs every handler on each object as often as it should.
+//!
+//! One task owns the state (the [`ready::Tracker`], the [`queue::Queue`],
+//! the ledger connection) and reacts to messages: watcher hints, scan
+//! results, hashed files, finished jobs, signals and timers. The slow work
+//! happens elsewhere and reports back: scans and hashing on blocking
+//! threads, loads on the loader's threads (each with its own warehouse
+//! connection), command handlers as child processes watched by tasks.
+//!
+//! `run --once` reconciles, processes what is ready, waits for the work in
+//! flight, and ends; `run` keeps going until SIGTERM or SIGINT, reloading
+//! its configuration on SIGHUP.
+
+mod jobs;
+mod queue;
+mod ready;
+mod registry;
+
+use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::cmp::Reverse;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use rusqlite::Connection;
+use serde_json::{Value, json};
+use tokio::sync::{Semaphore, mpsc};
+
+pub use queue::ObjectInfo;
+pub use ready::{Declared, is_marker, marker_for};
+pub use registry::LOADER;
+
+use crate::config::{DetectMode, Order, Readiness, Settings, Sources};
+use crate::detect::scan::{self, Seen, Stat};
+use crate::detect::watch::{Hint, Hints, Watcher};
+use crate::events::{self, Kind};
+use crate::exit::{ExitCode, HasExitCode};
+use crate::handlers::embedded::Embedded;
+use crate::lake::{DatasetName, Lake};
+use crate::schema::SchemaError;
+use crate::warehouse::ledger::{self, Finished, JobState, NewObject, Registered};
+use crate::warehouse::{Warehouse, WarehouseError};
+use queue::{Job, Queue};
+use ready::{Tracker, Verdict};
+use registry::Registry;
+
+/// How to run.
+#[derive(Debug, Default)]
+pub struct Options {
+    /// Reconcile, process what is ready, wait for it, and end.
+    pub once: bool,
+    /// Where the configuration came from, to read it again on SIGHUP.
+    pub sources: Sources,
+    /// Rust handlers registered by an embedding program.
+    pub embedded: Vec<Embedded>,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// Everything ready was processed (or the daemon was told to stop).
+    Done,
+    /// Some objects had rejected rows or dead jobs.
+    Failures,
+    /// Work remains: retries not due yet, files not settled.
+    WorkRemains,
+}
+
+impl Ended {
+    pub fn exit_code(self) -> ExitCode {
+        match self {
+            Ended::Done => ExitCode::Ok,
+            Ended::Failures => ExitCode::Problems,
+            Ended::WorkRemains => ExitCode::TempFail,
+        }
+    }
+}
+
+/// Why the daemon could not start (or had to stop).
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    #[error(transparent)]
+    Warehouse(#[from] WarehouseError),
+    #[error(transparent)]
+    Lake(#[from] crate::lake::OpenError),
+    #[error(
+        "another droplake daemon or `run --once` holds {} ({holder}); stop it first, or wait for it to end",
+        path.display()
+    )]
+    Locked { path: PathBuf, holder: String },
+    #[error("{what}: {error}")]
+    Io {
+        what: String,
+        error: std::io::Error,
+    },
+}
+
+impl HasExitCode for DaemonError {
+    fn exit_code(&self) -> ExitCode {
+        match self {
+            DaemonError::Schema(error) => error.exit_code(),
+            DaemonError::Warehouse(error) => error.exit_code(),
+            DaemonError::Lake(_) => ExitCode::Config,
+            DaemonError::Locked { .. } => ExitCode::TempFail,
+            DaemonError::Io { .. } => ExitCode::IoErr,
+        }
+    }
+}
+
+/// Runs the daemon with `settings` until it ends (see [`Options`]).
+pub fn run(settings: Settings, options: Options) -> Result<Ended, DaemonError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("droplake-worker")
+        .enable_all()
+        .build()
+        .map_err(|error| DaemonError::Io {
+            what: "cannot start the async runtime".into(),
+            error,
+        })?;
+    runtime.block_on(async move {
+        let daemon = Daemon::start(settings, options)?;
+        daemon.run().await
+    })
+}
+
+/// How many files are hashed at once.
+const HASHING: usize = 4;
+/// The watcher's channel: beyond this many queued hints, a full scan.
+const HINTS: usize = 65_536;
+/// How many hashed files are registered in one transaction, at most.
+const REGISTER_BATCH: usize = 512;
+
+/// A scan's result.
+struct Scanned {
+    seen: Vec<Seen>,
+    full: bool,
+}
+
+/// A hashed file, or why it could not be.
+enum Hashed {
+    Stable { seen: Seen, sha256: String },
+    Changed(Seen),
+    Gone(Seen),
+    Failed(Seen, std::io::Error),
+}
+
+/// What the daemon's task reacts to.
+enum Message {
+    Stop(&'static str),
+    Reload,
+}
+
+struct Daemon {
+    settings: Settings,
+    sources: Sources,
+    embedded: Vec<Embedded>,
+    once: bool,
+    lake: Lake,
+    registry: Registry,
+    ledger: Warehouse,
+    owner: String,
+    _lock: std::fs::File,
+    tracker: Tracker,
+    queue: Queue,
+    /// Files to look at again when they should have settled.
+    rechecks: BinaryHeap<Reverse<(Instant, PathBuf)>>,
+    /// In once mode: files that already had their one recheck.
+    rechecked: HashSet<PathBuf>,
+    hashing: Arc<Semaphore>,
+    hashed_tx: mpsc::UnboundedSender<Hashed>,
+    hashed_rx: mpsc::UnboundedReceiver<Hashed>,
+    scans_tx: mpsc::UnboundedSender<Scanned>,
+    scans_rx: mpsc::UnboundedReceiver<Scanned>,
+    scans_in_flight: usize,
+    rescan_wanted: bool,
+    jobs: jobs::Runner,
+    /// Whether any object ended failed during this run.
+    failures: bool,
+    stopping: bool,
+    /// Whether the watcher delivered anything since the last full scan.
+    hinted: bool,
+    polling: bool,
+}
+
+impl Daemon {
+    fn start(settings: Settings, options: Options) -> Result<Daemon, DaemonError> {
+        let lake = Lake::open(&settings.lake, settings.filter.clone())?;
+        let registry = Registry::build(&settings, &options.embedded)?;
+        let lock = lock(&settings.warehouse)?;
+        let owner = format!(
+            "pid {} since {}",
+            std::process::id(),
+            jiff::Timestamp::now()
+        );
+        let mut ledger = Warehouse::open(&settings.warehouse)?;
+        let path = settings.warehouse.clone();
+        let sql = |error| WarehouseError::from_sqlite(&path, error);
+        {
+            let connection = ledger.connection();
+            // The ledger's own writes may wait for a long load to commit.
+            connection
+                .busy_timeout(Duration::from_secs(3600))
+                .map_err(sql)?;
+            // Losing the last ledger writes to a power cut only repeats
+            // work (at least once); loads keep synchronous = full.
+            connection
+                .pragma_update(None, "synchronous", "normal")
+                .map_err(sql)?;
+            let recovered = ledger::recover(connection, &owner).map_err(sql)?;
+            if recovered > 0 {
+                tracing::warn!(
+                    jobs = recovered,
+                    "Returned jobs that a stopped daemon was running to pending."
+                );
+            }
+            ledger::daemon_started(connection, &owner).map_err(sql)?;
+        }
+        let known: HashMap<PathBuf, Stat> = ledger::known_files(ledger.connection())
+            .map_err(sql)?
+            .into_iter()
+            .map(|(path, size, mtime_ns, inode)| {
+                (
+                    PathBuf::from(std::ffi::OsString::from(
+                        <std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(path),
+                    )),
+                    Stat {
+                        size,
+                        mtime_ns,
+                        inode,
+                    },
+                )
+            })
+            .collect();
+        let mut queue = Queue::new(&registry.settings());
+        let open = ledger::open_jobs(ledger.connection()).map_err(sql)?;
+        let mut by_object: HashMap<i64, (Arc<ObjectInfo>, Vec<(String, Job, i64)>)> =
+            HashMap::new();
+        for job in open {
+            let entry = by_object.entry(job.object.id).or_insert_with(|| {
+                (
+                    Arc::new(info_of(&settings.lake, &job.object)),
+                    Vec::new(),
+                )
+            });
+            entry.1.push((
+                job.handler,
+                Job {
+                    state: job.state,
+                    attempts: job.attempts,
+                },
+                job.next_at_ms,
+            ));
+        }
+        let mut unfinished = 0;
+        for (_, (info, jobs)) in by_object {
+            if let Ok(all) = ledger::jobs_of(ledger.connection(), info.id) {
+                // The queue needs the final jobs too, to know `after`.
+                let mut jobs = jobs;
+                for (handler, state) in all {
+                    if !jobs.iter().any(|(name, _, _)| *name == handler) {
+                        jobs.push((handler, Job { state, attempts: 0 }, 0));
+                    }
+                }
+                unfinished += 1;
+                queue.add(info, &jobs);
+            }
+        }
+        tracing::info!(
+            lake = %settings.lake.display(),
+            warehouse = %settings.warehouse.display(),
+            tables = registry.tables.len(),
+            handlers = registry.handlers.len(),
+            known = known.len(),
+            unfinished,
+            "Starting the daemon."
+        );
+        let jobs = jobs::Runner::new(&settings, &registry)?;
+        let (hashed_tx, hashed_rx) = mpsc::unbounded_channel();
+        let (scans_tx, scans_rx) = mpsc::unbounded_channel();
+        Ok(Daemon {
+            sources: options.sources,
+            embedded: options.embedded,
+            once: options.once,
+            lake,
+            registry,
+            ledger,
+            owner,
+            _lock: lock,
+            tracker: Tracker::new(known),
+            queue,
+            rechecks: BinaryHeap::new(),
+            rechecked: HashSet::new(),
+            hashing: Arc::new(Semaphore::new(HASHING)),
+            hashed_tx,
+            hashed_rx,
+            scans_tx,
+            scans_rx,
+            scans_in_flight: 0,
+            rescan_wanted: false,
+            jobs,
+            failures: false,
+            stopping: false,
+            hinted: false,
+            polling: false,
+            settings,
+        })
+    }
+
+    async fn run(mut self) -> Result<Ended, DaemonError> {
+        let (messages_tx, mut messages) = mpsc::unbounded_channel();
+        if !self.once {
+            listen_for_signals(messages_tx, self.jobs.load_stop(), self.settings.shutdown_timeout.get())?;
+        }
+        let mut watching: Option<(Watcher, Hints)> = None;
+        if !self.once && self.settings.detect.mode != DetectMode::Poll {
+            match Watcher::start(&self.settings.lake, HINTS) {
+                Ok(watcher) => watching = Some(watcher),
+                Err(error) if self.settings.detect.mode == DetectMode::Auto => {
+                    tracing::warn!(%error, "Cannot watch the lake; polling it instead.");
+                    self.polling = true;
+                }
+                Err(error) => {
+                    return Err(DaemonError::Io {
+                        what: "cannot watch the lake (detect.mode = \"watch\")".into(),
+                        error: std::io::Error::other(error.to_string()),
+                    });
+                }
+            }
+        }
+        self.polling |= self.settings.detect.mode == DetectMode::Poll;
+        // Startup always reconciles.
+        self.retain();
+        self.full_scan();
+        let mut next_poll = Instant::now() + self.settings.detect.poll_interval.get();
+        let mut next_scan = Instant::now() + self.settings.detect.scan_interval.get();
+        let mut stop_deadline: Option<Instant> = None;
+        loop {
+            self.dispatch();
+            if self.stopping && self.jobs.in_flight() == 0 {
+                break;
+            }
+            if self.once && self.is_quiet() {
+                break;
+            }
+            let now = Instant::now();
+            let mut wake = now + Duration::from_secs(3600);
+            if let Some(Reverse((at, _))) = self.rechecks.peek() {
+                wake = wake.min(*at);
+            }
+            if let Some(at_ms) = self.queue.next_timer() {
+                let wait_ms = u64::try_from(at_ms - now_ms()).unwrap_or(0);
+                wake = wake.min(now + Duration::from_millis(wait_ms));
+            }
+            if !self.once {
+                if self.polling {
+                    wake = wake.min(next_poll);
+                }
+                if self.settings.detect.mode != DetectMode::Watch || self.polling {
+                    wake = wake.min(next_scan);
+                }
+            }
+            if let Some(deadline) = stop_deadline {
+                wake = wake.min(deadline);
+            }
+            let hint = async {
+                match watching.as_mut() {
+                    Some((_, hints)) => hints.next().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                hint = hint => match hint {
+                    Some(hint) => {
+                        self.on_hint(hint);
+                        // Take a burst in one go.
+                        if let Some((_, hints)) = watching.as_mut() {
+                            for _ in 0..4096 {
+                                let Some(hint) = hints.try_next() else { break };
+                                self.on_hint(hint);
+                            }
+                        }
+                    }
+                    None => {
+                        tracing::warn!("The watcher stopped; polling the lake instead.");
+                        watching = None;
+                        self.polling = true;
+                    }
+                },
+                Some(scanned) = self.scans_rx.recv() => self.on_scanned(scanned),
+                Some(hashed) = self.hashed_rx.recv() => {
+                    let mut batch = vec![hashed];
+                    while batch.len() < REGISTER_BATCH {
+                        let Ok(more) = self.hashed_rx.try_recv() else { break };
+                        batch.push(more);
+                    }
+                    self.on_hashed(batch);
+                }
+                Some(done) = self.jobs.next_completion() => {
+                    self.on_completion(done);
+                    while let Some(done) = self.jobs.try_completion() {
+                        self.on_completion(done);
+                    }
+                }
+                Some(message) = messages.recv() => match message {
+                    Message::Stop(signal) => {
+                        if !self.stopping {
+                            tracing::info!(signal, in_flight = self.jobs.in_flight(), "Stopping: no new work; letting running loads and handlers finish.");
+                            self.stopping = true;
+                            self.jobs.stop();
+                            stop_deadline = Some(Instant::now() + self.settings.shutdown_timeout.get());
+                        }
+                    }
+                    Message::Reload => self.reload(),
+                },
+                () = tokio::time::sleep_until(wake.into()) => {
+                    let now = Instant::now();
+                    if stop_deadline.is_some_and(|deadline| now >= deadline) {
+                        tracing::warn!(in_flight = self.jobs.in_flight(), "The shutdown timeout passed; leaving unfinished work pending.");
+                        break;
+                    }
+                    self.queue.wake(now_ms());
+                    self.recheck(now);
+                    if !self.once && !self.stopping {
+                        if self.polling && now >= next_poll {
+                            self.poll_scan();
+                            next_poll = now + self.settings.detect.poll_interval.get();
+                        }
+                        if now >= next_scan {
+                            self.retain();
+                            self.full_scan();
+                            next_scan = now + self.settings.detect.scan_interval.get();
+                        }
+                    }
+                }
+            }
+        }
+        drop(watching);
+        self.jobs.shutdown();
+        let _ = ledger::daemon_stopped(self.ledger.connection());
+        let ended = if self.stopping {
+            Ended::Done
+        } else if self.failures {
+            Ended::Failures
+        } else if !self.queue.is_idle() || self.tracker.waiting() > 0 {
+            Ended::WorkRemains
+        } else {
+            Ended::Done
+        };
+        tracing::info!(?ended, "The daemon stopped.");
+        Ok(ended)
+    }
+
+    /// In once mode: nothing in flight and nothing that can start now.
+    fn is_quiet(&self) -> bool {
+        self.scans_in_flight == 0
+            && self.tracker.hashing() == 0
+            && self.jobs.in_flight() == 0
+            && self.rechecks.is_empty()
+    }
+
+    // ----- detection -----
+
+    fn full_scan(&mut self) {
+        self.spawn_scan(self.settings.lake.clone(), true);
+    }
+
+    fn spawn_scan(&mut self, under: PathBuf, full: bool) {
+        if full && self.scans_in_flight > 0 {
+            self.rescan_wanted = true;
+            return;
+        }
+        self.scans_in_flight += 1;
+        let lake = self.lake.clone();
+        let sender = self.scans_tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut seen = Vec::new();
+            scan::scan(&lake, &under, |_, _| true, |found| seen.push(found));
+            let _ = sender.send(Scanned { seen, full });
+        });
+    }
+
+    /// A poll: lists the lake and stats only files it does not know.
+    fn poll_scan(&mut self) {
+        if self.scans_in_flight > 0 {
+            return;
+        }
+        self.scans_in_flight += 1;
+        let lake = self.lake.clone();
+        let sender = self.scans_tx.clone();
+        let known = self.tracker.known();
+        tokio::task::spawn_blocking(move || {
+            let mut seen = Vec::new();
+            let known = known.lock().map(|known| known.clone()).unwrap_or_default();
+            scan::scan(
+                &lake,
+                lake.root(),
+                |relative, inode| known.get(relative).is_none_or(|stat| stat.inode != inode),
+                |found| seen.push(found),
+            );
+            let _ = sender.send(Scanned { seen, full: false });
+        });
+    }
+
+    fn on_scanned(&mut self, scanned: Scanned) {
+        self.scans_in_flight = self.scans_in_flight.saturating_sub(1);
+        let mut unhinted = 0;
+        for seen in &scanned.seen {
+            if self.observe(seen, false) == Some(true) {
+                unhinted += 1;
+            }
+        }
+        if scanned.full {
+            let _ = ledger::daemon_scanned(self.ledger.connection());
+            // In auto mode, a scan that finds new files the watcher never
+            // told of, while the watcher told of nothing at all, means the
+            // filesystem sends no events: poll.
+            if !self.once
+                && self.settings.detect.mode == DetectMode::Auto
+                && !self.polling
+                && unhinted > 0
+                && !self.hinted
+                && self.registered_before_scan()
+            {
+                tracing::warn!(files = unhinted, "A scan found files the watcher never reported; polling the lake from now on.");
+                self.polling = true;
+            }
+            self.hinted = false;
+        }
+        if self.rescan_wanted && self.scans_in_flight == 0 {
+            self.rescan_wanted = false;
+            self.full_scan();
+        }
+    }
+
+    /// Whether this is not the startup scan (which finds files by design).
+    fn registered_before_scan(&self) -> bool {
+        self.tracker.known().lock().is_ok_and(|known| !known.is_empty())
+    }
+
+    fn on_hint(&mut self, hint: Hint) {
+        self.hinted = true;
+        match hint {
+            Hint::Arrived(path) => self.look(&path, true),
+            Hint::Changed(path) => self.look(&path, false),
+            Hint::Removed(path) => {
+                if let Ok(relative) = path.strip_prefix(&self.settings.lake) {
+                    self.tracker.removed(relative);
+                }
+            }
+            Hint::Directory(dir) => self.spawn_scan(dir, false),
+            Hint::Rescan => {
+                tracing::info!("Events were lost; scanning the whole lake.");
+                self.full_scan();
+            }
+        }
+    }
+
+    fn look(&mut self, path: &Path, arrived: bool) {
+        if let Some(seen) = scan::look(&self.lake, path) {
+            self.observe(&seen, arrived);
+        }
+    }
+
+    /// Decides about a file; returns `Some(true)` when it became ready.
+    fn observe(&mut self, seen: &Seen, arrived: bool) -> Option<bool> {
+        let rule = self.settings.dataset(&seen.dataset).ready;
+        match self.tracker.observe(seen, arrived, &rule, Instant::now()) {
+            Verdict::Ready => {
+                self.hash(seen.clone());
+                Some(true)
+            }
+            Verdict::Settling(at) => {
+                if !self.once || self.rechecked.insert(seen.relative.clone()) {
+                    self.rechecks.push(Reverse((at, seen.relative.clone())));
+                }
+                Some(false)
+            }
+            Verdict::Marker => {
+                // A marker arrived: look at the files of its directory.
+                if let Some(dir) = seen.path.parent() {
+                    self.spawn_scan(dir.to_path_buf(), false);
+                }
+                None
+            }
+            Verdict::Known | Verdict::NoMarker(_) | Verdict::Busy => None,
+        }
+    }
+
+    fn recheck(&mut self, now: Instant) {
+        while let Some(Reverse((at, _))) = self.rechecks.peek()
+            && *at <= now
+        {
+            let Some(Reverse((_, relative))) = self.rechecks.pop() else {
+                break;
+            };
+            let path = self.settings.lake.join(&relative);
+            match scan::look(&self.lake, &path) {
+                Some(seen) => {
+                    self.observe(&seen, false);
+                }
+                None => self.tracker.forget(&relative),
+            }
+        }
+    }
+
+    fn hash(&mut self, seen: Seen) {
+        let permits = Arc::clone(&self.hashing);
+        let sender = self.hashed_tx.clone();
+        tokio::spawn(async move {
+            let Ok(_permit) = permits.acquire_owned().await else {
+                return;
+            };
+            let hashed = tokio::task::spawn_blocking(move || hash_stable(seen)).await;
+            if let Ok(hashed) = hashed {
+                let _ = sender.send(hashed);
+            }
+        });
+    }
+
+    // ----- registration -----
+
+    fn on_hashed(&mut self, batch: Vec<Hashed>) {
+        let mut stable = Vec::new();
+        for hashed in batch {
+            match hashed {
+                Hashed::Stable { seen, sha256 } => stable.push((seen, sha256)),
+                Hashed::Changed(seen) => {
+                    tracing::debug!(file = %seen.relative.display(), "A file changed while it was hashed; it must settle again.");
+                    self.tracker.forget(&seen.relative);
+                    self.look(&seen.path.clone(), false);
+                }
+                Hashed::Gone(seen) => {
+                    tracing::info!(file = %seen.relative.display(), "A file was deleted before it could be read; nothing to do.");
+                    self.tracker.removed(&seen.relative);
+                }
+                Hashed::Failed(seen, error) => {
+                    tracing::warn!(file = %seen.relative.display(), %error, "Cannot read a file in the lake; it will be tried at the next scan.");
+                    self.tracker.forget(&seen.relative);
+                }
+            }
+        }
+        if stable.is_empty() {
+            return;
+        }
+        let mut added = Vec::new();
+        let (settings, registry) = (&self.settings, &self.registry);
+        let connection = self.ledger.connection();
+        let result = (|| {
+            let transaction =
+                connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            for (seen, sha256) in &stable {
+                if let Some(entry) = register(settings, registry, &transaction, seen, sha256)? {
+                    added.push(entry);
+                }
+            }
+            transaction.commit()
+        })();
+        if let Err(error) = result {
+            tracing::error!(%error, "Cannot register new objects in the ledger; they will be found again by the next scan.");
+            for (seen, _) in &stable {
+                self.tracker.forget(&seen.relative);
+            }
+            return;
+        }
+        for (seen, _) in &stable {
+            self.tracker.hashed(&seen.relative, seen.stat);
+        }
+        for (info, jobs, finished) in added {
+            if let Some(finished) = finished {
+                self.finished_object(&info, &finished);
+            } else {
+                self.queue.add(info, &jobs);
+            }
+        }
+    }
+
+    // ----- jobs -----
+
+    fn dispatch(&mut self) {
+        if self.stopping {
+            return;
+        }
+        let names: Vec<String> = self
+            .registry
+            .handlers
+            .iter()
+            .map(|(settings, _)| settings.name.clone())
+            .collect();
+        let mut held = Vec::new();
+        for name in names {
+            while let Some(next) = self.queue.next(&name, &mut held) {
+                let started = self.jobs.start(
+                    &self.settings,
+                    &self.registry,
+                    self.ledger.connection(),
+                    &self.owner,
+                    next.clone(),
+                );
+                if let Err(error) = started {
+                    tracing::error!(object = next.info.id, handler = name, %error, "Cannot start a job; it will be tried again.");
+                    self.queue.put_back(next.info.id, &name);
+                    break;
+                }
+            }
+        }
+        for (info, handler) in held {
+            tracing::warn!(object = info.id, file = %info.name, handler, "An ordered handler holds back the dataset's later objects until this one is done.");
+            let body = json!({"object": object_json(&info), "dataset": info.dataset.as_str()});
+            let _ = events::append(self.ledger.connection(), Kind::HeldBack, Some(info.id), Some(&handler), &body);
+        }
+    }
+
+    fn on_completion(&mut self, done: jobs::Completion) {
+        let outcome = match self.jobs.record(
+            &self.settings,
+            &self.registry,
+            &mut self.ledger,
+            &done,
+        ) {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                tracing::error!(object = done.info.id, handler = done.handler, %error, "Cannot record a job's outcome; it will run again.");
+                self.queue.put_back(done.info.id, &done.handler);
+                return;
+            }
+        };
+        self.apply(&done.info, &done.handler, outcome, true);
+    }
+
+    /// Brings the queue in step with a job's recorded outcome, records the
+    /// jobs that can no longer run, and finishes the object.
+    fn apply(&mut self, info: &Arc<ObjectInfo>, handler: &str, outcome: jobs::Recorded, was_running: bool) {
+        let jobs::Recorded {
+            state,
+            attempts,
+            next_at_ms,
+            finished,
+        } = outcome;
+        if state == JobState::Pending && was_running {
+            self.queue.put_back(info.id, handler);
+            return;
+        }
+        let (orphans, _) = self
+            .queue
+            .finished(info.id, handler, state, attempts, next_at_ms, was_running);
+        if let Some(finished) = finished {
+            self.finished_object(info, &finished);
+        }
+        for orphan in orphans {
+            let recorded = jobs::record_orphan(&mut self.ledger, &orphan);
+            match recorded {
+                Ok(recorded) => self.apply(&orphan.info, &orphan.handler, recorded, false),
+                Err(error) => {
+                    tracing::error!(object = orphan.info.id, handler = orphan.handler, %error, "Cannot record a job that can no longer run.");
+                }
+            }
+        }
+    }
+
+    /// Every handler is done with an object: count it, write its receipt.
+    fn finished_object(&mut self, info: &ObjectInfo, finished: &Finished) {
+        if finished.state == "failed" {
+            self.failures = true;
+        }
+        tracing::info!(object = info.id, file = %info.name, state = finished.state, "Every handler is done with an object.");
+        let Some(dir) = self.settings.dataset(&info.dataset).receipts else {
+            return;
+        };
+        let body = receipt_body(self.ledger.connection(), info, finished);
+        let accepted = finished.state == "done";
+        match events::write_receipt(&dir, &info.relative, accepted, &body) {
+            Ok(path) => {
+                let body = json!({"object": object_json(info), "receipt": path.to_string_lossy(), "accepted": accepted});
+                let _ = events::append(self.ledger.connection(), Kind::ReceiptWritten, Some(info.id), None, &body);
+            }
+            Err(error) => {
+                tracing::error!(object = info.id, dir = %dir.display(), %error, "Cannot write a receipt.");
+            }
+        }
+    }
+
+    // ----- reload and retention -----
+
+    fn reload(&mut self) {
+        let settings = match Settings::load(&self.sources) {
+            Ok(settings) => settings,
+            Err(error) => {
+                tracing::error!(%error, "Kept the old configuration: the new one is broken.");
+                return;
+            }
+        };
+        let registry = match Registry::build(&settings, &self.embedded) {
+            Ok(registry) => registry,
+            Err(error) => {
+                tracing::error!(%error, "Kept the old configuration and schemas: a schema is broken.");
+                return;
+            }
+        };
+        if settings.lake != self.settings.lake || settings.warehouse != self.settings.warehouse {
+            tracing::warn!("The lake or warehouse path changed; that takes a restart. Other settings are reloaded.");
+        }
+        let mut settings = settings;
+        settings.lake = self.settings.lake.clone();
+        settings.warehouse = self.settings.warehouse.clone();
+        match Lake::open(&settings.lake, settings.filter.clone()) {
+            Ok(lake) => self.lake = lake,
+            Err(error) => {
+                tracing::error!(%error, "Kept the old configuration: the lake cannot be opened.");
+                return;
+            }
+        }
+        self.queue.set_handlers(&registry.settings());
+        self.jobs.reload(&settings, &registry);
+        tracing::info!(tables = registry.tables.len(), handlers = registry.handlers.len(), "Reloaded the configuration and schemas.");
+        self.registry = registry;
+        self.settings = settings;
+    }
+
+    /// Archives or deletes the objects whose retention is up.
+    fn retain(&mut self) {
+        let datasets: Vec<(DatasetName, crate::config::DatasetSettings)> = self
+            .settings
+            .datasets
+            .iter()
+            .filter(|(_, settings)| settings.retain.is_some())
+            .map(|(name, settings)| (name.clone(), settings.clone()))
+            .collect();
+        for (dataset, settings) in datasets {
+            let Some(retain) = settings.retain else {
+                continue;
+            };
+            let before = jiff::Timestamp::now()
+                .checked_sub(jiff::SignedDuration::try_from(retain.get()).unwrap_or_default())
+                .unwrap_or_default();
+            let Ok(objects) = ledger::retainable(self.ledger.connection(), dataset.as_str(), &before.to_string()) else {
+                continue;
+            };
+            for object in objects {
+                let info = info_of(&self.settings.lake, &object);
+                let removed = match &settings.archive {
+                    Some(archive) => archive_file(&info.path, &archive.join(&info.relative)),
+                    None => std::fs::remove_file(&info.path).or_else(|error| {
+                        if error.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(error) }
+                    }),
+                };
+                match removed {
+                    Ok(()) => {
+                        self.tracker.removed(&info.relative);
+                        let _ = ledger::mark_removed(self.ledger.connection(), info.id);
+                        let body = json!({"object": object_json(&info), "archive": settings.archive.as_ref().map(|dir| dir.join(&info.relative).to_string_lossy().into_owned())});
+                        let _ = events::append(self.ledger.connection(), Kind::ObjectRemoved, Some(info.id), None, &body);
+                        tracing::info!(object = info.id, file = %info.name, "Retention: removed an object every handler is done with.");
+                    }
+                    Err(error) => {
+                        tracing::warn!(object = info.id, file = %info.name, %error, "Retention: cannot remove an object; will try again.");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Registers one hashed file in `connection`'s transaction.
+#[allow(clippy::type_complexity)]
+fn register(
+    settings: &Settings,
+    registry: &Registry,
+    connection: &Connection,
+    seen: &Seen,
+    sha256: &str,
+) -> rusqlite::Result<Option<(Arc<ObjectInfo>, Vec<(String, Job, i64)>, Option<Finished>)>> {
+    let dataset = settings.dataset(&seen.dataset);
+    let handlers = registry.handlers_for(&settings, &seen.dataset);
+    let raw = seen.relative.as_os_str().as_encoded_bytes();
+    let name = seen.relative.to_string_lossy();
+    let rank = match dataset.order {
+        Order::Arrival => seen.stat.mtime_ns,
+        Order::Name => 0,
+    };
+    let refused = match &dataset.ready {
+        Readiness::Marker(pattern) => check_marker(&seen.path, pattern, seen.stat.size, sha256),
+        Readiness::Settle(_) => None,
+    };
+    let registered = ledger::register(
+        connection,
+        &NewObject {
+            dataset: seen.dataset.as_str(),
+            path: raw,
+            name: &name,
+            sha256,
+            size: seen.stat.size,
+            mtime_ns: seen.stat.mtime_ns,
+            inode: seen.stat.inode,
+            rank,
+            handlers: &handlers,
+            skip_duplicates: dataset.duplicates == crate::config::Duplicates::Skip,
+            refused: refused.as_deref(),
+        },
+    )?;
+    let id = match registered {
+        Registered::Known(_) => return Ok(None),
+        Registered::New(id) | Registered::Duplicate { id, .. } => id,
+    };
+    let info = Arc::new(ObjectInfo {
+        id,
+        dataset: seen.dataset.clone(),
+        relative: seen.relative.clone(),
+        path: seen.path.clone(),
+        name: name.into_owned(),
+        sha256: sha256.to_owned(),
+        size: seen.stat.size,
+        mtime_ns: seen.stat.mtime_ns,
+        inode: seen.stat.inode,
+        rank,
+    });
+    let object = object_json(&info);
+    let body = json!({"object": object, "handlers": handlers});
+    events::append(connection, Kind::ObjectArrived, Some(id), None, &body)?;
+    tracing::info!(object = id, file = %info.name, handlers = handlers.len(), "Registered a new object.");
+    if let Registered::Duplicate { of, .. } = registered {
+        let body = json!({"object": object, "duplicate_of": of});
+        events::append(connection, Kind::DuplicateSeen, Some(id), None, &body)?;
+        tracing::info!(object = id, file = %info.name, duplicate_of = of, "Skipped a duplicate: the same content is object {of}.");
+    }
+    if let Some(refused) = &refused {
+        let body = json!({"object": object, "error": refused});
+        events::append(connection, Kind::MarkerMismatch, Some(id), None, &body)?;
+        tracing::warn!(object = id, file = %info.name, error = %refused, "A marker does not match its file; the object is not processed.");
+    }
+    let finished = finish_object(connection, &info)?;
+    let state = if refused.is_some() {
+        JobState::Dead
+    } else if matches!(registered, Registered::Duplicate { .. }) {
+        JobState::Duplicate
+    } else {
+        JobState::Pending
+    };
+    let jobs = handlers
+        .into_iter()
+        .map(|handler| (handler, Job { state, attempts: 0 }, 0))
+        .collect();
+    Ok(Some((info, jobs, finished)))
+}
+
+
+/// Takes the daemon lock next to the warehouse: one daemon (or `run
+/// --once`) per warehouse.
+fn lock(warehouse: &Path) -> Result<std::fs::File, DaemonError> {
+    let mut name = warehouse.as_os_str().to_owned();
+    name.push(".lock");
+    let path = PathBuf::from(name);
+    if let Some(parent) = path.parent() {
+        let _ = std::fs::create_dir_all(parent);
+    }
+    let io = |error| DaemonError::Io {
+        what: format!("cannot open the daemon lock {}", path.display()),
+        error,
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(io)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let holder = std::fs::read_to_string(&path).unwrap_or_default();
+            return Err(DaemonError::Locked {
+                path,
+                holder: holder.trim().to_owned(),
+            });
+        }
+        Err(std::fs::TryLockError::Error(error)) => return Err(io(error)),
+    }
+    use std::io::Write;
+    let _ = file.set_len(0);
+    let _ = writeln!(file, "pid {}", std::process::id());
+    Ok(file)
+}
+
+/// Signals become messages; a stop also arms the load deadline, so a load
+/// is rolled back in time even while the daemon's task waits on SQLite.
+fn listen_for_signals(
+    sender: mpsc::UnboundedSender<Message>,
+    load_stop: Arc<AtomicBool>,
+    timeout: Duration,
+) -> Result<(), DaemonError> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let io = |error| DaemonError::Io {
+        what: "cannot install signal handlers".into(),
+        error,
+    };
+    let mut terminate = signal(SignalKind::terminate()).map_err(io)?;
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(io)?;
+    let mut hangup = signal(SignalKind::hangup()).map_err(io)?;
+    tokio::spawn(async move {
+        loop {
+            let message = tokio::select! {
+                _ = terminate.recv() => Message::Stop("SIGTERM"),
+                _ = interrupt.recv() => Message::Stop("SIGINT"),
+                _ = hangup.recv() => Message::Reload,
+            };
+            if let Message::Stop(_) = message {
+                let load_stop = Arc::clone(&load_stop);
+                // Loads get the shutdown timeout less a margin to roll back.
+                let margin = Duration::from_secs(1).min(timeout / 4);
+                tokio::spawn(async move {
+                    tokio::time::sleep(timeout.saturating_sub(margin)).await;
+                    load_stop.store(true, Ordering::Relaxed);
+                });
+            }
+            if sender.send(message).is_err() {
+                break;
+            }
+        }
+    });
+    Ok(())
+}
+
+/// Hashes a file and checks it did not change meanwhile.
+fn hash_stable(seen: Seen) -> Hashed {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut file = match std::fs::File::open(&seen.path) {
+        Ok(file) => file,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Hashed::Gone(seen),
+        Err(error) => return Hashed::Failed(seen, error),
+    };
+    let before = match file.metadata() {
+        Ok(metadata) => Stat::of(&metadata),
+        Err(error) => return Hashed::Failed(seen, error),
+    };
+    if before != seen.stat {
+        return Hashed::Changed(seen);
+    }
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0; 256 * 1024];
+    loop {
+        match file.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(read) => hasher.update(&buffer[..read]),
+            Err(error) => return Hashed::Failed(seen, error),
+        }
+    }
+    let after = file.metadata().map(|metadata| Stat::of(&metadata));
+    let now_at_path = std::fs::symlink_metadata(&seen.path).map(|metadata| Stat::of(&metadata));
+    match (after, now_at_path) {
+        (Ok(after), Ok(at_path)) if after == before && at_path == before => Hashed::Stable {
+            sha256: hex::encode(hasher.finalize()),
+            seen,
+        },
+        (_, Err(error)) if error.kind() == std::io::ErrorKind::NotFound => Hashed::Gone(seen),
+        _ => Hashed::Changed(seen),
+    }
+}
+
+/// Checks what a marker declares against the file; the refusal, if any.
+fn check_marker(path: &Path, pattern: &str, size: u64, sha256: &str) -> Option<String> {
+    let marker = marker_for(path, pattern);
+    let text = match std::fs::read_to_string(&marker) {
+        Ok(text) => text,
+        Err(error) => return Some(format!("cannot read the marker {}: {error}", marker.display())),
+    };
+    let declared = match Declared::parse(&text) {
+        Ok(declared) => declared,
+        Err(error) => return Some(format!("{}: {error}", marker.display())),
+    };
+    if let Some(expected) = declared.size
+        && expected != size
+    {
+        return Some(format!(
+            "the marker {} declares {expected} bytes but the file has {size}",
+            marker.display()
+        ));
+    }
+    if let Some(expected) = &declared.sha256
+        && expected != sha256
+    {
+        return Some(format!(
+            "the marker {} declares sha256 {expected} but the file's is {sha256}",
+            marker.display()
+        ));
+    }
+    None
+}
+
+/// The record count the marker of an object declares, if any.
+pub(crate) fn declared_records(path: &Path, rule: &Readiness) -> Option<u64> {
+    let Readiness::Marker(pattern) = rule else {
+        return None;
+    };
+    let text = std::fs::read_to_string(marker_for(path, pattern)).ok()?;
+    Declared::parse(&text).ok()?.records
+}
+
+/// Moves a file into the archive (copying across filesystems).
+fn archive_file(from: &Path, to: &Path) -> std::io::Result<()> {
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    match std::fs::rename(from, to) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::CrossesDevices => {
+            std::fs::copy(from, to)?;
+            std::fs::File::open(to)?.sync_all()?;
+            std::fs::remove_file(from)
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// An object of the ledger as the daemon works with it.
+fn info_of(lake: &Path, object: &ledger::ObjectRow) -> ObjectInfo {
+    let relative = PathBuf::from(<std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(
+        object.path.clone(),
+    ));
+    ObjectInfo {
+        id: object.id,
+        dataset: DatasetName::new(&object.dataset)
+            .unwrap_or_else(|_| DatasetName::new("invalid").unwrap_or_else(|_| unreachable!())),
+        path: lake.join(&relative),
+        relative,
+        name: object.name.clone(),
+        sha256: object.sha256.clone(),
+        size: object.size,
+        mtime_ns: object.mtime_ns,
+        inode: object.inode,
+        rank: object.rank,
+    }
+}
+
+/// The JSON that describes an object in events.
+pub fn object_json(info: &ObjectInfo) -> Value {
+    let mut object = events::object_json(
+        info.id,
+        info.dataset.as_str(),
+        &info.name,
+        &info.path,
+        &info.sha256,
+        info.size,
+    );
+    if let Value::Object(map) = &mut object {
+        let mtime = jiff::Timestamp::from_nanosecond(i128::from(info.mtime_ns))
+            .map(|time| time.to_string())
+            .unwrap_or_default();
+        map.insert("mtime".into(), mtime.into());
+    }
+    object
+}
+
+/// If every job of the object is final, marks it finished and appends the
+/// event that says how.
+pub(crate) fn finish_object(
+    connection: &Connection,
+    info: &ObjectInfo,
+) -> rusqlite::Result<Option<Finished>> {
+    let Some(finished) = ledger::finish_if_complete(connection, info.id)? else {
+        return Ok(None);
+    };
+    let body = finished_body(info, &finished);
+    events::append(connection, Kind::ObjectFinished, Some(info.id), None, &body)?;
+    Ok(Some(finished))
+}
+
+fn finished_body(info: &ObjectInfo, finished: &Finished) -> Value {
+    let handlers: serde_json::Map<String, Value> = finished
+        .jobs
+        .iter()
+        .map(|(handler, state, error)| {
+            (
+                handler.clone(),
+                json!({"state": state.name(), "error": error}),
+            )
+        })
+        .collect();
+    json!({
+        "object": object_json(info),
+        "state": finished.state,
+        "rows_loaded": finished.rows_loaded,
+        "rows_rejected": finished.rows_rejected,
+        "handlers": handlers,
+    })
+}
+
+/// A receipt: the object's end, and its first rejected rows.
+fn receipt_body(connection: &Connection, info: &ObjectInfo, finished: &Finished) -> Value {
+    let mut body = finished_body(info, finished);
+    let rejects: Vec<Value> = connection
+        .prepare(
+            "SELECT r.row_number, r.field, r.value, r.error_type, r.message FROM _droplake_rejects r
+             JOIN _droplake_objects o ON o.load_id = r.load_id WHERE o.id = ?1 ORDER BY r.row_number LIMIT 10",
+        )
+        .and_then(|mut statement| {
+            statement
+                .query_map([info.id], |row| {
+                    Ok(json!({
+                        "row": row.get::<_, Option<i64>>(0)?,
+                        "field": row.get::<_, Option<String>>(1)?,
+                        "value": row.get::<_, Option<String>>(2)?,
+                        "type": row.get::<_, String>(3)?,
+                        "message": row.get::<_, String>(4)?,
+                    }))
+                })?
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Value::Object(map) = &mut body {
+        map.insert(
+            "receipt".into(),
+            if finished.state == "done" { "ack" } else { "nak" }.into(),
+        );
+        map.insert("first_errors".into(), rejects.into());
+    }
+    body
+}
+
+/// Milliseconds since the epoch, now.
+pub(crate) fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}

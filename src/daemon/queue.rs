@@ -1,0 +1,537 @@
+//! The scheduler's memory: which job may run next.
+//!
+//! The ledger in the warehouse is the truth; this is its working copy for
+//! the objects that still have unfinished jobs, built at startup from the
+//! ledger and kept in step by the daemon. Per handler, runnable jobs wait
+//! in one ordered set per dataset (by rank, then path), and datasets take
+//! turns so a busy dataset cannot starve a quiet one. A job whose `after`
+//! handlers are not done yet is not runnable; it becomes runnable when they
+//! finish, and dead when one of them dies. A job waiting to be retried sits
+//! in a timer heap until its time.
+//!
+//! An `ordered` handler runs a dataset's objects one at a time in order: a
+//! job may start only when it is the first unfinished one of its dataset,
+//! so a failing object holds the later ones back until it is done.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::config::HandlerSettings;
+use crate::lake::DatasetName;
+use crate::warehouse::ledger::JobState;
+
+/// An object the daemon works on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub id: i64,
+    pub dataset: DatasetName,
+    /// Its path relative to the lake.
+    pub relative: PathBuf,
+    /// Its full path.
+    pub path: PathBuf,
+    /// Its path for people.
+    pub name: String,
+    pub sha256: String,
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub inode: u64,
+    pub rank: i64,
+}
+
+/// A job's place in its dataset's order.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct Key {
+    rank: i64,
+    path: Vec<u8>,
+    object: i64,
+}
+
+impl Key {
+    fn of(info: &ObjectInfo) -> Key {
+        Key {
+            rank: info.rank,
+            path: info.relative.as_os_str().as_encoded_bytes().to_vec(),
+            object: info.id,
+        }
+    }
+}
+
+/// A job as the scheduler sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Job {
+    pub state: JobState,
+    pub attempts: u32,
+}
+
+#[derive(Debug)]
+struct Active {
+    info: Arc<ObjectInfo>,
+    jobs: BTreeMap<String, Job>,
+}
+
+/// The scheduler's state.
+#[derive(Debug, Default)]
+pub struct Queue {
+    /// Handler settings by name (after, ordered, concurrency).
+    handlers: BTreeMap<String, HandlerSettings>,
+    active: HashMap<i64, Active>,
+    runnable: HashMap<String, BTreeMap<DatasetName, BTreeSet<Key>>>,
+    /// Ordered handlers: every unfinished (or dead) job per dataset.
+    unfinished: HashMap<(String, DatasetName), BTreeSet<Key>>,
+    timers: BinaryHeap<Reverse<(i64, i64, String)>>,
+    running: HashMap<String, usize>,
+    /// Per handler, the dataset served last (for taking turns).
+    last_served: HashMap<String, DatasetName>,
+    /// Ordered heads already reported as holding their dataset back.
+    reported: BTreeSet<(String, i64)>,
+}
+
+/// A job the scheduler handed out.
+#[derive(Debug, Clone)]
+pub struct Next {
+    pub info: Arc<ObjectInfo>,
+    pub handler: String,
+    /// The attempt about to start (1 for the first).
+    pub attempt: u32,
+}
+
+/// A job that cannot run because a handler it waits for died.
+#[derive(Debug, Clone)]
+pub struct Orphan {
+    pub info: Arc<ObjectInfo>,
+    pub handler: String,
+    pub attempts: u32,
+    pub because: String,
+}
+
+impl Queue {
+    pub fn new(handlers: &[HandlerSettings]) -> Queue {
+        let mut queue = Queue::default();
+        queue.set_handlers(handlers);
+        queue
+    }
+
+    /// Replaces the handler settings (after a reload).
+    pub fn set_handlers(&mut self, handlers: &[HandlerSettings]) {
+        self.handlers = handlers
+            .iter()
+            .map(|handler| (handler.name.clone(), handler.clone()))
+            .collect();
+    }
+
+    /// Whether any object still has unfinished jobs.
+    pub fn is_idle(&self) -> bool {
+        self.active.is_empty()
+    }
+
+    /// Jobs running now.
+    #[cfg(test)]
+    fn running(&self) -> usize {
+        self.running.values().sum()
+    }
+
+    fn ordered(&self, handler: &str) -> bool {
+        self.handlers
+            .get(handler)
+            .is_some_and(|settings| settings.ordered)
+    }
+
+    /// Adds an object with its jobs (from registration or from the ledger at
+    /// startup). `next_at_ms` gives retry times by handler. A `running` job
+    /// is treated as pending: its lease died with its owner.
+    pub fn add(&mut self, info: Arc<ObjectInfo>, jobs: &[(String, Job, i64)]) {
+        let key = Key::of(&info);
+        let mut active = Active {
+            info: Arc::clone(&info),
+            jobs: BTreeMap::new(),
+        };
+        for (handler, job, next_at_ms) in jobs {
+            let mut job = *job;
+            if job.state == JobState::Running {
+                job.state = JobState::Pending;
+            }
+            if self.ordered(handler) && !matches!(job.state, JobState::Done | JobState::Duplicate)
+            {
+                self.unfinished
+                    .entry((handler.clone(), info.dataset.clone()))
+                    .or_default()
+                    .insert(key.clone());
+            }
+            if job.state == JobState::Retry {
+                self.timers
+                    .push(Reverse((*next_at_ms, info.id, handler.clone())));
+            }
+            active.jobs.insert(handler.clone(), job);
+        }
+        if active.jobs.values().any(|job| !job.state.is_final()) {
+            self.active.insert(info.id, active);
+            for (handler, job, _) in jobs {
+                if matches!(job.state, JobState::Pending | JobState::Running) {
+                    self.make_runnable_if_ready(info.id, handler);
+                }
+            }
+        }
+    }
+
+    /// Whether every handler `handler` waits for is done with `object`.
+    fn prerequisites_done(&self, active: &Active, handler: &str) -> bool {
+        let Some(settings) = self.handlers.get(handler) else {
+            return true;
+        };
+        settings.after.iter().all(|before| {
+            active
+                .jobs
+                .get(before)
+                .is_none_or(|job| matches!(job.state, JobState::Done | JobState::Duplicate))
+        })
+    }
+
+    fn make_runnable_if_ready(&mut self, object: i64, handler: &str) {
+        let Some(active) = self.active.get(&object) else {
+            return;
+        };
+        if !active
+            .jobs
+            .get(handler)
+            .is_some_and(|job| job.state == JobState::Pending)
+            || !self.prerequisites_done(active, handler)
+        {
+            return;
+        }
+        let key = Key::of(&active.info);
+        let dataset = active.info.dataset.clone();
+        self.runnable
+            .entry(handler.to_owned())
+            .or_default()
+            .entry(dataset)
+            .or_default()
+            .insert(key);
+    }
+
+    /// Moves retries whose time has come back to runnable.
+    pub fn wake(&mut self, now_ms: i64) {
+        while let Some(Reverse((at, object, _))) = self.timers.peek()
+            && *at <= now_ms
+        {
+            let object = *object;
+            let Some(Reverse((_, _, handler))) = self.timers.pop() else {
+                break;
+            };
+            if let Some(job) = self
+                .active
+                .get_mut(&object)
+                .and_then(|active| active.jobs.get_mut(&handler))
+                && job.state == JobState::Retry
+            {
+                job.state = JobState::Pending;
+                self.make_runnable_if_ready(object, &handler);
+            }
+        }
+    }
+
+    /// When the next retry is due, in milliseconds since the epoch.
+    pub fn next_timer(&self) -> Option<i64> {
+        self.timers.peek().map(|Reverse((at, _, _))| *at)
+    }
+
+    /// The next job `handler` may start, if any, and marks it running.
+    /// Returns heads of ordered datasets that are held back, once each.
+    pub fn next(&mut self, handler: &str, held: &mut Vec<(Arc<ObjectInfo>, String)>) -> Option<Next> {
+        let concurrency = self.handlers.get(handler).map_or(1, |settings| settings.concurrency);
+        if self.running.get(handler).copied().unwrap_or(0) >= concurrency {
+            return None;
+        }
+        let ordered = self.ordered(handler);
+        let datasets: Vec<DatasetName> = {
+            let per_dataset = self.runnable.get(handler)?;
+            let after = self.last_served.get(handler);
+            // Take turns: the datasets after the one served last, then the rest.
+            let (later, earlier): (Vec<_>, Vec<_>) = per_dataset
+                .iter()
+                .filter(|(_, keys)| !keys.is_empty())
+                .map(|(dataset, _)| dataset.clone())
+                .partition(|dataset| after.is_none_or(|last| dataset > last));
+            later.into_iter().chain(earlier).collect()
+        };
+        for dataset in datasets {
+            let Some(first) = self
+                .runnable
+                .get(handler)
+                .and_then(|per_dataset| per_dataset.get(&dataset))
+                .and_then(|keys| keys.first())
+                .cloned()
+            else {
+                continue;
+            };
+            if ordered {
+                let head = self
+                    .unfinished
+                    .get(&(handler.to_owned(), dataset.clone()))
+                    .and_then(|keys| keys.first())
+                    .cloned();
+                if head.as_ref() != Some(&first) {
+                    if let Some(head) = head
+                        && self.reported.insert((handler.to_owned(), head.object))
+                        && let Some(info) = self.head_info(handler, &head)
+                    {
+                        held.push((info, handler.to_owned()));
+                    }
+                    continue;
+                }
+            }
+            if let Some(keys) = self
+                .runnable
+                .get_mut(handler)
+                .and_then(|per_dataset| per_dataset.get_mut(&dataset))
+            {
+                keys.remove(&first);
+            }
+            let Some(active) = self.active.get_mut(&first.object) else {
+                continue;
+            };
+            let Some(job) = active.jobs.get_mut(handler) else {
+                continue;
+            };
+            job.state = JobState::Running;
+            let attempt = job.attempts + 1;
+            let info = Arc::clone(&active.info);
+            *self.running.entry(handler.to_owned()).or_default() += 1;
+            self.last_served.insert(handler.to_owned(), dataset);
+            return Some(Next {
+                info,
+                handler: handler.to_owned(),
+                attempt,
+            });
+        }
+        None
+    }
+
+    /// The object at the head of an ordered dataset, if it is active (a
+    /// dead head's object is not, and is described by the ledger).
+    fn head_info(&self, _handler: &str, head: &Key) -> Option<Arc<ObjectInfo>> {
+        self.active
+            .get(&head.object)
+            .map(|active| Arc::clone(&active.info))
+    }
+
+    /// Puts a started job back as it was (a stop before it ran to an end).
+    pub fn put_back(&mut self, object: i64, handler: &str) {
+        self.release(handler);
+        if let Some(job) = self
+            .active
+            .get_mut(&object)
+            .and_then(|active| active.jobs.get_mut(handler))
+        {
+            job.state = JobState::Pending;
+        }
+        self.make_runnable_if_ready(object, handler);
+    }
+
+    fn release(&mut self, handler: &str) {
+        if let Some(running) = self.running.get_mut(handler) {
+            *running = running.saturating_sub(1);
+        }
+    }
+
+    /// Records a job's new state. Returns the jobs that can now never run
+    /// (they wait for a handler that died) — the caller records them dead
+    /// and reports them back with [`Queue::finished`] — and whether the
+    /// object has no unfinished job left.
+    pub fn finished(
+        &mut self,
+        object: i64,
+        handler: &str,
+        state: JobState,
+        attempts: u32,
+        next_at_ms: i64,
+        was_running: bool,
+    ) -> (Vec<Orphan>, bool) {
+        if was_running {
+            self.release(handler);
+        }
+        let ordered = self.ordered(handler);
+        let Some(active) = self.active.get_mut(&object) else {
+            return (Vec::new(), false);
+        };
+        if let Some(job) = active.jobs.get_mut(handler) {
+            *job = Job { state, attempts };
+        }
+        let info = Arc::clone(&active.info);
+        if ordered && matches!(state, JobState::Done | JobState::Duplicate) {
+            let key = Key::of(&info);
+            if let Some(keys) = self
+                .unfinished
+                .get_mut(&(handler.to_owned(), info.dataset.clone()))
+            {
+                keys.remove(&key);
+            }
+        }
+        let mut orphans = Vec::new();
+        match state {
+            JobState::Retry => self
+                .timers
+                .push(Reverse((next_at_ms, object, handler.to_owned()))),
+            JobState::Done | JobState::Duplicate => {
+                let dependents: Vec<String> = self.dependents_of(handler);
+                for dependent in dependents {
+                    self.make_runnable_if_ready(object, &dependent);
+                }
+            }
+            JobState::Dead => {
+                let dependents = self.dependents_of(handler);
+                if let Some(active) = self.active.get(&object) {
+                    for dependent in dependents {
+                        if let Some(job) = active.jobs.get(&dependent)
+                            && job.state == JobState::Pending
+                        {
+                            orphans.push(Orphan {
+                                info: Arc::clone(&info),
+                                handler: dependent,
+                                attempts: job.attempts,
+                                because: format!("not run: handler {handler} died on this object"),
+                            });
+                        }
+                    }
+                }
+            }
+            JobState::Pending => self.make_runnable_if_ready(object, handler),
+            JobState::Running => {}
+        }
+        let complete = self
+            .active
+            .get(&object)
+            .is_some_and(|active| active.jobs.values().all(|job| job.state.is_final()));
+        if complete {
+            self.active.remove(&object);
+        }
+        (orphans, complete)
+    }
+
+    fn dependents_of(&self, handler: &str) -> Vec<String> {
+        self.handlers
+            .values()
+            .filter(|settings| settings.after.iter().any(|before| before == handler))
+            .map(|settings| settings.name.clone())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(id: i64, dataset: &str, rank: i64) -> Arc<ObjectInfo> {
+        Arc::new(ObjectInfo {
+            id,
+            dataset: DatasetName::new(dataset).expect("name"),
+            relative: PathBuf::from(format!("{dataset}/{id}.csv")),
+            path: PathBuf::from(format!("/lake/{dataset}/{id}.csv")),
+            name: format!("{dataset}/{id}.csv"),
+            sha256: String::new(),
+            size: 0,
+            mtime_ns: rank,
+            inode: 0,
+            rank,
+        })
+    }
+
+    fn pending() -> Job {
+        Job {
+            state: JobState::Pending,
+            attempts: 0,
+        }
+    }
+
+    fn handler(name: &str, concurrency: usize) -> HandlerSettings {
+        let mut settings = HandlerSettings::new(name);
+        settings.concurrency = concurrency;
+        settings
+    }
+
+    fn take(queue: &mut Queue, handler: &str) -> Option<i64> {
+        queue.next(handler, &mut Vec::new()).map(|next| next.info.id)
+    }
+
+    #[test]
+    fn jobs_run_in_rank_order_and_no_more_at_once_than_the_concurrency() {
+        let mut queue = Queue::new(&[handler("h", 2)]);
+        for (id, rank) in [(1, 30), (2, 10), (3, 20)] {
+            queue.add(info(id, "a", rank), &[("h".into(), pending(), 0)]);
+        }
+        assert_eq!(take(&mut queue, "h"), Some(2));
+        assert_eq!(take(&mut queue, "h"), Some(3));
+        assert_eq!(take(&mut queue, "h"), None, "two are running");
+        queue.finished(2, "h", JobState::Done, 1, 0, true);
+        assert_eq!(take(&mut queue, "h"), Some(1));
+    }
+
+    #[test]
+    fn datasets_take_turns() {
+        let mut queue = Queue::new(&[handler("h", 1)]);
+        for id in 1..=3 {
+            queue.add(info(id, "busy", id), &[("h".into(), pending(), 0)]);
+        }
+        queue.add(info(9, "quiet", 100), &[("h".into(), pending(), 0)]);
+        let mut order = Vec::new();
+        while let Some(id) = take(&mut queue, "h") {
+            order.push(id);
+            queue.finished(id, "h", JobState::Done, 1, 0, true);
+        }
+        assert_eq!(order, [1, 9, 2, 3]);
+    }
+
+    #[test]
+    fn a_handler_after_another_waits_for_it_and_dies_with_it() {
+        let mut after = handler("notify", 1);
+        after.after = vec!["loader".into()];
+        let mut queue = Queue::new(&[handler("loader", 1), after]);
+        let jobs = [("loader".into(), pending(), 0), ("notify".into(), pending(), 0)];
+        queue.add(info(1, "a", 1), &jobs);
+        queue.add(info(2, "a", 2), &jobs);
+        assert_eq!(take(&mut queue, "notify"), None, "the loader has not run");
+        assert_eq!(take(&mut queue, "loader"), Some(1));
+        queue.finished(1, "loader", JobState::Done, 1, 0, true);
+        assert_eq!(take(&mut queue, "notify"), Some(1));
+        assert_eq!(take(&mut queue, "loader"), Some(2));
+        let (orphans, complete) = queue.finished(2, "loader", JobState::Dead, 1, 0, true);
+        assert!(!complete);
+        assert_eq!(orphans.len(), 1);
+        assert_eq!(orphans[0].handler, "notify");
+        let (_, complete) = queue.finished(2, "notify", JobState::Dead, 0, 0, false);
+        assert!(complete, "every job of object 2 is final");
+    }
+
+    #[test]
+    fn an_ordered_handler_holds_later_objects_back_behind_a_failing_one() {
+        let mut ordered = handler("h", 4);
+        ordered.ordered = true;
+        let mut queue = Queue::new(&[ordered]);
+        for id in 1..=3 {
+            queue.add(info(id, "a", id), &[("h".into(), pending(), 0)]);
+        }
+        assert_eq!(take(&mut queue, "h"), Some(1));
+        assert_eq!(take(&mut queue, "h"), None, "one at a time");
+        queue.finished(1, "h", JobState::Retry, 1, 5_000, true);
+        let mut held = Vec::new();
+        assert!(queue.next("h", &mut held).is_none(), "2 waits behind 1");
+        assert_eq!(held.len(), 1, "the hold is reported");
+        queue.wake(4_999);
+        assert_eq!(take(&mut queue, "h"), None);
+        queue.wake(5_000);
+        assert_eq!(take(&mut queue, "h"), Some(1));
+        queue.finished(1, "h", JobState::Done, 2, 0, true);
+        assert_eq!(take(&mut queue, "h"), Some(2));
+    }
+
+    #[test]
+    fn a_job_put_back_runs_again() {
+        let mut queue = Queue::new(&[handler("h", 1)]);
+        queue.add(info(1, "a", 1), &[("h".into(), pending(), 0)]);
+        assert_eq!(take(&mut queue, "h"), Some(1));
+        queue.put_back(1, "h");
+        assert_eq!(queue.running(), 0);
+        assert_eq!(take(&mut queue, "h"), Some(1));
+    }
+}
