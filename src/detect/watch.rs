@@ -388,3 +388,349 @@ fn classify(root: &Path, error: notify::Error) -> WatchError {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+    use std::time::Duration;
+
+    use notify::event::{DataChange, Flag, MetadataKind, RemoveKind};
+    use tokio::time::timeout;
+
+    use super::*;
+    use std::io;
+
+    /// Long enough for a loaded machine, short enough that a bug fails fast.
+    const PATIENCE: Duration = Duration::from_secs(5);
+
+    /// A watched temporary lake.
+    fn lake(capacity: usize) -> (tempfile::TempDir, Watcher, Hints) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (watcher, hints) = Watcher::start(dir.path(), capacity).expect("start");
+        (dir, watcher, hints)
+    }
+
+    /// The hints up to and including the first one `wanted` accepts.
+    async fn until(hints: &mut Hints, wanted: impl Fn(&Hint) -> bool) -> Vec<Hint> {
+        let mut seen = Vec::new();
+        let found = timeout(PATIENCE, async {
+            while let Some(hint) = hints.next().await {
+                let done = wanted(&hint);
+                seen.push(hint);
+                if done {
+                    return true;
+                }
+            }
+            false
+        })
+        .await;
+        assert_eq!(found, Ok(true), "the hint never came; got {seen:?}");
+        seen
+    }
+
+    /// The hints that come within a short quiet spell.
+    async fn rest(hints: &mut Hints) -> Vec<Hint> {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        std::iter::from_fn(|| hints.try_next()).collect()
+    }
+
+    #[tokio::test]
+    async fn a_written_file_is_changed_then_arrived_when_closed() {
+        let (dir, _watcher, mut hints) = lake(1024);
+        let path = dir.path().join("orders.csv");
+        fs::write(&path, "id,total\n1,9.50\n").expect("write");
+
+        let seen = until(&mut hints, |hint| *hint == Hint::Arrived(path.clone())).await;
+        let (arrived, before) = seen.split_last().expect("at least the arrival");
+        assert_eq!(*arrived, Hint::Arrived(path.clone()));
+        assert!(!before.is_empty(), "no Changed before the close: {seen:?}");
+        assert!(
+            before
+                .iter()
+                .all(|hint| *hint == Hint::Changed(path.clone())),
+            "{seen:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_file_renamed_into_place_arrives_once_under_its_final_name() {
+        let (dir, _watcher, mut hints) = lake(1024);
+        let temporary = dir.path().join(".orders.csv.tmp");
+        let path = dir.path().join("orders.csv");
+        fs::write(&temporary, "id\n1\n").expect("write");
+        fs::rename(&temporary, &path).expect("rename");
+
+        let mut seen = until(&mut hints, |hint| *hint == Hint::Arrived(path.clone())).await;
+        seen.extend(rest(&mut hints).await);
+        let arrivals = seen
+            .iter()
+            .filter(|hint| **hint == Hint::Arrived(path.clone()))
+            .count();
+        assert_eq!(arrivals, 1, "{seen:?}");
+        assert!(seen.contains(&Hint::Removed(temporary)), "{seen:?}");
+    }
+
+    #[tokio::test]
+    async fn a_directory_made_a_moment_before_its_files_is_hinted_for_a_scan() {
+        let (dir, _watcher, mut hints) = lake(1024);
+        // `orders/dt=…` and the file are made before notify can watch
+        // `orders`, so nothing but the directory itself may be reported.
+        let dataset = dir.path().join("orders");
+        let partition = dataset.join("dt=2026-01-05");
+        fs::create_dir_all(&partition).expect("mkdir");
+        fs::write(partition.join("orders.csv"), "id\n1\n").expect("write");
+
+        until(&mut hints, |hint| *hint == Hint::Directory(dataset.clone())).await;
+    }
+
+    #[tokio::test]
+    async fn a_removed_file_is_removed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("orders.csv");
+        fs::write(&path, "id\n1\n").expect("write");
+        let (_watcher, mut hints) = Watcher::start(dir.path(), 1024).expect("start");
+
+        fs::remove_file(&path).expect("remove");
+        let seen = until(&mut hints, |hint| *hint == Hint::Removed(path.clone())).await;
+        assert_eq!(seen, [Hint::Removed(path)]);
+    }
+
+    #[tokio::test]
+    async fn a_directory_moved_into_the_lake_is_a_directory() {
+        let outer = tempfile::tempdir().expect("tempdir");
+        let root = outer.path().join("lake");
+        let staged = outer.path().join("staging/batch");
+        fs::create_dir(&root).expect("mkdir lake");
+        fs::create_dir_all(&staged).expect("mkdir staging");
+        fs::write(staged.join("orders.csv"), "id\n1\n").expect("write");
+        let (_watcher, mut hints) = Watcher::start(&root, 1024).expect("start");
+
+        let moved = root.join("batch");
+        fs::rename(&staged, &moved).expect("rename");
+        let seen = until(&mut hints, |hint| *hint == Hint::Directory(moved.clone())).await;
+        assert_eq!(seen, [Hint::Directory(moved)]);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_is_signalled_as_a_rescan_not_lost() {
+        let (dir, _watcher, mut hints) = lake(4);
+        for n in 0..1000 {
+            fs::write(dir.path().join(format!("{n}.csv")), "id\n1\n").expect("write");
+        }
+
+        let first = timeout(PATIENCE, hints.next()).await.expect("a hint");
+        assert_eq!(first, Some(Hint::Rescan));
+    }
+
+    #[tokio::test]
+    async fn the_hints_end_when_the_watcher_is_dropped() {
+        let (dir, watcher, mut hints) = lake(1024);
+        fs::write(dir.path().join("orders.csv"), "id\n1\n").expect("write");
+        drop(watcher);
+
+        let ended = timeout(PATIENCE, async { while hints.next().await.is_some() {} }).await;
+        assert!(
+            ended.is_ok(),
+            "the hints did not end after the watcher was dropped"
+        );
+        assert_eq!(hints.try_next(), None);
+    }
+
+    #[tokio::test]
+    async fn a_missing_root_cannot_be_watched() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("lake");
+        let Err(error) = Watcher::start(&root, 16) else {
+            panic!("a missing root was watched");
+        };
+        assert!(matches!(&error, WatchError::Other { root: r, .. } if *r == root));
+        assert_eq!(error.exit_code(), ExitCode::NoInput);
+    }
+
+    /// A queue of `capacity` with its two ends, without notify.
+    fn queue(capacity: usize) -> (Feed, Hints) {
+        let (tx, rx) = mpsc::channel(capacity);
+        let overflow = Arc::new(Overflow::default());
+        let feed = Feed {
+            tx,
+            overflow: Arc::clone(&overflow),
+        };
+        (feed, Hints { rx, overflow })
+    }
+
+    fn changed(name: &str) -> Hint {
+        Hint::Changed(PathBuf::from(name))
+    }
+
+    #[tokio::test]
+    async fn one_rescan_stands_for_every_hint_lost_before_it() {
+        let (feed, mut hints) = queue(2);
+        for name in ["a", "b", "c", "d"] {
+            feed.send(changed(name));
+        }
+        assert_eq!(hints.try_next(), Some(Hint::Rescan));
+        assert_eq!(hints.try_next(), None, "the queue is emptied by the rescan");
+
+        feed.send(changed("e"));
+        assert_eq!(hints.try_next(), Some(changed("e")));
+        assert_eq!(hints.try_next(), None);
+    }
+
+    #[tokio::test]
+    async fn a_receiver_asleep_on_an_empty_queue_is_woken_for_a_rescan() {
+        // The race the wake is for: the receiver took every hint between the
+        // callback's failed send and its raising of the flag.
+        let (feed, mut hints) = queue(1);
+        let receiver = tokio::spawn(async move { hints.next().await });
+        tokio::task::yield_now().await;
+        feed.lose();
+
+        let hint = timeout(PATIENCE, receiver)
+            .await
+            .expect("woken")
+            .expect("joined");
+        assert_eq!(hint, Some(Hint::Rescan));
+    }
+
+    #[tokio::test]
+    async fn a_rescan_pending_when_the_watcher_ends_is_still_given() {
+        let (feed, mut hints) = queue(1);
+        feed.lose();
+        drop(feed);
+        assert_eq!(hints.next().await, Some(Hint::Rescan));
+        assert_eq!(hints.next().await, None);
+    }
+
+    fn hints_of(event: Event) -> Vec<Hint> {
+        let mut hints = Vec::new();
+        translate(&event, |hint| hints.push(hint));
+        hints
+    }
+
+    fn event(kind: EventKind, path: &Path) -> Event {
+        Event::new(kind).add_path(path.to_path_buf())
+    }
+
+    #[test]
+    fn inotify_events_map_to_hints() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("orders.csv");
+        let folder = dir.path().join("orders");
+        let gone = dir.path().join("gone.csv");
+        fs::write(&file, "id\n").expect("write");
+        fs::create_dir(&folder).expect("mkdir");
+        let to = EventKind::Modify(ModifyKind::Name(RenameMode::To));
+
+        let table = [
+            (
+                event(EventKind::Create(CreateKind::File), &file),
+                vec![Hint::Changed(file.clone())],
+            ),
+            (
+                event(EventKind::Create(CreateKind::Any), &file),
+                vec![Hint::Changed(file.clone())],
+            ),
+            (
+                event(EventKind::Create(CreateKind::Folder), &folder),
+                vec![Hint::Directory(folder.clone())],
+            ),
+            (event(to, &file), vec![Hint::Arrived(file.clone())]),
+            (event(to, &folder), vec![Hint::Directory(folder.clone())]),
+            (event(to, &gone), vec![Hint::Arrived(gone.clone())]),
+            (
+                event(EventKind::Modify(ModifyKind::Name(RenameMode::From)), &file),
+                vec![Hint::Removed(file.clone())],
+            ),
+            (
+                Event::new(EventKind::Modify(ModifyKind::Name(RenameMode::Both)))
+                    .add_path(gone.clone())
+                    .add_path(file.clone()),
+                vec![],
+            ),
+            (
+                event(EventKind::Modify(ModifyKind::Data(DataChange::Any)), &file),
+                vec![Hint::Changed(file.clone())],
+            ),
+            (
+                event(
+                    EventKind::Modify(ModifyKind::Metadata(MetadataKind::Any)),
+                    &file,
+                ),
+                vec![Hint::Changed(file.clone())],
+            ),
+            (
+                event(EventKind::Modify(ModifyKind::Any), &file),
+                vec![Hint::Changed(file.clone())],
+            ),
+            (
+                event(
+                    EventKind::Access(AccessKind::Close(AccessMode::Write)),
+                    &file,
+                ),
+                vec![Hint::Arrived(file.clone())],
+            ),
+            (
+                event(
+                    EventKind::Access(AccessKind::Close(AccessMode::Read)),
+                    &file,
+                ),
+                vec![],
+            ),
+            (
+                event(EventKind::Access(AccessKind::Open(AccessMode::Any)), &file),
+                vec![],
+            ),
+            (
+                event(EventKind::Remove(RemoveKind::File), &file),
+                vec![Hint::Removed(file.clone())],
+            ),
+            (
+                event(EventKind::Remove(RemoveKind::Folder), &folder),
+                vec![Hint::Removed(folder.clone())],
+            ),
+            (
+                Event::new(EventKind::Other).set_flag(Flag::Rescan),
+                vec![Hint::Rescan],
+            ),
+            (event(EventKind::Other, &file), vec![]),
+        ];
+        for (event, expected) in table {
+            assert_eq!(hints_of(event.clone()), expected, "{event:?}");
+        }
+    }
+
+    #[test]
+    fn inotify_limits_tell_the_operator_what_to_raise() {
+        let root = Path::new("/srv/lake");
+        let errno = |errno: rustix::io::Errno| {
+            notify::Error::io(io::Error::from_raw_os_error(errno.raw_os_error()))
+        };
+
+        let watches = [
+            notify::Error::new(notify::ErrorKind::MaxFilesWatch),
+            errno(rustix::io::Errno::NOSPC),
+        ];
+        for error in watches {
+            let WatchError::Limit { message, .. } = classify(root, error) else {
+                panic!("the watch limit is a limit");
+            };
+            assert!(message.contains("/srv/lake"), "{message}");
+            assert!(message.contains("fs.inotify.max_user_watches"), "{message}");
+            assert!(message.contains("poll"), "{message}");
+        }
+
+        let error = classify(root, errno(rustix::io::Errno::MFILE));
+        let WatchError::Limit { message, .. } = &error else {
+            panic!("the instance limit is a limit");
+        };
+        assert!(
+            message.contains("fs.inotify.max_user_instances"),
+            "{message}"
+        );
+        assert_eq!(error.exit_code(), ExitCode::TempFail);
+
+        let error = classify(root, errno(rustix::io::Errno::ACCESS));
+        assert!(matches!(error, WatchError::Other { .. }));
+        assert_eq!(error.exit_code(), ExitCode::IoErr);
+    }
+}
