@@ -118,8 +118,9 @@ pub enum WatchError {
     /// instance limit (`EMFILE`). `message` says which sysctl to raise.
     #[error("{message}")]
     Limit { root: PathBuf, message: String },
-    /// Any other failure, such as a missing root; the cause is the source.
-    #[error("cannot watch the lake at {}", root.display())]
+    /// Any other failure, such as a missing root. The message includes the
+    /// cause, as callers log it with `%error`; it is the source as well.
+    #[error("cannot watch the lake at {}: {source}", root.display())]
     Other {
         root: PathBuf,
         source: notify::Error,
@@ -544,6 +545,7 @@ mod tests {
             panic!("a missing root was watched");
         };
         assert!(matches!(&error, WatchError::Other { root: r, .. } if *r == root));
+        assert!(error.to_string().contains("No path was found"), "{error}");
         assert_eq!(error.exit_code(), ExitCode::NoInput);
     }
 
