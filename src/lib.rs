@@ -6,6 +6,8 @@
 //!
 //! - [`config`] turns `droplake.toml`, `DROPLAKE_*` variables and the
 //!   embedded defaults into validated [`config::Settings`];
+//! - [`detect`] notices files arriving in the lake: filesystem
+//!   notifications as hints, which a scan confirms;
 //! - [`lake`] owns the lake's layout: dataset and object names, which files
 //!   are objects, and the atomic writer behind [`lake::Lake::put`];
 //! - [`formats`] streams records out of CSV, TSV, JSON Lines and JSON files,
