@@ -17,6 +17,10 @@ fn with_no_file_droplake_runs_on_its_embedded_defaults() {
         line(format!("schemas = \"{root}/warehouse-schema\"")),
         line(format!("warehouse = \"{root}/warehouse.db\"")),
         line("ignore = []".to_string()),
+        line("shutdown_timeout = \"30s\"".to_string()),
+        line("detect.mode = \"auto\"".to_string()),
+        line("detect.scan_interval = \"1m\"".to_string()),
+        line("detect.poll_interval = \"1s\"".to_string()),
     ]
     .concat();
     assert_eq!(run.stdout, expected);
