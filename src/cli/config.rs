@@ -1,7 +1,8 @@
 //! `droplake config`: the effective configuration and where each value came from.
 //!
 //! The human form is itself valid TOML, so it can be saved as a starting
-//! `droplake.toml`; `--json` gives `{"file", "settings": {KEY: {"value",
+//! `droplake.toml`: dotted keys, then one `[[handlers]]` table per handler
+//! at the end. `--json` gives `{"file", "settings": {KEY: {"value",
 //! "origin"}}}` where origin is `{"kind": "default" | "file" | "env", ...}`.
 
 use std::io::{self, Write};
@@ -40,20 +41,61 @@ fn as_toml(settings: &Settings) -> String {
             "# no configuration file found; droplake runs on its embedded defaults\n".to_string()
         }
     };
-    let lines: Vec<(String, Origin)> = settings
-        .report()
-        .into_iter()
-        .map(|(key, value, origin)| (format!("{key} = {value}"), origin))
-        .collect();
+    // Each line with its origin; a `[[handlers]]` header has none. The
+    // report lists handlers last, so their tables do not swallow other keys.
+    let mut lines: Vec<(String, Option<Origin>)> = Vec::new();
+    let mut handler = None;
+    for (key, value, origin) in settings.report() {
+        let (entry, key) = toml_key(&key);
+        if entry.is_some() && entry != handler {
+            lines.push((String::new(), None));
+            lines.push(("[[handlers]]".to_string(), None));
+            handler = entry;
+        }
+        lines.push((format!("{key} = {value}"), Some(origin)));
+    }
     let width = lines
         .iter()
+        .filter(|(_, origin)| origin.is_some())
         .map(|(line, _)| line.chars().count())
         .max()
         .unwrap_or(0);
     for (line, origin) in lines {
-        text.push_str(&format!("{line:<width$}  # {origin}\n"));
+        match origin {
+            Some(origin) => text.push_str(&format!("{line:<width$}  # {origin}\n")),
+            None => text.push_str(&format!("{line}\n")),
+        }
     }
     text
+}
+
+/// A report key as TOML: `handlers.NAME.KEY` becomes `KEY` inside the
+/// `[[handlers]]` entry NAME (returned first); in `datasets.NAME.KEY` and
+/// `tables.NAME.KEY` a NAME that is not a bare TOML key (such as
+/// `eu.sales`) is quoted.
+fn toml_key(key: &str) -> (Option<String>, String) {
+    let split = |prefix: &str| {
+        key.strip_prefix(prefix)
+            .and_then(|rest| rest.rsplit_once('.'))
+    };
+    if let Some((name, key)) = split("handlers.") {
+        return (Some(name.to_string()), key.to_string());
+    }
+    for section in ["datasets", "tables"] {
+        if let Some((name, key)) = split(&format!("{section}.")) {
+            let bare = !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
+            let name = if bare {
+                name.to_string()
+            } else {
+                toml::Value::String(name.to_string()).to_string()
+            };
+            return (None, format!("{section}.{name}.{key}"));
+        }
+    }
+    (None, key.to_string())
 }
 
 fn as_json(settings: &Settings) -> String {

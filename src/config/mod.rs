@@ -5,13 +5,16 @@
 //! else `./droplake.toml`, else `/etc/droplake/droplake.toml`, and then the
 //! `DROPLAKE_*` variables. Then [`Settings::load`] merges them over the
 //! defaults, validates every value, and records where each one came from.
-//! The rest of droplake only ever sees [`Settings`].
+//! The rest of droplake only ever sees [`Settings`]. The daemon's keys
+//! (`shutdown_timeout`, `[detect]`, readiness and retention of datasets,
+//! `[[handlers]]`) are validated in `daemon.rs`.
 //!
 //! Relative paths in a file are relative to the file's directory; relative
 //! paths from the environment or the defaults are relative to the working
 //! directory. Settings hold absolute paths, so a later change of working
 //! directory changes nothing.
 
+mod daemon;
 mod duration;
 mod raw;
 
@@ -22,6 +25,7 @@ use std::path::{Path, PathBuf};
 
 use toml::Spanned;
 
+pub use daemon::{COMMAND_PLACEHOLDERS, LOADER, MARKER_PLACEHOLDERS, placeholders};
 pub use duration::{Duration, DurationError};
 use raw::{RawConfig, RawDataset, RawOnError, RawTable, RawWriteMode};
 
@@ -303,7 +307,12 @@ impl FileLayer {
         })?;
         let raw = toml::from_str(&text).map_err(|error| {
             let offset = error.span().map_or(0, |span| span.start);
-            let message = error.message().replace("unknown field", "unknown key");
+            // serde's words for TOML's: a key, an array, an integer.
+            let message = error
+                .message()
+                .replace("unknown field", "unknown key")
+                .replace("expected a sequence", "expected an array")
+                .replace("expected i64", "expected an integer");
             let message = match raw::key_at(&text, offset) {
                 Some(key) if !message.contains(&format!("`{key}`")) => {
                     format!("`{key}`: {message}")
@@ -432,6 +441,22 @@ impl FileLayer {
             message: format!("`{key}`: {message}"),
         }
     }
+
+    /// The absolute path `value` of `key` names: relative to this file's
+    /// directory. An empty path is refused.
+    fn path_of(&self, key: &str, value: &Spanned<String>) -> Result<PathBuf, ConfigError> {
+        let error = |message: String| self.error_at(key, value.span().start, message);
+        if value.get_ref().is_empty() {
+            return Err(error("must not be empty; give a path".to_string()));
+        }
+        let base = self
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        std::path::absolute(base.join(value.get_ref()))
+            .map_err(|problem| error(format!("cannot be made absolute: {problem}")))
+    }
 }
 
 fn on_error_name(on_error: OnError) -> &'static str {
@@ -503,6 +528,7 @@ fn dataset_settings(
             RawOnError::Abort => OnError::Abort,
         };
     }
+    daemon::dataset_lifecycle(file, name, raw, &mut settings, origins)?;
     Ok(settings)
 }
 
@@ -673,7 +699,12 @@ impl Settings {
 
         let mut datasets = BTreeMap::new();
         let mut tables = BTreeMap::new();
+        let mut shutdown_timeout = daemon::default_shutdown_timeout();
+        let mut detect = DetectSettings::default();
+        let mut handlers = Vec::new();
         if let Some(file) = &file {
+            shutdown_timeout = daemon::shutdown_timeout(file, &mut origins);
+            detect = daemon::detect_settings(file, &mut origins)?;
             for (name, raw) in file.raw.datasets.iter().flatten() {
                 let offset = raw.span().start;
                 let dataset = DatasetName::new(name)
@@ -687,6 +718,7 @@ impl Settings {
                     table_settings(file, name, raw.get_ref(), &mut origins),
                 );
             }
+            handlers = daemon::handler_settings(file, &mut origins)?;
         }
 
         Ok(Settings {
@@ -696,9 +728,9 @@ impl Settings {
             filter,
             datasets,
             tables,
-            detect: DetectSettings::default(),
-            handlers: Vec::new(),
-            shutdown_timeout: Duration::from(std::time::Duration::from_secs(30)),
+            detect,
+            handlers,
+            shutdown_timeout,
             file: path,
             origins,
         })
@@ -731,7 +763,9 @@ impl Settings {
     }
 
     /// Every setting with its value and origin, in the order a file lists
-    /// them; keys are dotted (`datasets.orders.on_error`).
+    /// them; keys are dotted (`datasets.orders.on_error`). Handlers come
+    /// last, in file order, each under `handlers.NAME.KEY` starting with
+    /// its `name`; KEY never holds a dot, though NAME may.
     pub fn report(&self) -> Vec<(String, toml::Value, Origin)> {
         let path = |path: &Path| toml::Value::String(path.display().to_string());
         let globs = self
@@ -745,21 +779,26 @@ impl Settings {
             ("schemas", path(&self.schemas)),
             ("warehouse", path(&self.warehouse)),
             ("ignore", toml::Value::Array(globs)),
+            (
+                "shutdown_timeout",
+                toml::Value::String(self.shutdown_timeout.to_string()),
+            ),
         ];
-        let mut report: Vec<(String, toml::Value, Origin)> = values
-            .into_iter()
-            .map(|(key, value)| {
-                let origin = self.origins.get(key).cloned().unwrap_or(Origin::Default);
-                (key.to_string(), value, origin)
-            })
-            .collect();
+        let mut report: Vec<(String, toml::Value, Origin)> = Vec::new();
+        let mut push = |key: String, value: toml::Value| {
+            let origin = self.origins.get(&key).cloned().unwrap_or(Origin::Default);
+            report.push((key, value, origin));
+        };
+        for (key, value) in values {
+            push(key.to_string(), value);
+        }
+        for (key, value) in daemon::report_detect(&self.detect) {
+            push(format!("detect.{key}"), value);
+        }
         let text = |value: &str| toml::Value::String(value.to_string());
         for (name, dataset) in &self.datasets {
-            let mut entry = |key: &str, value: toml::Value| {
-                let key = format!("datasets.{name}.{key}");
-                let origin = self.origins.get(&key).cloned().unwrap_or(Origin::Default);
-                report.push((key, value, origin));
-            };
+            let mut entry =
+                |key: &str, value: toml::Value| push(format!("datasets.{name}.{key}"), value);
             entry(
                 "table",
                 text(dataset.table.as_deref().unwrap_or(name.as_str())),
@@ -769,15 +808,21 @@ impl Settings {
             }
             entry("encoding", text(&dataset.read.encoding.to_string()));
             entry("on_error", text(on_error_name(dataset.on_error)));
+            for (key, value) in daemon::report_dataset(dataset) {
+                entry(key, value);
+            }
         }
         for (name, table) in &self.tables {
-            let key = format!("tables.{name}.write_mode");
-            let origin = self.origins.get(&key).cloned().unwrap_or(Origin::Default);
             let mode = match table.write_mode {
                 WriteMode::Append => "append",
                 WriteMode::Upsert => "upsert",
             };
-            report.push((key, text(mode), origin));
+            push(format!("tables.{name}.write_mode"), text(mode));
+        }
+        for handler in &self.handlers {
+            for (key, value) in daemon::report_handler(handler) {
+                push(format!("handlers.{}.{key}", handler.name), value);
+            }
         }
         report
     }
@@ -930,8 +975,8 @@ write_mode = "upsert"
                 ":2:10: `datasets.orders.format`: unknown format `xml`",
             ),
             (
-                "[datasets.orders]\nsettle = \"2s\"\n",
-                ":2:1: `datasets.orders.settle`: unknown key `settle`",
+                "[datasets.orders]\nsettel = \"2s\"\n",
+                ":2:1: `datasets.orders.settel`: unknown key `settel`",
             ),
             (
                 "[datasets.\"bad name\"]\ntable = \"x\"\n",

@@ -17,6 +17,10 @@ fn with_no_file_droplake_runs_on_its_embedded_defaults() {
         line(format!("schemas = \"{root}/warehouse-schema\"")),
         line(format!("warehouse = \"{root}/warehouse.db\"")),
         line("ignore = []".to_string()),
+        line("shutdown_timeout = \"30s\"".to_string()),
+        line("detect.mode = \"auto\"".to_string()),
+        line("detect.scan_interval = \"1m\"".to_string()),
+        line("detect.poll_interval = \"1s\"".to_string()),
     ]
     .concat();
     assert_eq!(run.stdout, expected);
@@ -50,6 +54,93 @@ fn the_file_in_the_working_directory_is_read_and_each_value_traced_to_its_line()
         json["settings"]["lake"],
         serde_json::json!({"value": env.display("lake"), "origin": {"kind": "default"}})
     );
+}
+
+/// A configuration with every daemon key, for the report tests.
+const DAEMON_CONFIG: &str = r#"shutdown_timeout = "45s"
+
+[detect]
+mode = "poll"
+poll_interval = "500ms"
+
+[datasets.orders]
+ready = "marker"
+marker = "{stem}.ok"
+order = "name"
+duplicates = "process"
+receipts = "receipts"
+retain = "30d"
+archive = "archive"
+
+[datasets."eu.sales"]
+table = "sales"
+
+[[handlers]]
+name = "loader"
+concurrency = 4
+
+[[handlers]]
+name = "billing-sync"
+datasets = ["orders"]
+command = ["/usr/local/bin/billing-sync", "--object", "{path}"]
+timeout = "2m"
+after = ["loader"]
+"#;
+
+#[test]
+fn the_daemon_settings_are_reported_with_their_lines() {
+    let env = TestEnv::new();
+    env.write("droplake.toml", DAEMON_CONFIG);
+    let run = env.run(["config", "--json"]);
+    let json: serde_json::Value = serde_json::from_str(&run.expect_code(0).stdout).expect("JSON");
+    let settings = &json["settings"];
+    let file =
+        |line: usize| serde_json::json!({"kind": "file", "path": "droplake.toml", "line": line});
+    assert_eq!(
+        settings["shutdown_timeout"],
+        serde_json::json!({"value": "45s", "origin": file(1)})
+    );
+    assert_eq!(
+        settings["detect.scan_interval"],
+        serde_json::json!({"value": "1m", "origin": {"kind": "default"}})
+    );
+    assert_eq!(settings["datasets.orders.marker"]["value"], "{stem}.ok");
+    assert_eq!(
+        settings["datasets.orders.receipts"]["value"],
+        env.display("receipts")
+    );
+    assert_eq!(settings["datasets.eu.sales.ready"]["value"], "settle");
+    assert_eq!(
+        settings["handlers.billing-sync.timeout"],
+        serde_json::json!({"value": "2m", "origin": file(27)})
+    );
+    assert_eq!(settings["handlers.billing-sync.retries"]["value"], 5);
+    assert_eq!(settings["handlers.loader.concurrency"]["value"], 4);
+    assert!(settings.get("handlers.loader.command").is_none());
+}
+
+#[test]
+fn the_human_form_reads_back_as_the_same_configuration() {
+    let env = TestEnv::new();
+    env.write("droplake.toml", DAEMON_CONFIG);
+    let first = env.run(["config"]).expect_code(0).stdout.clone();
+    assert!(
+        first.contains("\n[[handlers]]\nname = \"loader\" "),
+        "{first}"
+    );
+    assert!(
+        first.contains("datasets.\"eu.sales\".table = \"sales\""),
+        "{first}"
+    );
+    env.write("again.toml", &first);
+    let second = env
+        .run(["config", "--config", "again.toml"])
+        .expect_code(0)
+        .stdout
+        .clone();
+    let table = |text: &str| text.parse::<toml::Table>().expect("valid TOML");
+    assert_eq!(table(&first), table(&second));
+    assert_eq!(table(&first)["handlers"].as_array().map(Vec::len), Some(2));
 }
 
 #[test]
