@@ -18,7 +18,11 @@ fn main() -> std::process::ExitCode {
         }
     };
     // The daemon tells what it does; other commands speak only of trouble.
-    let level = if matches!(cli.command, cli::Command::Run(_)) { "info" } else { "warn" };
+    let level = if matches!(cli.command, cli::Command::Run(_)) {
+        "info"
+    } else {
+        "warn"
+    };
     cli::init_logging(level);
     match cli::run(cli) {
         Ok(code) => code.into(),

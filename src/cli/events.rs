@@ -86,10 +86,15 @@ fn print(out: &mut impl Write, event: &Event, json: bool) -> io::Result<()> {
         detail.push_str(&format!(
             "  loaded {} rejected {}",
             load.get("rows_loaded").unwrap_or(&serde_json::Value::Null),
-            load.get("rows_rejected").unwrap_or(&serde_json::Value::Null)
+            load.get("rows_rejected")
+                .unwrap_or(&serde_json::Value::Null)
         ));
     }
-    let handler = event.handler.as_deref().map(|h| format!(" [{h}]")).unwrap_or_default();
+    let handler = event
+        .handler
+        .as_deref()
+        .map(|h| format!(" [{h}]"))
+        .unwrap_or_default();
     writeln!(
         out,
         "{:>6}  {}  {:<22} {object}{handler}{detail}",

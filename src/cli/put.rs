@@ -48,7 +48,12 @@ pub struct PutArgs {
     pub wait: bool,
 
     /// How long --wait waits, such as 30s or 5m.
-    #[arg(long, value_name = "DURATION", default_value = "30s", requires = "wait")]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "30s",
+        requires = "wait"
+    )]
     pub timeout: crate::config::Duration,
 }
 
@@ -145,11 +150,20 @@ fn wait_for(
                 .collect();
             let (code, what) = match object.state.as_str() {
                 "done" => (ExitCode::Ok, "done".to_string()),
-                "duplicate" => (ExitCode::Ok, "a duplicate of an earlier object; skipped".into()),
+                "duplicate" => (
+                    ExitCode::Ok,
+                    "a duplicate of an earlier object; skipped".into(),
+                ),
                 _ if errors.is_empty() => (ExitCode::Problems, "done, with rejected rows".into()),
-                _ => (ExitCode::Problems, format!("failed (dead: {})", errors.join(", "))),
+                _ => (
+                    ExitCode::Problems,
+                    format!("failed (dead: {})", errors.join(", ")),
+                ),
             };
-            eprintln!("droplake: {shown}: object {}: {what}; see `droplake events`", object.id);
+            eprintln!(
+                "droplake: {shown}: object {}: {what}; see `droplake events`",
+                object.id
+            );
             return code;
         }
         if std::time::Instant::now() >= deadline {

@@ -262,7 +262,9 @@ impl Runner {
                     });
                     let result = match tokio::time::timeout(timeout, work).await {
                         Ok(Ok(result)) => result,
-                        Ok(Err(panic)) => Err(Refusal::Retry(format!("the handler panicked: {panic}"))),
+                        Ok(Err(panic)) => {
+                            Err(Refusal::Retry(format!("the handler panicked: {panic}")))
+                        }
                         Err(_) => Err(Refusal::Retry(format!(
                             "the handler did not return within {}s",
                             timeout.as_secs_f64()
@@ -357,9 +359,7 @@ impl Runner {
             Verdict::Done => (JobState::Done, done.attempt, 0),
             Verdict::Dead => (JobState::Dead, done.attempt, 0),
             Verdict::Interrupted => (JobState::Pending, done.attempt - 1, 0),
-            Verdict::Failed if done.attempt > handler.retries => {
-                (JobState::Dead, done.attempt, 0)
-            }
+            Verdict::Failed if done.attempt > handler.retries => (JobState::Dead, done.attempt, 0),
             Verdict::Failed => (
                 JobState::Retry,
                 done.attempt,
@@ -433,8 +433,14 @@ impl Runner {
                 "signal": attempt.signal,
                 "next_attempt_at": next_attempt_at,
             });
-            events::append(&transaction, kind, Some(done.info.id), Some(&done.handler), &body)
-                .map_err(sql)?;
+            events::append(
+                &transaction,
+                kind,
+                Some(done.info.id),
+                Some(&done.handler),
+                &body,
+            )
+            .map_err(sql)?;
         }
         let finished = finish_object(&transaction, &done.info).map_err(sql)?;
         transaction.commit().map_err(sql)?;
@@ -500,7 +506,8 @@ impl AttemptRecord {
                 Some(format!("killed by signal {signal}{last_line}"))
             }
             Status::TimedOut { killed } => Some(if *killed {
-                "timed out: sent SIGTERM to its process group, then SIGKILL after the grace period".to_string()
+                "timed out: sent SIGTERM to its process group, then SIGKILL after the grace period"
+                    .to_string()
             } else {
                 "timed out: stopped by SIGTERM to its process group".to_string()
             }),
@@ -514,7 +521,12 @@ fn log_outcome(done: &Completion, state: JobState, error: Option<&str>, next_at_
     let object = done.info.id;
     let handler = done.handler.as_str();
     match state {
-        JobState::Done => tracing::info!(object, handler, attempt = done.attempt, "A handler finished an object."),
+        JobState::Done => tracing::info!(
+            object,
+            handler,
+            attempt = done.attempt,
+            "A handler finished an object."
+        ),
         JobState::Retry => tracing::warn!(
             object,
             handler,
@@ -530,7 +542,11 @@ fn log_outcome(done: &Completion, state: JobState, error: Option<&str>, next_at_
             error,
             "A handler failed for good; the job is dead."
         ),
-        _ => tracing::info!(object, handler, "A handler was interrupted; the job will run again."),
+        _ => tracing::info!(
+            object,
+            handler,
+            "A handler was interrupted; the job will run again."
+        ),
     }
 }
 
@@ -547,7 +563,12 @@ fn backoff(handler: &HandlerSettings, attempt: u32) -> Duration {
 }
 
 /// Marks a job running under this daemon's lease.
-fn claim(connection: &Connection, next: &Next, owner: &str, handler: &HandlerSettings) -> Result<(), String> {
+fn claim(
+    connection: &Connection,
+    next: &Next,
+    owner: &str,
+    handler: &HandlerSettings,
+) -> Result<(), String> {
     let lease = handler.timeout.get() + handler.grace.get() + Duration::from_secs(60);
     ledger::claim(
         connection,
@@ -609,9 +630,16 @@ pub fn record_orphan(ledger: &mut Warehouse, orphan: &Orphan) -> Result<Recorded
         },
     )
     .map_err(sql)?;
-    let body = json!({"object": object_json(&orphan.info), "state": "dead", "error": orphan.because});
-    events::append(&transaction, EventKind::JobDead, Some(orphan.info.id), Some(&orphan.handler), &body)
-        .map_err(sql)?;
+    let body =
+        json!({"object": object_json(&orphan.info), "state": "dead", "error": orphan.because});
+    events::append(
+        &transaction,
+        EventKind::JobDead,
+        Some(orphan.info.id),
+        Some(&orphan.handler),
+        &body,
+    )
+    .map_err(sql)?;
     let finished = finish_object(&transaction, &orphan.info).map_err(sql)?;
     transaction.commit().map_err(sql)?;
     Ok(Recorded {

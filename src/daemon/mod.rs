@@ -17,8 +17,8 @@ mod queue;
 mod ready;
 mod registry;
 
-use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -93,10 +93,7 @@ pub enum DaemonError {
     )]
     Locked { path: PathBuf, holder: String },
     #[error("{what}: {error}")]
-    Io {
-        what: String,
-        error: std::io::Error,
-    },
+    Io { what: String, error: std::io::Error },
 }
 
 impl HasExitCode for DaemonError {
@@ -241,12 +238,9 @@ impl Daemon {
         let mut by_object: HashMap<i64, (Arc<ObjectInfo>, Vec<(String, Job, i64)>)> =
             HashMap::new();
         for job in open {
-            let entry = by_object.entry(job.object.id).or_insert_with(|| {
-                (
-                    Arc::new(info_of(&settings.lake, &job.object)),
-                    Vec::new(),
-                )
-            });
+            let entry = by_object
+                .entry(job.object.id)
+                .or_insert_with(|| (Arc::new(info_of(&settings.lake, &job.object)), Vec::new()));
             entry.1.push((
                 job.handler,
                 Job {
@@ -314,7 +308,11 @@ impl Daemon {
     async fn run(mut self) -> Result<Ended, DaemonError> {
         let (messages_tx, mut messages) = mpsc::unbounded_channel();
         if !self.once {
-            listen_for_signals(messages_tx, self.jobs.load_stop(), self.settings.shutdown_timeout.get())?;
+            listen_for_signals(
+                messages_tx,
+                self.jobs.load_stop(),
+                self.settings.shutdown_timeout.get(),
+            )?;
         }
         let mut watching: Option<(Watcher, Hints)> = None;
         if !self.once && self.settings.detect.mode != DetectMode::Poll {
@@ -526,7 +524,10 @@ impl Daemon {
                 && !self.hinted
                 && self.registered_before_scan()
             {
-                tracing::warn!(files = unhinted, "A scan found files the watcher never reported; polling the lake from now on.");
+                tracing::warn!(
+                    files = unhinted,
+                    "A scan found files the watcher never reported; polling the lake from now on."
+                );
                 self.polling = true;
             }
             self.hinted = false;
@@ -539,7 +540,10 @@ impl Daemon {
 
     /// Whether this is not the startup scan (which finds files by design).
     fn registered_before_scan(&self) -> bool {
-        self.tracker.known().lock().is_ok_and(|known| !known.is_empty())
+        self.tracker
+            .known()
+            .lock()
+            .is_ok_and(|known| !known.is_empty())
     }
 
     fn on_hint(&mut self, hint: Hint) {
@@ -560,10 +564,23 @@ impl Daemon {
         }
     }
 
+    /// Looks at one file a hint named.
     fn look(&mut self, path: &Path, arrived: bool) {
-        if let Some(seen) = scan::look(&self.lake, path) {
-            self.observe(&seen, arrived);
+        let Some(seen) = scan::look(&self.lake, path) else {
+            return;
+        };
+        let rule = self.settings.dataset(&seen.dataset).ready;
+        if let Readiness::Marker(pattern) = &rule
+            && is_marker(&seen.relative, pattern)
+        {
+            // A marker arrived: look at the files of its directory (a
+            // scan's own markers do not, or scans would beget scans).
+            if let Some(dir) = seen.path.parent() {
+                self.spawn_scan(dir.to_path_buf(), false);
+            }
+            return;
         }
+        self.observe(&seen, arrived);
     }
 
     /// Decides about a file; returns `Some(true)` when it became ready.
@@ -580,13 +597,7 @@ impl Daemon {
                 }
                 Some(false)
             }
-            Verdict::Marker => {
-                // A marker arrived: look at the files of its directory.
-                if let Some(dir) = seen.path.parent() {
-                    self.spawn_scan(dir.to_path_buf(), false);
-                }
-                None
-            }
+            Verdict::Marker => Some(false),
             Verdict::Known | Verdict::NoMarker(_) | Verdict::Busy => None,
         }
     }
@@ -711,7 +722,13 @@ impl Daemon {
         for (info, handler) in held {
             tracing::warn!(object = info.id, file = %info.name, handler, "An ordered handler holds back the dataset's later objects until this one is done.");
             let body = json!({"object": object_json(&info), "dataset": info.dataset.as_str()});
-            let _ = events::append(self.ledger.connection(), Kind::HeldBack, Some(info.id), Some(&handler), &body);
+            let _ = events::append(
+                self.ledger.connection(),
+                Kind::HeldBack,
+                Some(info.id),
+                Some(&handler),
+                &body,
+            );
         }
     }
 
@@ -734,7 +751,13 @@ impl Daemon {
 
     /// Brings the queue in step with a job's recorded outcome, records the
     /// jobs that can no longer run, and finishes the object.
-    fn apply(&mut self, info: &Arc<ObjectInfo>, handler: &str, outcome: jobs::Recorded, was_running: bool) {
+    fn apply(
+        &mut self,
+        info: &Arc<ObjectInfo>,
+        handler: &str,
+        outcome: jobs::Recorded,
+        was_running: bool,
+    ) {
         let jobs::Recorded {
             state,
             attempts,
@@ -745,9 +768,9 @@ impl Daemon {
             self.queue.put_back(info.id, handler);
             return;
         }
-        let (orphans, _) = self
-            .queue
-            .finished(info.id, handler, state, attempts, next_at_ms, was_running);
+        let (orphans, _) =
+            self.queue
+                .finished(info.id, handler, state, attempts, next_at_ms, was_running);
         if let Some(finished) = finished {
             self.finished_object(info, &finished);
         }
@@ -776,7 +799,13 @@ impl Daemon {
         match events::write_receipt(&dir, &info.relative, accepted, &body) {
             Ok(path) => {
                 let body = json!({"object": object_json(info), "receipt": path.to_string_lossy(), "accepted": accepted});
-                let _ = events::append(self.ledger.connection(), Kind::ReceiptWritten, Some(info.id), None, &body);
+                let _ = events::append(
+                    self.ledger.connection(),
+                    Kind::ReceiptWritten,
+                    Some(info.id),
+                    None,
+                    &body,
+                );
             }
             Err(error) => {
                 tracing::error!(object = info.id, dir = %dir.display(), %error, "Cannot write a receipt.");
@@ -802,7 +831,9 @@ impl Daemon {
             }
         };
         if settings.lake != self.settings.lake || settings.warehouse != self.settings.warehouse {
-            tracing::warn!("The lake or warehouse path changed; that takes a restart. Other settings are reloaded.");
+            tracing::warn!(
+                "The lake or warehouse path changed; that takes a restart. Other settings are reloaded."
+            );
         }
         let mut settings = settings;
         settings.lake = self.settings.lake.clone();
@@ -816,7 +847,11 @@ impl Daemon {
         }
         self.queue.set_handlers(&registry.settings());
         self.jobs.reload(&settings, &registry);
-        tracing::info!(tables = registry.tables.len(), handlers = registry.handlers.len(), "Reloaded the configuration and schemas.");
+        tracing::info!(
+            tables = registry.tables.len(),
+            handlers = registry.handlers.len(),
+            "Reloaded the configuration and schemas."
+        );
         self.registry = registry;
         self.settings = settings;
     }
@@ -837,7 +872,11 @@ impl Daemon {
             let before = jiff::Timestamp::now()
                 .checked_sub(jiff::SignedDuration::try_from(retain.get()).unwrap_or_default())
                 .unwrap_or_default();
-            let Ok(objects) = ledger::retainable(self.ledger.connection(), dataset.as_str(), &before.to_string()) else {
+            let Ok(objects) = ledger::retainable(
+                self.ledger.connection(),
+                dataset.as_str(),
+                &before.to_string(),
+            ) else {
                 continue;
             };
             for object in objects {
@@ -845,7 +884,11 @@ impl Daemon {
                 let removed = match &settings.archive {
                     Some(archive) => archive_file(&info.path, &archive.join(&info.relative)),
                     None => std::fs::remove_file(&info.path).or_else(|error| {
-                        if error.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(error) }
+                        if error.kind() == std::io::ErrorKind::NotFound {
+                            Ok(())
+                        } else {
+                            Err(error)
+                        }
                     }),
                 };
                 match removed {
@@ -853,7 +896,13 @@ impl Daemon {
                         self.tracker.removed(&info.relative);
                         let _ = ledger::mark_removed(self.ledger.connection(), info.id);
                         let body = json!({"object": object_json(&info), "archive": settings.archive.as_ref().map(|dir| dir.join(&info.relative).to_string_lossy().into_owned())});
-                        let _ = events::append(self.ledger.connection(), Kind::ObjectRemoved, Some(info.id), None, &body);
+                        let _ = events::append(
+                            self.ledger.connection(),
+                            Kind::ObjectRemoved,
+                            Some(info.id),
+                            None,
+                            &body,
+                        );
                         tracing::info!(object = info.id, file = %info.name, "Retention: removed an object every handler is done with.");
                     }
                     Err(error) => {
@@ -946,7 +995,6 @@ fn register(
         .collect();
     Ok(Some((info, jobs, finished)))
 }
-
 
 /// Takes the daemon lock next to the warehouse: one daemon (or `run
 /// --once`) per warehouse.
@@ -1066,7 +1114,12 @@ fn check_marker(path: &Path, pattern: &str, size: u64, sha256: &str) -> Option<S
     let marker = marker_for(path, pattern);
     let text = match std::fs::read_to_string(&marker) {
         Ok(text) => text,
-        Err(error) => return Some(format!("cannot read the marker {}: {error}", marker.display())),
+        Err(error) => {
+            return Some(format!(
+                "cannot read the marker {}: {error}",
+                marker.display()
+            ));
+        }
     };
     let declared = match Declared::parse(&text) {
         Ok(declared) => declared,
@@ -1118,9 +1171,9 @@ fn archive_file(from: &Path, to: &Path) -> std::io::Result<()> {
 
 /// An object of the ledger as the daemon works with it.
 fn info_of(lake: &Path, object: &ledger::ObjectRow) -> ObjectInfo {
-    let relative = PathBuf::from(<std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(
-        object.path.clone(),
-    ));
+    let relative = PathBuf::from(
+        <std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(object.path.clone()),
+    );
     ObjectInfo {
         id: object.id,
         dataset: DatasetName::new(&object.dataset)
@@ -1214,7 +1267,12 @@ fn receipt_body(connection: &Connection, info: &ObjectInfo, finished: &Finished)
     if let Value::Object(map) = &mut body {
         map.insert(
             "receipt".into(),
-            if finished.state == "done" { "ack" } else { "nak" }.into(),
+            if finished.state == "done" {
+                "ack"
+            } else {
+                "nak"
+            }
+            .into(),
         );
         map.insert("first_errors".into(), rejects.into());
     }

@@ -152,8 +152,7 @@ impl Queue {
             if job.state == JobState::Running {
                 job.state = JobState::Pending;
             }
-            if self.ordered(handler) && !matches!(job.state, JobState::Done | JobState::Duplicate)
-            {
+            if self.ordered(handler) && !matches!(job.state, JobState::Done | JobState::Duplicate) {
                 self.unfinished
                     .entry((handler.clone(), info.dataset.clone()))
                     .or_default()
@@ -238,8 +237,15 @@ impl Queue {
 
     /// The next job `handler` may start, if any, and marks it running.
     /// Returns heads of ordered datasets that are held back, once each.
-    pub fn next(&mut self, handler: &str, held: &mut Vec<(Arc<ObjectInfo>, String)>) -> Option<Next> {
-        let concurrency = self.handlers.get(handler).map_or(1, |settings| settings.concurrency);
+    pub fn next(
+        &mut self,
+        handler: &str,
+        held: &mut Vec<(Arc<ObjectInfo>, String)>,
+    ) -> Option<Next> {
+        let concurrency = self
+            .handlers
+            .get(handler)
+            .map_or(1, |settings| settings.concurrency);
         if self.running.get(handler).copied().unwrap_or(0) >= concurrency {
             return None;
         }
@@ -451,7 +457,9 @@ mod tests {
     }
 
     fn take(queue: &mut Queue, handler: &str) -> Option<i64> {
-        queue.next(handler, &mut Vec::new()).map(|next| next.info.id)
+        queue
+            .next(handler, &mut Vec::new())
+            .map(|next| next.info.id)
     }
 
     #[test]
@@ -487,7 +495,10 @@ mod tests {
         let mut after = handler("notify", 1);
         after.after = vec!["loader".into()];
         let mut queue = Queue::new(&[handler("loader", 1), after]);
-        let jobs = [("loader".into(), pending(), 0), ("notify".into(), pending(), 0)];
+        let jobs = [
+            ("loader".into(), pending(), 0),
+            ("notify".into(), pending(), 0),
+        ];
         queue.add(info(1, "a", 1), &jobs);
         queue.add(info(2, "a", 2), &jobs);
         assert_eq!(take(&mut queue, "notify"), None, "the loader has not run");

@@ -79,7 +79,13 @@ impl Tracker {
     /// Decides about `seen`; `arrived` when the watcher saw it arrive
     /// complete. A `Ready` file is counted as hashing until
     /// [`Tracker::hashed`] or [`Tracker::forget`].
-    pub fn observe(&mut self, seen: &Seen, arrived: bool, rule: &Readiness, now: Instant) -> Verdict {
+    pub fn observe(
+        &mut self,
+        seen: &Seen,
+        arrived: bool,
+        rule: &Readiness,
+        now: Instant,
+    ) -> Verdict {
         let relative = &seen.relative;
         if let Readiness::Marker(pattern) = rule
             && is_marker(relative, pattern)
@@ -116,7 +122,8 @@ impl Tracker {
                 let settle = settle.get();
                 let waiting = self.waiting.get(relative).filter(|w| w.stat == seen.stat);
                 let quiet_since = waiting.map_or(now, |waiting| waiting.since);
-                if arrived || now.duration_since(quiet_since) >= settle || age(seen.stat) >= settle {
+                if arrived || now.duration_since(quiet_since) >= settle || age(seen.stat) >= settle
+                {
                     true
                 } else {
                     let since = quiet_since;
@@ -182,7 +189,9 @@ pub fn marker_for(path: &Path, pattern: &str) -> PathBuf {
 /// the pattern with each placeholder standing for any non-empty text.
 pub fn is_marker(path: &Path, pattern: &str) -> bool {
     let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let literal = pattern.replace("{name}", "\u{0}").replace("{stem}", "\u{0}");
+    let literal = pattern
+        .replace("{name}", "\u{0}")
+        .replace("{stem}", "\u{0}");
     let parts: Vec<&str> = literal.split('\u{0}').collect();
     let (Some(first), Some(last)) = (parts.first(), parts.last()) else {
         return false;
@@ -238,9 +247,9 @@ impl Declared {
         };
         for (key, value) in pairs {
             let number = |value: &str| {
-                value
-                    .parse::<u64>()
-                    .map_err(|_| format!("the marker declares {key} = {value:?}, which is not a whole number"))
+                value.parse::<u64>().map_err(|_| {
+                    format!("the marker declares {key} = {value:?}, which is not a whole number")
+                })
             };
             match key.as_str() {
                 "size" => declared.size = Some(number(&value)?),
@@ -297,7 +306,10 @@ mod tests {
             Verdict::Ready
         );
         let renamed = seen("a/y.csv", fresh(10));
-        assert_eq!(tracker.observe(&renamed, true, &settle, start), Verdict::Ready);
+        assert_eq!(
+            tracker.observe(&renamed, true, &settle, start),
+            Verdict::Ready
+        );
     }
 
     #[test]
@@ -323,16 +335,28 @@ mod tests {
             inode: 1,
         };
         let file = seen("a/x.csv", old);
-        assert_eq!(tracker.observe(&file, false, &settle, Instant::now()), Verdict::Ready);
-        assert_eq!(tracker.observe(&file, false, &settle, Instant::now()), Verdict::Busy);
+        assert_eq!(
+            tracker.observe(&file, false, &settle, Instant::now()),
+            Verdict::Ready
+        );
+        assert_eq!(
+            tracker.observe(&file, false, &settle, Instant::now()),
+            Verdict::Busy
+        );
         tracker.hashed(&file.relative, old);
-        assert_eq!(tracker.observe(&file, false, &settle, Instant::now()), Verdict::Known);
+        assert_eq!(
+            tracker.observe(&file, false, &settle, Instant::now()),
+            Verdict::Known
+        );
     }
 
     #[test]
     fn markers_are_named_by_their_pattern_and_are_not_objects() {
         let data = Path::new("/lake/a/x.dat");
-        assert_eq!(marker_for(data, "{name}.done"), Path::new("/lake/a/x.dat.done"));
+        assert_eq!(
+            marker_for(data, "{name}.done"),
+            Path::new("/lake/a/x.dat.done")
+        );
         assert_eq!(marker_for(data, "{stem}.trg"), Path::new("/lake/a/x.trg"));
         assert!(is_marker(Path::new("a/x.dat.done"), "{name}.done"));
         assert!(is_marker(Path::new("a/x.trg"), "{stem}.trg"));

@@ -147,12 +147,21 @@ mod tests {
         write(dir.path(), "loose.csv");
         let lake = lake(dir.path());
         let mut found = Vec::new();
-        scan(&lake, lake.root(), |_, _| true, |seen| found.push(seen.relative));
+        scan(
+            &lake,
+            lake.root(),
+            |_, _| true,
+            |seen| found.push(seen.relative),
+        );
         found.sort();
-        let expected: Vec<PathBuf> = ["events/x/y/z.jsonl", "orders/b.csv", "orders/dt=2026-11-01/a.csv"]
-            .iter()
-            .map(PathBuf::from)
-            .collect();
+        let expected: Vec<PathBuf> = [
+            "events/x/y/z.jsonl",
+            "orders/b.csv",
+            "orders/dt=2026-11-01/a.csv",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
         assert_eq!(found, expected);
     }
 

@@ -26,7 +26,9 @@ use crate::events::{self, Kind};
 use crate::formats::{self, OpenError, ReadOptions};
 use crate::loader::Table;
 use crate::warehouse::ledger::{self, Attempt, Finished, JobState, JobUpdate};
-use crate::warehouse::{LoadHook, LoadOptions, LoadReport, ObjectRef, Outcome, Warehouse, WarehouseError};
+use crate::warehouse::{
+    LoadHook, LoadOptions, LoadReport, ObjectRef, Outcome, Warehouse, WarehouseError,
+};
 
 /// One load to do.
 #[derive(Debug, Clone)]
@@ -56,10 +58,7 @@ pub enum LoadResult {
     /// Nothing was committed; the daemon records the job's new state.
     /// `retry`: a temporary problem (the warehouse busy or full, a schema
     /// that cannot be applied yet); otherwise final with `done` or dead.
-    Uncommitted {
-        outcome: Uncommitted,
-        error: String,
-    },
+    Uncommitted { outcome: Uncommitted, error: String },
     /// The daemon is stopping; the load rolled back, the job is pending.
     Stopped,
 }
@@ -285,7 +284,11 @@ impl LoadHook for Hook<'_> {
                 attempt: self.job.attempt,
                 started_at: self.started.clone(),
                 finished_at,
-                outcome: if state == JobState::Dead { "dead" } else { "done" },
+                outcome: if state == JobState::Dead {
+                    "dead"
+                } else {
+                    "done"
+                },
                 error: error.as_deref(),
                 load_id: Some(report.load_id),
                 ..Attempt::default()
@@ -313,8 +316,14 @@ impl LoadHook for Hook<'_> {
             "first_errors": errors,
         });
         let body = json!({"object": object, "load": load});
-        events::append(transaction, Kind::LoadCommitted, Some(info.id), Some("loader"), &body)
-            .map_err(sql)?;
+        events::append(
+            transaction,
+            Kind::LoadCommitted,
+            Some(info.id),
+            Some("loader"),
+            &body,
+        )
+        .map_err(sql)?;
         let kind = if state == JobState::Dead {
             Kind::JobDead
         } else {

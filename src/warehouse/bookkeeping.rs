@@ -21,7 +21,8 @@ use rusqlite::{Connection, Transaction};
 
 /// The migrations in order; the database's `user_version` counts how many
 /// have been applied.
-const MIGRATIONS: [&str; 2] = [r#"
+const MIGRATIONS: [&str; 2] = [
+    r#"
 CREATE TABLE _droplake_tables (
     name           TEXT PRIMARY KEY,
     schema_version TEXT NOT NULL,
@@ -64,7 +65,8 @@ CREATE TABLE _droplake_dedupe (
     load_id        INTEGER NOT NULL REFERENCES _droplake_loads (id),
     PRIMARY KEY (table_name, sha256)
 );
-"#, r#"
+"#,
+    r#"
 CREATE TABLE _droplake_objects (
     id             INTEGER PRIMARY KEY,
     dataset        TEXT NOT NULL,
@@ -134,7 +136,8 @@ CREATE TABLE _droplake_daemon (
     last_scan_at   TEXT,
     stopped_at     TEXT
 );
-"#];
+"#,
+];
 
 /// Applies the migrations the database has not seen yet.
 pub(super) fn migrate(connection: &mut Connection) -> rusqlite::Result<()> {

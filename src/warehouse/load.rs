@@ -266,7 +266,15 @@ impl Warehouse {
         };
         if previous.is_none() || options.force {
             let stop = || hook.stopped();
-            let copied = copy_rows(&transaction, schema, reader, load_id, options, &mut report, &stop);
+            let copied = copy_rows(
+                &transaction,
+                schema,
+                reader,
+                load_id,
+                options,
+                &mut report,
+                &stop,
+            );
             if copied.map_err(sql)? == Copied::Stopped {
                 return Err(WarehouseError::Interrupted {
                     table: schema.name.clone(),
@@ -443,7 +451,15 @@ fn copy_rows(
     let (sender, receiver) = std::sync::mpsc::sync_channel::<Batch>(BATCHES_IN_FLIGHT);
     std::thread::scope(|scope| {
         scope.spawn(|| read_and_validate(schema, reader, sender));
-        let result = insert_rows(transaction, schema, &receiver, load_id, options, report, stop);
+        let result = insert_rows(
+            transaction,
+            schema,
+            &receiver,
+            load_id,
+            options,
+            report,
+            stop,
+        );
         // Dropping the receiver stops the reader at its next batch.
         drop(receiver);
         result

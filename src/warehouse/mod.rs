@@ -8,8 +8,8 @@
 //! read-only for people and scripts.
 
 mod bookkeeping;
-pub mod ledger;
 mod evolve;
+pub mod ledger;
 mod load;
 pub mod query;
 pub mod table;

@@ -3,6 +3,7 @@
 
 mod config;
 mod conformance;
+mod daemon;
 mod durability;
 mod insert;
 mod load;

@@ -1,0 +1,725 @@
+//! `droplake run`: the daemon against real files, processes and SQLite.
+//!
+//! Each scenario runs in watch mode and in poll mode where detection is
+//! what it tests: poll alone must catch everything watch catches.
+
+use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::util::TestEnv;
+
+const ITEMS: &str = r#"{"fields": [{"name": "id", "type": "integer"}, {"name": "label", "type": "string"}], "primaryKey": ["id"]}"#;
+
+/// A test lake with the `items` table and a configuration.
+fn env_with(config: &str) -> TestEnv {
+    let env = TestEnv::new();
+    env.write("warehouse-schema/items.json", ITEMS);
+    env.write("droplake.toml", config);
+    env
+}
+
+/// CSV of `rows` items with ids from `first`.
+fn items(first: u64, rows: u64) -> String {
+    let mut csv = String::from("id,label\n");
+    for id in first..first + rows {
+        csv.push_str(&format!("{id},item {id}\n"));
+    }
+    csv
+}
+
+/// Writes a file outside the lake, then renames it in (how producers
+/// should deliver).
+fn drop_in(env: &TestEnv, relative: impl AsRef<Path>, content: &str) -> PathBuf {
+    let staged = env.write(
+        Path::new("staging").join(relative.as_ref().file_name().expect("a name")),
+        content,
+    );
+    let target = env.lake().join(relative);
+    std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
+    std::fs::rename(staged, &target).expect("rename into the lake");
+    target
+}
+
+/// A running `droplake run`, stopped (SIGTERM) when dropped.
+struct Daemon {
+    child: Child,
+}
+
+impl Daemon {
+    fn start(env: &TestEnv) -> Daemon {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(env.root().join("daemon.log"))
+            .expect("log file");
+        let child = env
+            .command(["run"])
+            .env("DROPLAKE_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start the daemon");
+        Daemon { child }
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    }
+
+    /// SIGTERM, and the exit code.
+    fn stop(mut self) -> Option<i32> {
+        self.signal("TERM");
+        let status = wait_for_exit(&mut self.child, Duration::from_secs(30));
+        status
+    }
+
+    fn kill_9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_for_exit(child: &mut Child, timeout: Duration) -> Option<i32> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status.code();
+        }
+        assert!(Instant::now() < deadline, "the daemon did not exit in time");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Waits until `done` holds, up to `timeout`; the last value seen.
+fn eventually<T: std::fmt::Debug>(
+    timeout: Duration,
+    mut probe: impl FnMut() -> T,
+    done: impl Fn(&T) -> bool,
+) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let value = probe();
+        if done(&value) || Instant::now() >= deadline {
+            return value;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn warehouse(env: &TestEnv) -> Option<Connection> {
+    let path = env.root().join("warehouse.db");
+    path.exists().then(|| {
+        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("open the warehouse")
+    })
+}
+
+fn count(env: &TestEnv, sql: &str) -> i64 {
+    warehouse(env)
+        .and_then(|connection| connection.query_row(sql, [], |row| row.get(0)).ok())
+        .unwrap_or(-1)
+}
+
+fn rows(env: &TestEnv) -> i64 {
+    count(env, "SELECT count(*) FROM items")
+}
+
+fn job_states(env: &TestEnv) -> Vec<(String, String, String)> {
+    let Some(connection) = warehouse(env) else {
+        return Vec::new();
+    };
+    let mut statement = connection
+        .prepare("SELECT o.name, j.handler, j.state FROM _droplake_jobs j JOIN _droplake_objects o ON o.id = j.object_id ORDER BY o.id, j.handler")
+        .expect("prepare");
+    statement
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows")
+}
+
+fn config(mode: &str) -> String {
+    format!(
+        "[detect]\nmode = \"{mode}\"\npoll_interval = \"100ms\"\nscan_interval = \"2s\"\n\n[datasets.items]\nsettle = \"300ms\"\n"
+    )
+}
+
+#[test]
+fn run_once_loads_the_sample_and_exits_1_for_its_rejected_rows() {
+    let env = TestEnv::new();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    env.write(
+        "lake/orders/dt=2026-11-01/orders.csv",
+        std::fs::read(repo.join("lake/orders/dt=2026-11-01/orders.csv")).expect("sample"),
+    );
+    env.write(
+        "warehouse-schema/orders.json",
+        std::fs::read(repo.join("warehouse-schema/orders.json")).expect("schema"),
+    );
+    // Old enough to be settled at once.
+    let old = std::time::SystemTime::now() - Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(env.lake().join("orders/dt=2026-11-01/orders.csv"))
+        .expect("open")
+        .set_modified(old)
+        .expect("set mtime");
+    env.run(["run", "--once"]).expect_code(1);
+    assert_eq!(count(&env, "SELECT count(*) FROM orders"), 314);
+    assert_eq!(count(&env, "SELECT count(*) FROM _droplake_rejects"), 6);
+    let events = env.run(["events", "--json"]).expect_code(0).json_lines();
+    let kinds: Vec<&str> = events
+        .iter()
+        .filter_map(|event| event["kind"].as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "object.arrived",
+            "load.committed",
+            "job.done",
+            "object.finished"
+        ]
+    );
+    assert_eq!(events[3]["state"], "failed", "rows were rejected");
+    assert_eq!(events[1]["load"]["rows_rejected"], 6);
+    // A second batch finds nothing new.
+    env.run(["run", "--once"]).expect_code(0);
+    assert_eq!(count(&env, "SELECT count(*) FROM _droplake_loads"), 1);
+}
+
+#[test]
+fn files_are_loaded_as_they_arrive_and_put_wait_returns_their_outcome() {
+    let env = env_with(&config("auto"));
+    let daemon = Daemon::start(&env);
+    env.write("good.csv", items(1, 3));
+    env.run(["put", "items", "good.csv", "--wait", "--timeout", "20s"])
+        .expect_code(0);
+    assert_eq!(rows(&env), 3);
+    env.write("bad.csv", "id,label\n10,fine\nnot-a-number,broken\n");
+    env.run(["put", "items", "bad.csv", "--wait", "--timeout", "20s"])
+        .expect_code(1);
+    assert_eq!(rows(&env), 4, "the good row of bad.csv is loaded");
+    assert_eq!(daemon.stop(), Some(0));
+}
+
+#[test]
+fn put_wait_times_out_with_75_when_no_daemon_runs() {
+    let env = env_with(&config("auto"));
+    env.write("good.csv", items(1, 1));
+    env.run(["put", "items", "good.csv", "--wait", "--timeout", "300ms"])
+        .expect_code(75);
+}
+
+#[test]
+fn a_second_daemon_on_the_same_warehouse_is_refused() {
+    let env = env_with(&config("auto"));
+    let daemon = Daemon::start(&env);
+    let _ = eventually(
+        Duration::from_secs(10),
+        || env.root().join("warehouse.db.lock").exists(),
+        |exists| *exists,
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let second = env.run(["run", "--once"]);
+    second.expect_code(75);
+    assert!(
+        second.stderr.contains("another droplake daemon"),
+        "{}",
+        second.stderr
+    );
+    assert_eq!(daemon.stop(), Some(0));
+}
+
+/// The detection scenarios, run in one mode.
+fn detection_scenarios(mode: &str) {
+    let env = env_with(&format!(
+        "{}\n[datasets.marked]\ntable = \"items\"\nready = \"marker\"\n",
+        config(mode)
+    ));
+    let daemon = Daemon::start(&env);
+    std::thread::sleep(Duration::from_millis(300));
+    // Files written inside a directory created a moment before.
+    let dir = env.lake().join("items/new/deeper");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    for n in 0..5 {
+        std::fs::write(dir.join(format!("f{n}.csv")), items(100 + n * 10, 10)).expect("write");
+    }
+    // A file deleted before it can be read.
+    let doomed = env.lake().join("items/doomed.csv");
+    std::fs::write(&doomed, items(900, 1)).expect("write");
+    std::fs::remove_file(&doomed).expect("delete");
+    // A zero-length file.
+    drop_in(&env, "items/empty.csv", "");
+    // A file still growing: not loaded until it settles.
+    let growing = env.lake().join("items/growing.csv");
+    let mut file = std::fs::File::create(&growing).expect("create");
+    file.write_all(b"id,label\n").expect("write");
+    for n in 0..8 {
+        file.write_all(format!("{},part\n", 500 + n).as_bytes())
+            .expect("write");
+        file.flush().expect("flush");
+        std::thread::sleep(Duration::from_millis(100));
+        let growing_rows = count(
+            &env,
+            "SELECT count(*) FROM items WHERE id >= 500 AND id < 600",
+        );
+        assert!(growing_rows <= 0, "{mode}: a growing file is not loaded");
+    }
+    drop(file);
+    // Marker mode: a wrong declared size is reported, not loaded; a right one loads.
+    drop_in(&env, "marked/wrong.csv", &items(700, 2));
+    std::fs::write(env.lake().join("marked/wrong.csv.done"), "size=1\n").expect("marker");
+    let right = items(800, 2);
+    drop_in(&env, "marked/right.csv", &right);
+    std::fs::write(
+        env.lake().join("marked/right.csv.done"),
+        format!("size={}\nrecords=2\n", right.len()),
+    )
+    .expect("marker");
+
+    let expected = 50 + 8 + 2;
+    let loaded = eventually(
+        Duration::from_secs(20),
+        || rows(&env),
+        |rows| *rows == expected,
+    );
+    assert_eq!(loaded, expected, "{mode}: every ready file loaded");
+    // The same name dropped again with new content is a new object;
+    // the same content under another name is a duplicate.
+    drop_in(&env, "items/again.csv", &items(1000, 1));
+    let _ = eventually(
+        Duration::from_secs(20),
+        || rows(&env),
+        |rows| *rows == expected + 1,
+    );
+    drop_in(&env, "items/again.csv", &items(1001, 1));
+    drop_in(&env, "items/copy.csv", &items(1001, 1));
+    let loaded = eventually(
+        Duration::from_secs(20),
+        || rows(&env),
+        |rows| *rows == expected + 2,
+    );
+    assert_eq!(
+        loaded,
+        expected + 2,
+        "{mode}: the re-dropped file loaded as a new object"
+    );
+    let duplicates = eventually(
+        Duration::from_secs(20),
+        || {
+            count(
+                &env,
+                "SELECT count(*) FROM _droplake_objects WHERE state = 'duplicate'",
+            )
+        },
+        |n| *n == 1,
+    );
+    assert_eq!(
+        duplicates, 1,
+        "{mode}: copy.csv is a duplicate of again.csv"
+    );
+    assert_eq!(daemon.stop(), Some(0));
+
+    let states = job_states(&env);
+    let state_of = |name: &str| -> Vec<String> {
+        states
+            .iter()
+            .filter(|(object, _, _)| object == name)
+            .map(|(_, _, state)| state.clone())
+            .collect()
+    };
+    assert_eq!(state_of("marked/wrong.csv"), ["dead"], "{mode}: {states:?}");
+    assert_eq!(state_of("marked/right.csv"), ["done"]);
+    assert_eq!(state_of("items/empty.csv"), ["done"]);
+    assert_eq!(state_of("items/copy.csv"), ["duplicate"]);
+    assert_eq!(
+        state_of("items/again.csv"),
+        ["done", "done"],
+        "two contents, two objects"
+    );
+    assert!(
+        state_of("items/doomed.csv").is_empty(),
+        "a file gone before it was read is no object"
+    );
+    let marker_events = count(
+        &env,
+        "SELECT count(*) FROM _droplake_events WHERE kind = 'object.marker_mismatch'",
+    );
+    assert_eq!(marker_events, 1);
+}
+
+#[test]
+fn watch_mode_finds_every_kind_of_arrival() {
+    detection_scenarios("watch");
+}
+
+#[test]
+fn poll_mode_alone_finds_what_watch_mode_finds() {
+    detection_scenarios("poll");
+}
+
+#[test]
+fn a_burst_larger_than_the_inotify_queue_is_all_loaded() {
+    let env = env_with(&config("auto"));
+    let files = 20_000;
+    let staging = env.root().join("staging");
+    std::fs::create_dir_all(&staging).expect("mkdir");
+    for n in 0..files {
+        std::fs::write(
+            staging.join(format!("{n}.csv")),
+            format!("id,label\n{n},x\n"),
+        )
+        .expect("write");
+    }
+    let daemon = Daemon::start(&env);
+    std::thread::sleep(Duration::from_millis(500));
+    let target = env.lake().join("items/burst");
+    std::fs::create_dir_all(&target).expect("mkdir");
+    for n in 0..files {
+        let name = format!("{n}.csv");
+        std::fs::rename(staging.join(&name), target.join(&name)).expect("rename");
+    }
+    let loaded = eventually(
+        Duration::from_secs(240),
+        || rows(&env),
+        |rows| *rows == files,
+    );
+    assert_eq!(loaded, files);
+    assert_eq!(count(&env, "SELECT count(DISTINCT id) FROM items"), files);
+    assert_eq!(daemon.stop(), Some(0));
+}
+
+#[test]
+fn kill_9_at_random_moments_loses_nothing_and_doubles_nothing() {
+    let env = env_with(&config("auto"));
+    let files: u64 = 2_000;
+    let rows_each: u64 = 5;
+    let staging = env.root().join("staging");
+    std::fs::create_dir_all(&staging).expect("mkdir");
+    for n in 0..files {
+        std::fs::write(
+            staging.join(format!("{n}.csv")),
+            items(n * rows_each, rows_each),
+        )
+        .expect("write");
+    }
+    let target = env.lake().join("items/drops");
+    std::fs::create_dir_all(&target).expect("mkdir");
+    let mut next = 0;
+    for round in 0..20 {
+        let daemon = Daemon::start(&env);
+        // Drop a share of the files while it runs, then kill it at a
+        // moment that differs each round.
+        let share = files / 20;
+        for _ in 0..share {
+            let name = format!("{next}.csv");
+            std::fs::rename(staging.join(&name), target.join(&name)).expect("rename");
+            next += 1;
+        }
+        std::thread::sleep(Duration::from_millis(50 + (round * 37 % 400)));
+        daemon.kill_9();
+    }
+    assert_eq!(next, files);
+    env.run(["run", "--once"]).expect_code(0);
+    let total = i64::try_from(files * rows_each).expect("fits");
+    assert_eq!(rows(&env), total, "every file loaded");
+    assert_eq!(
+        count(&env, "SELECT count(DISTINCT id) FROM items"),
+        total,
+        "nothing twice"
+    );
+    assert_eq!(
+        count(&env, "SELECT count(*) FROM _droplake_objects"),
+        i64::try_from(files).expect("fits")
+    );
+    assert_eq!(
+        count(
+            &env,
+            "SELECT count(*) FROM _droplake_jobs WHERE state != 'done'"
+        ),
+        0,
+        "no job left running or pending"
+    );
+    assert_eq!(
+        count(
+            &env,
+            "SELECT count(*) FROM _droplake_loads WHERE outcome = 'loaded'"
+        ),
+        i64::try_from(files).expect("fits"),
+        "one committed load per object"
+    );
+    let integrity: String = warehouse(&env)
+        .expect("warehouse")
+        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+        .expect("integrity_check");
+    assert_eq!(integrity, "ok");
+}
+
+#[test]
+fn sigterm_during_a_large_load_commits_or_rolls_back_and_exits_0() {
+    let env = env_with(&config("auto"));
+    let rows_in_file: u64 = 400_000;
+    env.write("big.csv", items(1, rows_in_file));
+    let daemon = Daemon::start(&env);
+    std::thread::sleep(Duration::from_millis(300));
+    let staged = env.root().join("big.csv");
+    std::fs::create_dir_all(env.lake().join("items")).expect("mkdir");
+    std::fs::rename(&staged, env.lake().join("items/big.csv")).expect("rename");
+    let log = env.root().join("daemon.log");
+    let _ = eventually(
+        Duration::from_secs(20),
+        || std::fs::read_to_string(&log).unwrap_or_default(),
+        |text| text.contains("Registered a new object"),
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(daemon.stop(), Some(0));
+    let loaded = rows(&env);
+    assert!(
+        loaded == -1 || loaded == 0 || loaded == i64::try_from(rows_in_file).expect("fits"),
+        "all or nothing: {loaded}"
+    );
+    assert_eq!(
+        count(
+            &env,
+            "SELECT count(*) FROM _droplake_jobs WHERE state = 'running'"
+        ),
+        0
+    );
+    // Whatever happened, the next run finishes the job exactly once.
+    env.run(["run", "--once"]).expect_code(0);
+    assert_eq!(rows(&env), i64::try_from(rows_in_file).expect("fits"));
+}
+
+/// A command handler that appends its first argument (as raw bytes, one
+/// per line) and stdin to files, then behaves as the script says.
+fn handler_config(mode: &str, script: &str, extra: &str) -> String {
+    format!(
+        "{}\n[[handlers]]\nname = \"probe\"\ndatasets = [\"items\"]\ncommand = [\"/bin/sh\", \"-c\", {script:?}, \"probe\", \"{{path}}\", \"{{object_id}}\"]\nafter = [\"loader\"]\nbackoff = \"100ms\"\nmax_backoff = \"200ms\"\n{extra}\n",
+        config(mode)
+    )
+}
+
+#[test]
+fn hostile_file_names_reach_a_command_handler_intact_as_one_argument() {
+    let env = TestEnv::new();
+    env.write("warehouse-schema/items.json", ITEMS);
+    let out = env.root().join("args");
+    let script = format!("printf '%s\\0' \"$1\" >> {}", out.display());
+    env.write("droplake.toml", handler_config("auto", &script, ""));
+    let daemon = Daemon::start(&env);
+    std::thread::sleep(Duration::from_millis(300));
+    let names: Vec<Vec<u8>> = vec![
+        b"with space.csv".to_vec(),
+        b"new\nline.csv".to_vec(),
+        b"-leading-dash.csv".to_vec(),
+        b";rm -rf ~.csv".to_vec(),
+        b"$(id).csv".to_vec(),
+        b"latin1-\xe9t\xe9.csv".to_vec(),
+    ];
+    let dir = env.lake().join("items");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    for (n, name) in names.iter().enumerate() {
+        let name = std::ffi::OsStr::from_bytes(name);
+        let staged = env.write(format!("staged{n}"), items(n as u64 * 10, 1));
+        std::fs::rename(staged, dir.join(name)).expect("rename");
+    }
+    let received = eventually(
+        Duration::from_secs(20),
+        || {
+            std::fs::read(&out)
+                .unwrap_or_default()
+                .split(|b| *b == 0)
+                .filter(|part| !part.is_empty())
+                .count()
+        },
+        |n| *n == names.len(),
+    );
+    assert_eq!(received, names.len());
+    assert_eq!(daemon.stop(), Some(0));
+    let bytes = std::fs::read(&out).expect("args");
+    let mut got: Vec<Vec<u8>> = bytes
+        .split(|b| *b == 0)
+        .filter(|part| !part.is_empty())
+        .map(|part| part.to_vec())
+        .collect();
+    got.sort();
+    let mut want: Vec<Vec<u8>> = names
+        .iter()
+        .map(|name| {
+            dir.join(std::ffi::OsStr::from_bytes(name))
+                .as_os_str()
+                .as_bytes()
+                .to_vec()
+        })
+        .collect();
+    want.sort();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn failing_handlers_retry_with_backoff_then_die_while_other_datasets_flow() {
+    let env = TestEnv::new();
+    env.write("warehouse-schema/items.json", ITEMS);
+    env.write("warehouse-schema/other.json", ITEMS);
+    let extra = "retries = 2\ntimeout = \"1s\"\ngrace = \"200ms\"\n";
+    // Object ids decide what the handler does: it reads the name.
+    let script = "case \"$1\" in *hang*) sleep 30;; *crash*) kill -SEGV $$;; *flood*) head -c 5000000 /dev/zero; exit 0;; *retry*) exit 75;; *fail*) echo 'no such customer' >&2; exit 3;; esac";
+    env.write("droplake.toml", handler_config("auto", script, extra));
+    let daemon = Daemon::start(&env);
+    std::thread::sleep(Duration::from_millis(300));
+    for (n, name) in ["hang", "crash", "flood", "retry", "fail", "ok"]
+        .iter()
+        .enumerate()
+    {
+        drop_in(&env, format!("items/{name}.csv"), &items(n as u64 * 10, 1));
+    }
+    // Another dataset keeps flowing meanwhile.
+    let started = Instant::now();
+    drop_in(&env, "other/o.csv", &items(1, 2));
+    let flowed = eventually(
+        Duration::from_secs(10),
+        || count(&env, "SELECT count(*) FROM other"),
+        |n| *n == 2,
+    );
+    assert_eq!(flowed, 2);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "other datasets are not held up"
+    );
+    let finished = eventually(
+        Duration::from_secs(40),
+        || {
+            count(
+                &env,
+                "SELECT count(*) FROM _droplake_jobs WHERE handler = 'probe' AND state IN ('done', 'dead')",
+            )
+        },
+        |n| *n == 6,
+    );
+    assert_eq!(finished, 6, "{:?}", job_states(&env));
+    assert_eq!(daemon.stop(), Some(0));
+    let states = job_states(&env);
+    let probe = |name: &str| {
+        states
+            .iter()
+            .find(|(object, handler, _)| {
+                object == &format!("items/{name}.csv") && handler == "probe"
+            })
+            .map(|(_, _, state)| state.clone())
+            .unwrap_or_default()
+    };
+    for name in ["hang", "crash", "retry", "fail"] {
+        assert_eq!(probe(name), "dead", "{name}");
+    }
+    assert_eq!(probe("flood"), "done");
+    assert_eq!(probe("ok"), "done");
+    let connection = warehouse(&env).expect("warehouse");
+    let attempts = |name: &str| -> Vec<(String, String, Option<String>, Option<i64>)> {
+        let mut statement = connection
+            .prepare("SELECT a.started_at, a.finished_at, a.error, a.exit_code FROM _droplake_attempts a JOIN _droplake_objects o ON o.id = a.object_id WHERE o.name = ?1 AND a.handler = 'probe' ORDER BY a.attempt")
+            .expect("prepare");
+        statement
+            .query_map([format!("items/{name}.csv")], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            })
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows")
+    };
+    // retries = 2: three attempts, then dead.
+    let fail = attempts("fail");
+    assert_eq!(fail.len(), 3);
+    assert!(
+        fail[0]
+            .2
+            .as_deref()
+            .is_some_and(|error| error.contains("no such customer")),
+        "{fail:?}"
+    );
+    assert_eq!(fail[0].3, Some(3));
+    // Backoff: each retry starts after the previous attempt ended, by at
+    // least half the backoff.
+    for pair in fail.windows(2) {
+        let ended: jiff::Timestamp = pair[0].1.parse().expect("time");
+        let next: jiff::Timestamp = pair[1].0.parse().expect("time");
+        assert!(
+            next.duration_since(ended) >= jiff::SignedDuration::from_millis(50),
+            "{pair:?}"
+        );
+    }
+    // A hung handler is killed at its timeout, within 10%.
+    for (started, finished, error, _) in attempts("hang") {
+        let started: jiff::Timestamp = started.parse().expect("time");
+        let finished: jiff::Timestamp = finished.parse().expect("time");
+        let ran = finished.duration_since(started).as_secs_f64();
+        assert!((1.0..1.1).contains(&ran), "ran {ran}s: {error:?}");
+    }
+    assert_eq!(attempts("retry").len(), 3, "exit 75 retries too");
+    let flood_kept: i64 = connection
+        .query_row("SELECT length(a.stdout) + a.stdout_dropped FROM _droplake_attempts a JOIN _droplake_objects o ON o.id = a.object_id WHERE o.name = 'items/flood.csv' AND a.handler = 'probe'", [], |row| row.get(0))
+        .expect("flood");
+    assert_eq!(
+        flood_kept, 5_000_000,
+        "a flood is drained and counted, and only its start kept"
+    );
+}
+
+#[test]
+fn receipts_answer_the_producer() {
+    let env = env_with(&format!("{}receipts = \"receipts\"\n", config("auto")));
+    let daemon = Daemon::start(&env);
+    std::thread::sleep(Duration::from_millis(300));
+    drop_in(&env, "items/good.csv", &items(1, 2));
+    drop_in(&env, "items/bad.csv", "id,label\nx,y\n");
+    let ack = env.root().join("receipts/items/good.csv.ack.json");
+    let nak = env.root().join("receipts/items/bad.csv.nak.json");
+    let both = eventually(
+        Duration::from_secs(20),
+        || ack.exists() && nak.exists(),
+        |both| *both,
+    );
+    assert!(both, "both receipts written");
+    assert_eq!(daemon.stop(), Some(0));
+    let ack: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(ack).expect("ack")).expect("json");
+    assert_eq!(ack["receipt"], "ack");
+    assert_eq!(ack["rows_loaded"], 2);
+    let nak: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(nak).expect("nak")).expect("json");
+    assert_eq!(nak["receipt"], "nak");
+    assert_eq!(nak["rows_rejected"], 1);
+    assert_eq!(nak["first_errors"][0]["field"], "id");
+}
+
+#[test]
+fn sighup_reloads_and_a_broken_configuration_keeps_the_old_one() {
+    let env = env_with(&config("auto"));
+    let daemon = Daemon::start(&env);
+    std::thread::sleep(Duration::from_millis(300));
+    env.write("droplake.toml", "this is not toml = = =");
+    daemon.signal("HUP");
+    std::thread::sleep(Duration::from_millis(300));
+    drop_in(&env, "items/a.csv", &items(1, 1));
+    let loaded = eventually(Duration::from_secs(20), || rows(&env), |rows| *rows == 1);
+    assert_eq!(loaded, 1, "the old configuration still runs");
+    let log = std::fs::read_to_string(env.root().join("daemon.log")).expect("log");
+    assert!(log.contains("Kept the old configuration"), "{log}");
+    assert_eq!(daemon.stop(), Some(0));
+}
