@@ -14,6 +14,7 @@
 //!   through gzip and text-encoding layers, with bounded memory;
 //! - [`schema`] loads Table Schemas, casts cells to typed values and
 //!   validates rows against them;
+//! - [`handlers`] runs one attempt of a handler for one lake object;
 //! - [`cli`] is the command line, one module per subcommand;
 //! - [`exit`] maps every outcome to a sysexits-style exit code.
 //!
