@@ -42,7 +42,7 @@ use crate::lake::{DatasetName, Lake};
 use crate::schema::SchemaError;
 use crate::warehouse::ledger::{self, Finished, JobState, NewObject, Registered};
 use crate::warehouse::{Warehouse, WarehouseError};
-use queue::{Job, Queue};
+use queue::{Job, Jobs, Queue};
 use ready::{Tracker, Verdict};
 use registry::Registry;
 
@@ -220,23 +220,20 @@ impl Daemon {
         let known: HashMap<PathBuf, Stat> = ledger::known_files(ledger.connection())
             .map_err(sql)?
             .into_iter()
-            .map(|(path, size, mtime_ns, inode)| {
+            .map(|file| {
                 (
-                    PathBuf::from(std::ffi::OsString::from(
-                        <std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(path),
-                    )),
+                    path_of(file.path),
                     Stat {
-                        size,
-                        mtime_ns,
-                        inode,
+                        size: file.size,
+                        mtime_ns: file.mtime_ns,
+                        inode: file.inode,
                     },
                 )
             })
             .collect();
         let mut queue = Queue::new(&registry.settings());
         let open = ledger::open_jobs(ledger.connection()).map_err(sql)?;
-        let mut by_object: HashMap<i64, (Arc<ObjectInfo>, Vec<(String, Job, i64)>)> =
-            HashMap::new();
+        let mut by_object: HashMap<i64, (Arc<ObjectInfo>, Jobs)> = HashMap::new();
         for job in open {
             let entry = by_object
                 .entry(job.object.id)
@@ -915,16 +912,15 @@ impl Daemon {
 }
 
 /// Registers one hashed file in `connection`'s transaction.
-#[allow(clippy::type_complexity)]
 fn register(
     settings: &Settings,
     registry: &Registry,
     connection: &Connection,
     seen: &Seen,
     sha256: &str,
-) -> rusqlite::Result<Option<(Arc<ObjectInfo>, Vec<(String, Job, i64)>, Option<Finished>)>> {
+) -> rusqlite::Result<Option<NewlyRegistered>> {
     let dataset = settings.dataset(&seen.dataset);
-    let handlers = registry.handlers_for(&settings, &seen.dataset);
+    let handlers = registry.handlers_for(settings, &seen.dataset);
     let raw = seen.relative.as_os_str().as_encoded_bytes();
     let name = seen.relative.to_string_lossy();
     let rank = match dataset.order {
@@ -995,6 +991,9 @@ fn register(
         .collect();
     Ok(Some((info, jobs, finished)))
 }
+
+/// A new object, its jobs, and its end if it has no job to wait for.
+type NewlyRegistered = (Arc<ObjectInfo>, Jobs, Option<Finished>);
 
 /// Takes the daemon lock next to the warehouse: one daemon (or `run
 /// --once`) per warehouse.
@@ -1187,6 +1186,11 @@ fn info_of(lake: &Path, object: &ledger::ObjectRow) -> ObjectInfo {
         inode: object.inode,
         rank: object.rank,
     }
+}
+
+/// A path from the ledger's raw bytes.
+fn path_of(bytes: Vec<u8>) -> PathBuf {
+    PathBuf::from(<std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(bytes))
 }
 
 /// The JSON that describes an object in events.

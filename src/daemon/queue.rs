@@ -58,6 +58,9 @@ impl Key {
     }
 }
 
+/// An object's jobs: handler, job, and the time of its next attempt (ms).
+pub type Jobs = Vec<(String, Job, i64)>;
+
 /// A job as the scheduler sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Job {
@@ -278,9 +281,11 @@ impl Queue {
                     .and_then(|keys| keys.first())
                     .cloned();
                 if head.as_ref() != Some(&first) {
+                    // Waiting behind a running object is the order; behind
+                    // a failing one it is a hold, reported once.
                     if let Some(head) = head
+                        && let Some(info) = self.failing_head(handler, &head)
                         && self.reported.insert((handler.to_owned(), head.object))
-                        && let Some(info) = self.head_info(handler, &head)
                     {
                         held.push((info, handler.to_owned()));
                     }
@@ -314,12 +319,13 @@ impl Queue {
         None
     }
 
-    /// The object at the head of an ordered dataset, if it is active (a
-    /// dead head's object is not, and is described by the ledger).
-    fn head_info(&self, _handler: &str, head: &Key) -> Option<Arc<ObjectInfo>> {
-        self.active
-            .get(&head.object)
-            .map(|active| Arc::clone(&active.info))
+    /// The object at the head of an ordered dataset if its job is failing
+    /// (waiting for a retry). A dead head's object is finished and no
+    /// longer here; the ledger tells of it.
+    fn failing_head(&self, handler: &str, head: &Key) -> Option<Arc<ObjectInfo>> {
+        let active = self.active.get(&head.object)?;
+        let job = active.jobs.get(handler)?;
+        (job.state == JobState::Retry).then(|| Arc::clone(&active.info))
     }
 
     /// Puts a started job back as it was (a stop before it ran to an end).

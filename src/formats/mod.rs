@@ -54,10 +54,11 @@ impl Format {
     /// `.jsonl`/`.ndjson`, `.json`, each optionally followed by `.gz`;
     /// case-insensitive.
     pub fn from_path(path: &Path) -> Option<Format> {
-        let name = path.file_name()?.to_str()?.to_ascii_lowercase();
-        let name = name.strip_suffix(".gz").unwrap_or(&name);
-        let (_, extension) = name.rsplit_once('.')?;
-        extension.parse().ok()
+        // Bytes, not text: a name need not be UTF-8 to end in `.csv`.
+        let name = path.file_name()?.as_encoded_bytes().to_ascii_lowercase();
+        let name = name.strip_suffix(b".gz").unwrap_or(&name);
+        let dot = name.iter().rposition(|&byte| byte == b'.')?;
+        std::str::from_utf8(&name[dot + 1..]).ok()?.parse().ok()
     }
 
     /// The name used in configuration and on the command line.
@@ -275,6 +276,10 @@ mod tests {
         for (name, format) in cases {
             assert_eq!(Format::from_path(Path::new(name)), format, "{name}");
         }
+        // Regression: a name that is not UTF-8 had no format at all.
+        use std::os::unix::ffi::OsStrExt;
+        let latin1 = Path::new(std::ffi::OsStr::from_bytes(b"\xe9t\xe9.csv"));
+        assert_eq!(Format::from_path(latin1), Some(Format::Csv));
     }
 
     #[test]

@@ -194,19 +194,28 @@ pub fn register(connection: &Connection, new: &NewObject<'_>) -> rusqlite::Resul
     })
 }
 
+/// A registered path's file as last seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownFile {
+    pub path: Vec<u8>,
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub inode: u64,
+}
+
 /// The file each registered path had when last seen, newest object first
 /// per path: what a restarted daemon compares a scan against.
-pub fn known_files(connection: &Connection) -> rusqlite::Result<Vec<(Vec<u8>, u64, i64, u64)>> {
+pub fn known_files(connection: &Connection) -> rusqlite::Result<Vec<KnownFile>> {
     let mut statement = connection.prepare(
         "SELECT path, size, mtime_ns, inode FROM _droplake_objects WHERE id IN (SELECT max(id) FROM _droplake_objects GROUP BY dataset, path)",
     )?;
     let rows = statement.query_map([], |row| {
-        Ok((
-            row.get(0)?,
-            row.get::<_, i64>(1)?.cast_unsigned(),
-            row.get(2)?,
-            row.get::<_, i64>(3)?.cast_unsigned(),
-        ))
+        Ok(KnownFile {
+            path: row.get(0)?,
+            size: row.get::<_, i64>(1)?.cast_unsigned(),
+            mtime_ns: row.get(2)?,
+            inode: row.get::<_, i64>(3)?.cast_unsigned(),
+        })
     })?;
     rows.collect()
 }

@@ -78,8 +78,7 @@ impl Daemon {
     /// SIGTERM, and the exit code.
     fn stop(mut self) -> Option<i32> {
         self.signal("TERM");
-        let status = wait_for_exit(&mut self.child, Duration::from_secs(30));
-        status
+        wait_for_exit(&mut self.child, Duration::from_secs(30))
     }
 
     fn kill_9(mut self) {
@@ -551,7 +550,7 @@ fn hostile_file_names_reach_a_command_handler_intact_as_one_argument() {
         },
         |n| *n == names.len(),
     );
-    assert_eq!(received, names.len());
+    assert_eq!(received, names.len(), "{:?}", job_states(&env));
     assert_eq!(daemon.stop(), Some(0));
     let bytes = std::fs::read(&out).expect("args");
     let mut got: Vec<Vec<u8>> = bytes
