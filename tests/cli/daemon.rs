@@ -309,7 +309,6 @@ fn detection_scenarios(mode: &str) {
         |rows| *rows == expected + 1,
     );
     drop_in(&env, "items/again.csv", &items(1001, 1));
-    drop_in(&env, "items/copy.csv", &items(1001, 1));
     let loaded = eventually(
         Duration::from_secs(20),
         || rows(&env),
@@ -320,6 +319,7 @@ fn detection_scenarios(mode: &str) {
         expected + 2,
         "{mode}: the re-dropped file loaded as a new object"
     );
+    drop_in(&env, "items/copy.csv", &items(1001, 1));
     let duplicates = eventually(
         Duration::from_secs(20),
         || {
