@@ -722,3 +722,84 @@ fn sighup_reloads_and_a_broken_configuration_keeps_the_old_one() {
     assert!(log.contains("Kept the old configuration"), "{log}");
     assert_eq!(daemon.stop(), Some(0));
 }
+
+/// A Rust handler, registered through the library, that records what it
+/// was given and refuses one object for good.
+struct Recorder {
+    seen: std::sync::Mutex<Vec<(i64, String, u64)>>,
+}
+
+impl droplake::handlers::embedded::Handler for Recorder {
+    fn handle(
+        &self,
+        delivery: &droplake::handlers::embedded::Delivery<'_>,
+    ) -> Result<(), droplake::handlers::embedded::Refusal> {
+        if delivery.path.ends_with("refused.csv") {
+            return Err(droplake::handlers::embedded::Refusal::Dead(
+                "not for me".into(),
+            ));
+        }
+        let loaded = delivery.event["load"]["rows_loaded"].as_u64().unwrap_or(0);
+        self.seen.lock().expect("lock").push((
+            delivery.object_id,
+            delivery.dataset.to_owned(),
+            loaded,
+        ));
+        Ok(())
+    }
+}
+
+#[test]
+fn an_embedded_rust_handler_runs_after_the_loader_with_the_event() {
+    use droplake::config::{HandlerSettings, Settings, Sources};
+    use droplake::daemon::{self, Ended, Options};
+    use std::sync::Arc;
+    // In-process: the paths must not depend on the working directory.
+    let env = env_with(&format!(
+        "lake = \"lake\"\nschemas = \"warehouse-schema\"\nwarehouse = \"warehouse.db\"\n{}",
+        config("auto")
+    ));
+    drop_in(&env, "items/a.csv", &items(1, 3));
+    drop_in(&env, "items/refused.csv", &items(10, 1));
+    let old = std::time::SystemTime::now() - Duration::from_secs(60);
+    for name in ["a.csv", "refused.csv"] {
+        std::fs::File::options()
+            .write(true)
+            .open(env.lake().join("items").join(name))
+            .expect("open")
+            .set_modified(old)
+            .expect("mtime");
+    }
+    let sources = Sources {
+        explicit: Some(env.root().join("droplake.toml")),
+        ..Sources::default()
+    };
+    let settings = Settings::load(&sources).expect("configuration");
+    let recorder = Arc::new(Recorder {
+        seen: std::sync::Mutex::new(Vec::new()),
+    });
+    let mut handler = HandlerSettings::new("recorder");
+    handler.after = vec![daemon::LOADER.to_owned()];
+    let options = Options {
+        once: true,
+        sources,
+        embedded: vec![droplake::handlers::embedded::Embedded {
+            settings: handler,
+            handler: Arc::clone(&recorder) as Arc<dyn droplake::handlers::embedded::Handler>,
+        }],
+    };
+    let ended = daemon::run(settings, options).expect("run");
+    assert_eq!(ended, Ended::Failures, "refused.csv died");
+    let seen = recorder.seen.lock().expect("lock").clone();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(
+        (seen[0].1.as_str(), seen[0].2),
+        ("items", 3),
+        "after the loader, with its counts"
+    );
+    let states = job_states(&env);
+    assert!(
+        states.contains(&("items/refused.csv".into(), "recorder".into(), "dead".into())),
+        "{states:?}"
+    );
+}
