@@ -956,6 +956,10 @@ command = ["/usr/bin/awk", "{print $1}"]
                 ":1:20: `shutdown_timeout`: 'soon' is not a duration",
             ),
             (
+                "[datasets.orders]\nreceipts = \"lake/receipts\"\n".into(),
+                "`datasets.orders.receipts`: the receipts directory /",
+            ),
+            (
                 "[detect]\nmode = \"inotify\"\n".into(),
                 ":2:8: `detect.mode`: unknown variant `inotify`, expected one of `auto`, `watch`, `poll`",
             ),

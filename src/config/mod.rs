@@ -710,6 +710,26 @@ impl Settings {
                 let dataset = DatasetName::new(name)
                     .map_err(|error| file.error_at(&format!("datasets.{name}"), offset, error))?;
                 let settings = dataset_settings(file, name, raw.get_ref(), &mut origins)?;
+                // Receipts or archived files inside the lake would come
+                // back as new objects.
+                for (key, dir) in [
+                    ("receipts", &settings.receipts),
+                    ("archive", &settings.archive),
+                ] {
+                    if let Some(dir) = dir
+                        && dir.starts_with(&lake)
+                    {
+                        return Err(file.error_at(
+                            &format!("datasets.{name}.{key}"),
+                            offset,
+                            format!(
+                                "the {key} directory {} is inside the lake {}, where its files would become objects; choose a directory outside it",
+                                dir.display(),
+                                lake.display()
+                            ),
+                        ));
+                    }
+                }
                 datasets.insert(dataset, settings);
             }
             for (name, raw) in file.raw.tables.iter().flatten() {

@@ -129,6 +129,8 @@ pub fn run(settings: Settings, options: Options) -> Result<Ended, DaemonError> {
 const HASHING: usize = 4;
 /// The watcher's channel: beyond this many queued hints, a full scan.
 const HINTS: usize = 65_536;
+/// How long after a new directory appears it is scanned a second time.
+const LATE_SCAN: Duration = Duration::from_millis(500);
 /// How many hashed files are registered in one transaction, at most.
 const REGISTER_BATCH: usize = 512;
 
@@ -168,6 +170,8 @@ struct Daemon {
     rechecks: BinaryHeap<Reverse<(Instant, PathBuf)>>,
     /// In once mode: files that already had their one recheck.
     rechecked: HashSet<PathBuf>,
+    /// New directories to scan once more, after their watch surely exists.
+    late_scans: BinaryHeap<Reverse<(Instant, PathBuf)>>,
     hashing: Arc<Semaphore>,
     hashed_tx: mpsc::UnboundedSender<Hashed>,
     hashed_rx: mpsc::UnboundedReceiver<Hashed>,
@@ -286,6 +290,7 @@ impl Daemon {
             queue,
             rechecks: BinaryHeap::new(),
             rechecked: HashSet::new(),
+            late_scans: BinaryHeap::new(),
             hashing: Arc::new(Semaphore::new(HASHING)),
             hashed_tx,
             hashed_rx,
@@ -345,6 +350,9 @@ impl Daemon {
             let now = Instant::now();
             let mut wake = now + Duration::from_secs(3600);
             if let Some(Reverse((at, _))) = self.rechecks.peek() {
+                wake = wake.min(*at);
+            }
+            if let Some(Reverse((at, _))) = self.late_scans.peek() {
                 wake = wake.min(*at);
             }
             if let Some(at_ms) = self.queue.next_timer() {
@@ -420,6 +428,13 @@ impl Daemon {
                     }
                     self.queue.wake(now_ms());
                     self.recheck(now);
+                    while let Some(Reverse((at, _))) = self.late_scans.peek()
+                        && *at <= now
+                    {
+                        if let Some(Reverse((_, dir))) = self.late_scans.pop() {
+                            self.spawn_scan(dir, false);
+                        }
+                    }
                     if !self.once && !self.stopping {
                         if self.polling && now >= next_poll {
                             self.poll_scan();
@@ -553,7 +568,13 @@ impl Daemon {
                     self.tracker.removed(relative);
                 }
             }
-            Hint::Directory(dir) => self.spawn_scan(dir, false),
+            Hint::Directory(dir) => {
+                // The watcher adds the new directory's watch after telling
+                // of it: a file made in between is found by a second look.
+                self.late_scans
+                    .push(Reverse((Instant::now() + LATE_SCAN, dir.clone())));
+                self.spawn_scan(dir, false);
+            }
             Hint::Rescan => {
                 tracing::info!("Events were lost; scanning the whole lake.");
                 self.full_scan();

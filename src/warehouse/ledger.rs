@@ -330,14 +330,6 @@ pub fn claim(
     Ok(())
 }
 
-/// Extends the leases `owner` holds to `expires_ms`.
-pub fn renew(connection: &Connection, owner: &str, expires_ms: i64) -> rusqlite::Result<usize> {
-    connection.execute(
-        "UPDATE _droplake_jobs SET lease_expires_ms = ?2 WHERE state = 'running' AND lease_owner = ?1",
-        params![owner, expires_ms],
-    )
-}
-
 /// A job's new state after an attempt (or without one, such as a job held
 /// by a handler it waits for).
 #[derive(Debug, Clone)]

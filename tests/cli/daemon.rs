@@ -803,3 +803,40 @@ fn an_embedded_rust_handler_runs_after_the_loader_with_the_event() {
         "{states:?}"
     );
 }
+
+#[test]
+fn retention_archives_objects_only_after_every_handler_is_done() {
+    let script = "case \"$1\" in *stuck*) exit 1;; esac";
+    let env = TestEnv::new();
+    env.write("warehouse-schema/items.json", ITEMS);
+    let config = handler_config("auto", script, "retries = 0\n").replace(
+        "settle = \"300ms\"\n",
+        "settle = \"300ms\"\nretain = \"1s\"\narchive = \"archive\"\n",
+    );
+    env.write("droplake.toml", config);
+    let daemon = Daemon::start(&env);
+    std::thread::sleep(Duration::from_millis(300));
+    drop_in(&env, "items/dt=2026-11-01/done.csv", &items(1, 1));
+    drop_in(&env, "items/dt=2026-11-01/stuck.csv", &items(2, 1));
+    let archived = env.root().join("archive/items/dt=2026-11-01/done.csv");
+    let moved = eventually(
+        Duration::from_secs(20),
+        || archived.exists(),
+        |moved| *moved,
+    );
+    assert!(moved, "the finished object was archived");
+    assert!(!env.lake().join("items/dt=2026-11-01/done.csv").exists());
+    assert!(
+        env.lake().join("items/dt=2026-11-01/stuck.csv").exists(),
+        "an object with a dead job stays for its operator"
+    );
+    assert_eq!(
+        count(
+            &env,
+            "SELECT count(*) FROM _droplake_events WHERE kind = 'object.removed'"
+        ),
+        1
+    );
+    assert_eq!(daemon.stop(), Some(0));
+    assert_eq!(rows(&env), 2, "archiving removes no rows");
+}
