@@ -956,7 +956,7 @@ command = ["/usr/bin/awk", "{print $1}"]
                 ":1:20: `shutdown_timeout`: 'soon' is not a duration",
             ),
             (
-                "[datasets.orders]\nreceipts = \"lake/receipts\"\n".into(),
+                "lake = \"lake\"\n[datasets.orders]\nreceipts = \"lake/receipts\"\n".into(),
                 "`datasets.orders.receipts`: the receipts directory /",
             ),
             (
