@@ -25,6 +25,8 @@ timestamps come from), so the script's clock and the daemon's are the same.
      and date's own start-up. The baseline, measured in the same run, is the
      same from Python: time.time_ns() before subprocess.run([date, ...]) to
      the time date prints.
+   Baseline for noticing, at the same moments: a Python thread blocked on
+   inotify for the same directory stamps each rename event as it wakes.
    The first --warmup drops (default 10; the first load creates the table)
    are left out.
 2. Storm (--storm, default 10,000 files of 10 rows). The files are staged,
@@ -47,7 +49,7 @@ timestamps come from), so the script's clock and the daemon's are the same.
    as % of one core. Baseline for the scan: `find` stating every file of
    the same lake.
 """
-import argparse, calendar, os, shutil, signal, sqlite3, statistics, subprocess, sys
+import argparse, calendar, ctypes, os, shutil, signal, sqlite3, statistics, subprocess, sys
 import tempfile, threading, time
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -160,6 +162,30 @@ class Setup:
                              lambda rows: rows and rows[0][0], 120)
 
 
+class Inotify:
+    """The baseline for noticing: a Python thread blocked on inotify (the
+    same kernel events the daemon watches), stamping each IN_MOVED_TO."""
+
+    def __init__(self, directory):
+        libc = ctypes.CDLL(None, use_errno=True)
+        self.fd = libc.inotify_init1(0)
+        if self.fd < 0 or libc.inotify_add_watch(self.fd, directory.encode(), 0x80) < 0:
+            sys.exit("inotify failed")
+        self.seen = {}
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        while True:
+            data = os.read(self.fd, 65536)
+            at = time.time_ns()
+            offset = 0
+            while offset < len(data):
+                length = int.from_bytes(data[offset + 12:offset + 16], "little")
+                name = data[offset + 16:offset + 16 + length].rstrip(b"\0").decode()
+                self.seen[name] = at
+                offset += 16 + length
+
+
 def latency():
     config = f'[[handlers]]\nname = "stamp"\ndatasets = ["lat"]\ncommand = ["{DATE}", "+%s.%N"]\n'
     s = Setup("latency", ["lat"], config)
@@ -169,6 +195,7 @@ def latency():
             f.write(f"id,v\n{i},drop {i}\n")
     s.start()
     s.scanned()
+    watcher = Inotify(os.path.join(s.dir, "lake/lat"))
     renamed = {}
     spacing = args.spacing_ms / 1000
     for i in range(total):
@@ -211,6 +238,8 @@ def latency():
         return (label, ms(statistics.median(values)), ms(pct(values, 99)), ms(max(values)))
 
     return [
+        row("baseline: rename -> python inotify reader",
+            [watcher.seen[n[4:]] - renamed[n] for n in measured]),
         row("rename -> object.arrived", [ns_of(arrived[n]) - renamed[n] for n in measured]),
         row("rename -> loader started", [loader[n] - renamed[n] for n in measured]),
         row("rename -> command spawned (ledger)", [spawn[n] - renamed[n] for n in measured]),
