@@ -65,6 +65,8 @@ pub struct Runner {
     completions_rx: mpsc::UnboundedReceiver<Completion>,
     in_flight: usize,
     stop: watch::Sender<bool>,
+    /// Set when the daemon stops: queued loads are handed back unstarted.
+    stopping: Arc<AtomicBool>,
     load_stop: Arc<AtomicBool>,
 }
 
@@ -85,10 +87,12 @@ impl Runner {
         let threads = registry
             .get(LOADER)
             .map_or(1, |(settings, _)| settings.concurrency);
+        let stopping = Arc::new(AtomicBool::new(false));
         for number in 0..threads {
             let mut warehouse = Warehouse::open(&settings.warehouse)?;
             let receiver = Arc::clone(&loads_rx);
             let sender = completions_tx.clone();
+            let stopping = Arc::clone(&stopping);
             std::thread::Builder::new()
                 .name(format!("droplake-loader-{number}"))
                 .spawn(move || {
@@ -99,7 +103,11 @@ impl Runner {
                         };
                         let Ok(job) = job else { break };
                         let started_at = jiff::Timestamp::now().to_string();
-                        let result = loader::load(&mut warehouse, &job);
+                        let result = if stopping.load(Ordering::Relaxed) {
+                            LoadResult::Stopped
+                        } else {
+                            loader::load(&mut warehouse, &job)
+                        };
                         let completion = Completion {
                             info: Arc::clone(&job.info),
                             handler: LOADER.to_owned(),
@@ -124,6 +132,7 @@ impl Runner {
             completions_rx,
             in_flight: 0,
             stop,
+            stopping,
             load_stop: Arc::new(AtomicBool::new(false)),
         })
     }
@@ -157,6 +166,7 @@ impl Runner {
     /// Tells running command and Rust handlers the daemon is stopping;
     /// loads run on until the load deadline.
     pub fn stop(&self) {
+        self.stopping.store(true, Ordering::Relaxed);
         let _ = self.stop.send(true);
     }
 

@@ -13,6 +13,7 @@
 //! its configuration on SIGHUP.
 
 mod jobs;
+mod poll;
 mod queue;
 mod ready;
 mod registry;
@@ -129,6 +130,9 @@ pub fn run(settings: Settings, options: Options) -> Result<Ended, DaemonError> {
 const HASHING: usize = 4;
 /// The watcher's channel: beyond this many queued hints, a full scan.
 const HINTS: usize = 65_536;
+/// Loads queued for the loader's threads beyond those running, so a
+/// thread starts its next load without waiting for the daemon's task.
+const LOADER_PREFETCH: usize = 8;
 /// How long after a new directory appears it is scanned a second time.
 const LATE_SCAN: Duration = Duration::from_millis(500);
 /// How many hashed files are registered in one transaction, at most.
@@ -185,6 +189,10 @@ struct Daemon {
     stopping: bool,
     /// Whether the watcher delivered anything since the last full scan.
     hinted: bool,
+    /// Full scans finished; the first is the startup reconciliation.
+    full_scans: u64,
+    /// The poller's memory of the lake's directories.
+    poller: Arc<std::sync::Mutex<poll::Poller>>,
     polling: bool,
 }
 
@@ -236,6 +244,7 @@ impl Daemon {
             })
             .collect();
         let mut queue = Queue::new(&registry.settings());
+        queue.set_prefetch(LOADER, LOADER_PREFETCH);
         let open = ledger::open_jobs(ledger.connection()).map_err(sql)?;
         let mut by_object: HashMap<i64, (Arc<ObjectInfo>, Jobs)> = HashMap::new();
         for job in open {
@@ -302,6 +311,8 @@ impl Daemon {
             failures: false,
             stopping: false,
             hinted: false,
+            full_scans: 0,
+            poller: Arc::default(),
             polling: false,
             settings,
         })
@@ -494,7 +505,8 @@ impl Daemon {
         });
     }
 
-    /// A poll: lists the lake and stats only files it does not know.
+    /// A poll: lists the directories that changed and stats only the files
+    /// it does not know (see [`poll`]).
     fn poll_scan(&mut self) {
         if self.scans_in_flight > 0 {
             return;
@@ -503,15 +515,12 @@ impl Daemon {
         let lake = self.lake.clone();
         let sender = self.scans_tx.clone();
         let known = self.tracker.known();
+        let poller = Arc::clone(&self.poller);
         tokio::task::spawn_blocking(move || {
             let mut seen = Vec::new();
-            let known = known.lock().map(|known| known.clone()).unwrap_or_default();
-            scan::scan(
-                &lake,
-                lake.root(),
-                |relative, inode| known.get(relative).is_none_or(|stat| stat.inode != inode),
-                |found| seen.push(found),
-            );
+            if let Ok(mut poller) = poller.lock() {
+                poller.poll(&lake, &known, |found| seen.push(found));
+            }
             let _ = sender.send(Scanned { seen, full: false });
         });
     }
@@ -534,7 +543,7 @@ impl Daemon {
                 && !self.polling
                 && unhinted > 0
                 && !self.hinted
-                && self.registered_before_scan()
+                && self.full_scans > 0
             {
                 tracing::warn!(
                     files = unhinted,
@@ -543,19 +552,12 @@ impl Daemon {
                 self.polling = true;
             }
             self.hinted = false;
+            self.full_scans += 1;
         }
         if self.rescan_wanted && self.scans_in_flight == 0 {
             self.rescan_wanted = false;
             self.full_scan();
         }
-    }
-
-    /// Whether this is not the startup scan (which finds files by design).
-    fn registered_before_scan(&self) -> bool {
-        self.tracker
-            .known()
-            .lock()
-            .is_ok_and(|known| !known.is_empty())
     }
 
     fn on_hint(&mut self, hint: Hint) {

@@ -89,6 +89,8 @@ pub struct Queue {
     last_served: HashMap<String, DatasetName>,
     /// Ordered heads already reported as holding their dataset back.
     reported: BTreeSet<(String, i64)>,
+    /// Per handler, jobs it may hold beyond its concurrency, queued.
+    prefetch: HashMap<String, usize>,
 }
 
 /// A job the scheduler handed out.
@@ -122,6 +124,12 @@ impl Queue {
             .iter()
             .map(|handler| (handler.name.clone(), handler.clone()))
             .collect();
+    }
+
+    /// Lets `handler` hold `extra` jobs queued beyond its concurrency, so
+    /// it never waits for the daemon between jobs (not for ordered ones).
+    pub fn set_prefetch(&mut self, handler: &str, extra: usize) {
+        self.prefetch.insert(handler.to_owned(), extra);
     }
 
     /// Whether any object still has unfinished jobs.
