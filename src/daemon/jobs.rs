@@ -28,6 +28,27 @@ use crate::handlers::loader::{self, LoadJob, LoadResult, Uncommitted};
 use crate::warehouse::ledger::{self, Attempt, Finished, JobState, JobUpdate};
 use crate::warehouse::{Warehouse, WarehouseError};
 
+/// At most this many queued loads share one commit, and at most this many
+/// bytes of files: a large file loads in a transaction of its own.
+const GROUP: usize = 64;
+const GROUP_BYTES: u64 = 4 << 20;
+
+/// The next load and whatever small loads are queued behind it; empty
+/// when the daemon has gone.
+fn take_group(receiver: &std::sync::mpsc::Receiver<LoadJob>) -> Vec<LoadJob> {
+    let Ok(first) = receiver.recv() else {
+        return Vec::new();
+    };
+    let mut bytes = first.info.size;
+    let mut jobs = vec![first];
+    while jobs.len() < GROUP && bytes < GROUP_BYTES {
+        let Ok(job) = receiver.try_recv() else { break };
+        bytes += job.info.size;
+        jobs.push(job);
+    }
+    jobs
+}
+
 /// How much of a handler's output is kept per stream.
 const CAPTURE_LIMIT: usize = 64 * 1024;
 
@@ -97,26 +118,30 @@ impl Runner {
                 .name(format!("droplake-loader-{number}"))
                 .spawn(move || {
                     loop {
-                        let job = match receiver.lock() {
-                            Ok(receiver) => receiver.recv(),
+                        let jobs = match receiver.lock() {
+                            Ok(receiver) => take_group(&receiver),
                             Err(_) => break,
                         };
-                        let Ok(job) = job else { break };
-                        let started_at = jiff::Timestamp::now().to_string();
-                        let result = if stopping.load(Ordering::Relaxed) {
-                            LoadResult::Stopped
-                        } else {
-                            loader::load(&mut warehouse, &job)
-                        };
-                        let completion = Completion {
-                            info: Arc::clone(&job.info),
-                            handler: LOADER.to_owned(),
-                            attempt: job.attempt,
-                            started_at,
-                            result: Ran::Load(result),
-                        };
-                        if sender.send(completion).is_err() {
+                        if jobs.is_empty() {
                             break;
+                        }
+                        let started_at = jiff::Timestamp::now().to_string();
+                        let results = if stopping.load(Ordering::Relaxed) {
+                            jobs.iter().map(|_| LoadResult::Stopped).collect()
+                        } else {
+                            loader::load_group(&mut warehouse, &jobs)
+                        };
+                        for (job, result) in jobs.iter().zip(results) {
+                            let completion = Completion {
+                                info: Arc::clone(&job.info),
+                                handler: LOADER.to_owned(),
+                                attempt: job.attempt,
+                                started_at: started_at.clone(),
+                                result: Ran::Load(result),
+                            };
+                            if sender.send(completion).is_err() {
+                                return;
+                            }
                         }
                     }
                 })

@@ -132,7 +132,7 @@ const HASHING: usize = 4;
 const HINTS: usize = 65_536;
 /// Loads queued for the loader's threads beyond those running, so a
 /// thread starts its next load without waiting for the daemon's task.
-const LOADER_PREFETCH: usize = 8;
+const LOADER_PREFETCH: usize = 64;
 /// How long after a new directory appears it is scanned a second time.
 const LATE_SCAN: Duration = Duration::from_millis(500);
 /// How many hashed files are registered in one transaction, at most.
@@ -1111,7 +1111,9 @@ fn hash_stable(seen: Seen) -> Hashed {
         return Hashed::Changed(seen);
     }
     let mut hasher = Sha256::new();
-    let mut buffer = vec![0; 256 * 1024];
+    // Small files are the common case in a storm: a buffer their size.
+    let size = usize::try_from(before.size).unwrap_or(usize::MAX);
+    let mut buffer = vec![0; size.saturating_add(1).clamp(4096, 256 * 1024)];
     loop {
         match file.read(&mut buffer) {
             Ok(0) => break,

@@ -253,14 +253,19 @@ impl Queue {
         handler: &str,
         held: &mut Vec<(Arc<ObjectInfo>, String)>,
     ) -> Option<Next> {
+        let ordered = self.ordered(handler);
+        let prefetch = if ordered {
+            0
+        } else {
+            self.prefetch.get(handler).copied().unwrap_or(0)
+        };
         let concurrency = self
             .handlers
             .get(handler)
             .map_or(1, |settings| settings.concurrency);
-        if self.running.get(handler).copied().unwrap_or(0) >= concurrency {
+        if self.running.get(handler).copied().unwrap_or(0) >= concurrency + prefetch {
             return None;
         }
-        let ordered = self.ordered(handler);
         let datasets: Vec<DatasetName> = {
             let per_dataset = self.runnable.get(handler)?;
             let after = self.last_served.get(handler);
@@ -487,6 +492,17 @@ mod tests {
         assert_eq!(take(&mut queue, "h"), None, "two are running");
         queue.finished(2, "h", JobState::Done, 1, 0, true);
         assert_eq!(take(&mut queue, "h"), Some(1));
+    }
+
+    #[test]
+    fn a_prefetching_handler_holds_more_jobs_than_it_runs() {
+        let mut queue = Queue::new(&[handler("h", 1)]);
+        queue.set_prefetch("h", 2);
+        for id in 1..=5 {
+            queue.add(info(id, "a", id), &[("h".into(), pending(), 0)]);
+        }
+        let taken: Vec<i64> = std::iter::from_fn(|| take(&mut queue, "h")).collect();
+        assert_eq!(taken, [1, 2, 3]);
     }
 
     #[test]

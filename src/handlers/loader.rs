@@ -16,7 +16,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use rusqlite::Transaction;
+use rusqlite::Connection;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -72,6 +72,71 @@ pub enum Uncommitted {
     Retry,
     /// It will never load as it is.
     Dead,
+}
+
+/// Runs `jobs`, queued together, sharing one commit where they can: each
+/// load is a savepoint of one transaction, so a storm of small files costs
+/// one fsync per group, not per file. A load that fails rolls back its own
+/// savepoint only; a job whose table cannot be prepared runs alone. If the
+/// group's commit fails, none of its loads happened, and each is retried.
+pub fn load_group(warehouse: &mut Warehouse, jobs: &[LoadJob]) -> Vec<LoadResult> {
+    if jobs.len() < 2 {
+        return jobs.iter().map(|job| load(warehouse, job)).collect();
+    }
+    let mut prepared = std::collections::HashSet::new();
+    let mut alone = vec![false; jobs.len()];
+    for (index, job) in jobs.iter().enumerate() {
+        let table = &job.table.schema.name;
+        if prepared.contains(table) {
+            continue;
+        }
+        match warehouse.prepare_load(&job.table.schema, &job.table.descriptor, job.options) {
+            Ok(()) => {
+                prepared.insert(table.clone());
+            }
+            Err(_) => alone[index] = true,
+        }
+    }
+    let mut results: Vec<Option<LoadResult>> = vec![None; jobs.len()];
+    if warehouse.begin_group().is_ok() {
+        for (index, job) in jobs.iter().enumerate() {
+            // A failure that ended the whole transaction ends the group.
+            if alone[index] || warehouse.connection().is_autocommit() {
+                alone[index] = true;
+                continue;
+            }
+            if prepared.contains(&job.table.schema.name) {
+                results[index] = Some(load(warehouse, job));
+            } else {
+                alone[index] = true;
+            }
+        }
+        if let Err(error) = warehouse.commit_group() {
+            for result in results.iter_mut().flatten() {
+                if matches!(result, LoadResult::Committed { .. }) {
+                    *result = LoadResult::Uncommitted {
+                        outcome: Uncommitted::Retry,
+                        error: format!("the commit of a group of loads failed: {error}"),
+                    };
+                }
+            }
+        }
+    } else {
+        alone.iter_mut().for_each(|alone| *alone = true);
+    }
+    tracing::debug!(
+        loads = jobs.len(),
+        alone = alone.iter().filter(|alone| **alone).count(),
+        "Loaded a group of objects in one transaction."
+    );
+    jobs.iter()
+        .zip(results)
+        .zip(alone)
+        .map(|((job, result), alone)| match result {
+            Some(result) if !alone => result,
+            _ => load(warehouse, job),
+        })
+        .collect()
 }
 
 /// Hashes the bytes the reader takes, so the loader knows what it read.
@@ -205,7 +270,8 @@ impl Hook<'_> {
         }
         file.seek(SeekFrom::Start(consumed))
             .map_err(|error| changed(&error.to_string()))?;
-        let mut buffer = vec![0; 256 * 1024];
+        let rest = usize::try_from(stat.size.saturating_sub(consumed)).unwrap_or(usize::MAX);
+        let mut buffer = vec![0; rest.saturating_add(1).clamp(4096, 256 * 1024)];
         loop {
             let read = file
                 .read(&mut buffer)
@@ -234,7 +300,7 @@ impl LoadHook for Hook<'_> {
 
     fn before_commit(
         &mut self,
-        transaction: &Transaction<'_>,
+        transaction: &Connection,
         report: &LoadReport,
     ) -> Result<(), WarehouseError> {
         if self.stopped() {

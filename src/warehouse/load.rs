@@ -14,7 +14,7 @@ use std::time::Instant;
 use std::sync::mpsc::{Receiver, SyncSender};
 
 use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
-use rusqlite::{ErrorCode, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, ErrorCode, TransactionBehavior, params};
 
 use super::table::{self, Storage};
 use super::{Warehouse, WarehouseError};
@@ -122,16 +122,42 @@ pub trait LoadHook {
     /// rolls everything back and is the load's error.
     fn before_commit(
         &mut self,
-        transaction: &Transaction<'_>,
+        transaction: &Connection,
         report: &LoadReport,
     ) -> Result<(), WarehouseError>;
+}
+
+/// A load's transaction, or its savepoint within a group.
+enum Scope<'c> {
+    Transaction(rusqlite::Transaction<'c>),
+    Savepoint(rusqlite::Savepoint<'c>),
+}
+
+impl std::ops::Deref for Scope<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        match self {
+            Scope::Transaction(transaction) => transaction,
+            Scope::Savepoint(savepoint) => savepoint,
+        }
+    }
+}
+
+impl Scope<'_> {
+    fn commit(self) -> rusqlite::Result<()> {
+        match self {
+            Scope::Transaction(transaction) => transaction.commit(),
+            Scope::Savepoint(savepoint) => savepoint.commit(),
+        }
+    }
 }
 
 /// The hook of a plain load: nothing added.
 struct NoHook;
 
 impl LoadHook for NoHook {
-    fn before_commit(&mut self, _: &Transaction<'_>, _: &LoadReport) -> Result<(), WarehouseError> {
+    fn before_commit(&mut self, _: &Connection, _: &LoadReport) -> Result<(), WarehouseError> {
         Ok(())
     }
 }
@@ -159,31 +185,15 @@ impl Warehouse {
             .map_err(|error| WarehouseError::from_sqlite(&self.path, error))
     }
 
-    /// Loads the records of `reader` (the object `object`) into `schema`'s
-    /// table, creating the table if it does not exist yet, in one
-    /// transaction. See the module docs.
-    pub fn load(
+    /// Checks that a load into `schema`'s table can run and brings the
+    /// table up to an additive change of its schema file; a breaking change
+    /// is refused with each difference.
+    pub fn prepare_load(
         &mut self,
         schema: &Schema,
         descriptor: &serde_json::Value,
-        object: &ObjectRef,
-        reader: &mut (dyn RecordReader + Send),
         options: LoadOptions,
-    ) -> Result<LoadReport, WarehouseError> {
-        self.load_with(schema, descriptor, object, reader, options, &mut NoHook)
-    }
-
-    /// [`Warehouse::load`], with `hook` able to stop the load (it rolls
-    /// back) and to add its own writes to the load's transaction.
-    pub fn load_with(
-        &mut self,
-        schema: &Schema,
-        descriptor: &serde_json::Value,
-        object: &ObjectRef,
-        reader: &mut (dyn RecordReader + Send),
-        options: LoadOptions,
-        hook: &mut dyn LoadHook,
-    ) -> Result<LoadReport, WarehouseError> {
+    ) -> Result<(), WarehouseError> {
         if options.mode == WriteMode::Upsert && schema.primary_key.is_empty() {
             return Err(WarehouseError::SchemaChanged {
                 table: schema.name.clone(),
@@ -220,12 +230,69 @@ impl Warehouse {
             }
             self.apply(schema, descriptor, false)?;
         }
+        Ok(())
+    }
+
+    /// Begins a group: the loads until [`Warehouse::commit_group`] commit
+    /// together, each as a savepoint of one transaction, so many small
+    /// objects share one commit (one fsync). Each load is still all or
+    /// nothing; tables must be prepared with [`Warehouse::prepare_load`].
+    pub fn begin_group(&mut self) -> Result<(), WarehouseError> {
+        self.connection
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|error| WarehouseError::from_sqlite(&self.path, error))
+    }
+
+    /// Commits the group's loads.
+    pub fn commit_group(&mut self) -> Result<(), WarehouseError> {
+        self.connection.execute_batch("COMMIT").map_err(|error| {
+            let _ = self.connection.execute_batch("ROLLBACK");
+            WarehouseError::from_sqlite(&self.path, error)
+        })
+    }
+
+    /// Loads the records of `reader` (the object `object`) into `schema`'s
+    /// table, creating the table if it does not exist yet, in one
+    /// transaction. See the module docs.
+    pub fn load(
+        &mut self,
+        schema: &Schema,
+        descriptor: &serde_json::Value,
+        object: &ObjectRef,
+        reader: &mut (dyn RecordReader + Send),
+        options: LoadOptions,
+    ) -> Result<LoadReport, WarehouseError> {
+        self.load_with(schema, descriptor, object, reader, options, &mut NoHook)
+    }
+
+    /// [`Warehouse::load`], with `hook` able to stop the load (it rolls
+    /// back) and to add its own writes to the load's transaction.
+    pub fn load_with(
+        &mut self,
+        schema: &Schema,
+        descriptor: &serde_json::Value,
+        object: &ObjectRef,
+        reader: &mut (dyn RecordReader + Send),
+        options: LoadOptions,
+        hook: &mut dyn LoadHook,
+    ) -> Result<LoadReport, WarehouseError> {
+        // Inside a group (see [`Warehouse::begin_group`]) the caller has
+        // prepared the table, and the load is a savepoint of the group.
+        let grouped = !self.connection.is_autocommit();
+        if !grouped {
+            self.prepare_load(schema, descriptor, options)?;
+        }
         let path = self.path.clone();
         let sql = |error| WarehouseError::from_sqlite(&path, error);
-        let transaction = self
-            .connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql)?;
+        let transaction = if grouped {
+            Scope::Savepoint(self.connection.savepoint().map_err(sql)?)
+        } else {
+            Scope::Transaction(
+                self.connection
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(sql)?,
+            )
+        };
         let version = super::tables::version_of(descriptor);
         super::tables::ensure(&transaction, schema, &version, descriptor)
             .map_err(|error| error.at(&path))?;
@@ -439,7 +506,7 @@ const BATCHES_IN_FLIGHT: usize = 4;
 /// Reading and validating run on their own thread while this one inserts,
 /// so the validator's work and SQLite's overlap.
 fn copy_rows(
-    transaction: &Transaction<'_>,
+    transaction: &Connection,
     schema: &Schema,
     reader: &mut (dyn RecordReader + Send),
     load_id: i64,
@@ -660,7 +727,7 @@ impl Drop for RejectLog {
 /// the rejects aside, then settles the savepoint by `on_error` and records
 /// the rejects.
 fn insert_rows(
-    transaction: &Transaction<'_>,
+    transaction: &Connection,
     schema: &Schema,
     receiver: &Receiver<Batch>,
     load_id: i64,

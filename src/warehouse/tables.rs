@@ -6,7 +6,7 @@
 //! table whose recorded version differs from the schema's is not loaded
 //! until `droplake schema apply` has brought it up to date.
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
 use super::WarehouseError;
@@ -98,7 +98,7 @@ pub(super) fn normalized(value: &serde_json::Value) -> String {
 /// Makes sure `schema`'s table exists at `version`: creates it (and records
 /// it) when missing, refuses when it was made from another version.
 pub(super) fn ensure(
-    transaction: &Transaction<'_>,
+    transaction: &rusqlite::Connection,
     schema: &Schema,
     version: &str,
     descriptor: &serde_json::Value,
