@@ -840,3 +840,128 @@ fn retention_archives_objects_only_after_every_handler_is_done() {
     assert_eq!(daemon.stop(), Some(0));
     assert_eq!(rows(&env), 2, "archiving removes no rows");
 }
+
+#[test]
+fn run_once_exits_75_while_a_retry_is_pending() {
+    let env = TestEnv::new();
+    env.write("warehouse-schema/items.json", ITEMS);
+    let config = handler_config("auto", "exit 1", "retries = 3\n").replace(
+        "backoff = \"100ms\"\nmax_backoff = \"200ms\"\n",
+        "backoff = \"1h\"\nmax_backoff = \"2h\"\n",
+    );
+    env.write("droplake.toml", config);
+    let file = drop_in(&env, "items/a.csv", &items(1, 1));
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .expect("open")
+        .set_modified(std::time::SystemTime::now() - Duration::from_secs(60))
+        .expect("mtime");
+    env.run(["run", "--once"]).expect_code(75);
+    assert_eq!(rows(&env), 1, "the loader is done");
+    let states = job_states(&env);
+    assert!(
+        states.contains(&("items/a.csv".into(), "probe".into(), "retry".into())),
+        "{states:?}"
+    );
+}
+
+#[test]
+fn an_ordered_handler_holds_later_objects_back_and_says_so() {
+    let env = TestEnv::new();
+    env.write("warehouse-schema/items.json", ITEMS);
+    let out = env.root().join("order");
+    let script = format!(
+        "case \"$1\" in *1-bad*) exit 1;; esac; basename \"$1\" >> {}",
+        out.display()
+    );
+    let config = handler_config("auto", &script, "ordered = true\nretries = 1\n").replace(
+        "settle = \"300ms\"\n",
+        "settle = \"300ms\"\norder = \"name\"\n",
+    );
+    env.write("droplake.toml", config);
+    for name in ["0-good.csv", "1-bad.csv", "2-later.csv"] {
+        let file = drop_in(
+            &env,
+            format!("items/{name}"),
+            &items(name.as_bytes()[0].into(), 1),
+        );
+        std::fs::File::options()
+            .write(true)
+            .open(&file)
+            .expect("open")
+            .set_modified(std::time::SystemTime::now() - Duration::from_secs(60))
+            .expect("mtime");
+    }
+    let daemon = Daemon::start(&env);
+    let held = eventually(
+        Duration::from_secs(20),
+        || {
+            count(
+                &env,
+                "SELECT count(*) FROM _droplake_events WHERE kind = 'dataset.held_back'",
+            )
+        },
+        |n| *n >= 1,
+    );
+    assert!(held >= 1, "the hold is reported");
+    let dead = eventually(
+        Duration::from_secs(20),
+        || {
+            count(
+                &env,
+                "SELECT count(*) FROM _droplake_jobs WHERE handler = 'probe' AND state = 'dead'",
+            )
+        },
+        |n| *n == 1,
+    );
+    assert_eq!(dead, 1);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(daemon.stop(), Some(0));
+    let ran = std::fs::read_to_string(&out).unwrap_or_default();
+    assert_eq!(
+        ran, "0-good.csv\n",
+        "2-later.csv waits behind the dead 1-bad.csv"
+    );
+    let states = job_states(&env);
+    assert!(
+        states.contains(&("items/2-later.csv".into(), "probe".into(), "pending".into())),
+        "{states:?}"
+    );
+}
+
+#[test]
+fn events_follow_prints_new_events_as_json_lines() {
+    let env = env_with(&config("auto"));
+    let daemon = Daemon::start(&env);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut follow = env
+        .command(["events", "--follow", "--json"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("events --follow");
+    drop_in(&env, "items/a.csv", &items(1, 1));
+    let stdout = follow.stdout.take().expect("stdout");
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+    let mut kinds = Vec::new();
+    while kinds.last().map(String::as_str) != Some("object.finished") {
+        let line = lines.next().expect("a line").expect("text");
+        let event: serde_json::Value = serde_json::from_str(&line).expect("json");
+        assert!(event["seq"].as_i64().is_some_and(|seq| seq > 0));
+        assert!(event["at"].is_string());
+        assert_eq!(event["object"]["path"], "items/a.csv");
+        kinds.push(event["kind"].as_str().unwrap_or_default().to_owned());
+    }
+    assert_eq!(
+        kinds,
+        [
+            "object.arrived",
+            "load.committed",
+            "job.done",
+            "object.finished"
+        ]
+    );
+    let _ = follow.kill();
+    let _ = follow.wait();
+    assert_eq!(daemon.stop(), Some(0));
+}
