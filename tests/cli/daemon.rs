@@ -45,6 +45,16 @@ fn drop_in(env: &TestEnv, relative: impl AsRef<Path>, content: &str) -> PathBuf 
     target
 }
 
+/// Makes a file look settled: modified a minute ago.
+fn settled(path: &Path) {
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .expect("open")
+        .set_modified(std::time::SystemTime::now() - Duration::from_secs(60))
+        .expect("set the modification time");
+}
+
 /// A running `droplake run`, stopped (SIGTERM) when dropped.
 struct Daemon {
     child: Child,
@@ -171,14 +181,7 @@ fn run_once_loads_the_sample_and_exits_1_for_its_rejected_rows() {
         "warehouse-schema/orders.json",
         std::fs::read(repo.join("warehouse-schema/orders.json")).expect("schema"),
     );
-    // Old enough to be settled at once.
-    let old = std::time::SystemTime::now() - Duration::from_secs(3600);
-    std::fs::File::options()
-        .write(true)
-        .open(env.lake().join("orders/dt=2026-11-01/orders.csv"))
-        .expect("open")
-        .set_modified(old)
-        .expect("set mtime");
+    settled(&env.lake().join("orders/dt=2026-11-01/orders.csv"));
     env.run(["run", "--once"]).expect_code(1);
     assert_eq!(count(&env, "SELECT count(*) FROM orders"), 314);
     assert_eq!(count(&env, "SELECT count(*) FROM _droplake_rejects"), 6);
@@ -761,14 +764,8 @@ fn an_embedded_rust_handler_runs_after_the_loader_with_the_event() {
     ));
     drop_in(&env, "items/a.csv", &items(1, 3));
     drop_in(&env, "items/refused.csv", &items(10, 1));
-    let old = std::time::SystemTime::now() - Duration::from_secs(60);
     for name in ["a.csv", "refused.csv"] {
-        std::fs::File::options()
-            .write(true)
-            .open(env.lake().join("items").join(name))
-            .expect("open")
-            .set_modified(old)
-            .expect("mtime");
+        settled(&env.lake().join("items").join(name));
     }
     let sources = Sources {
         explicit: Some(env.root().join("droplake.toml")),
@@ -851,12 +848,7 @@ fn run_once_exits_75_while_a_retry_is_pending() {
     );
     env.write("droplake.toml", config);
     let file = drop_in(&env, "items/a.csv", &items(1, 1));
-    std::fs::File::options()
-        .write(true)
-        .open(&file)
-        .expect("open")
-        .set_modified(std::time::SystemTime::now() - Duration::from_secs(60))
-        .expect("mtime");
+    settled(&file);
     env.run(["run", "--once"]).expect_code(75);
     assert_eq!(rows(&env), 1, "the loader is done");
     let states = job_states(&env);
@@ -886,12 +878,7 @@ fn an_ordered_handler_holds_later_objects_back_and_says_so() {
             format!("items/{name}"),
             &items(name.as_bytes()[0].into(), 1),
         );
-        std::fs::File::options()
-            .write(true)
-            .open(&file)
-            .expect("open")
-            .set_modified(std::time::SystemTime::now() - Duration::from_secs(60))
-            .expect("mtime");
+        settled(&file);
     }
     let daemon = Daemon::start(&env);
     let held = eventually(
