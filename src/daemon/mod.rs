@@ -274,6 +274,12 @@ impl Daemon {
                 queue.add(info, &jobs);
             }
         }
+        // Dead jobs of ordered handlers still hold their datasets back.
+        for handler in registry.settings().iter().filter(|handler| handler.ordered) {
+            for object in ledger::dead_for(ledger.connection(), &handler.name).map_err(sql)? {
+                queue.hold(&info_of(&settings.lake, &object), &handler.name);
+            }
+        }
         tracing::info!(
             lake = %settings.lake.display(),
             warehouse = %settings.warehouse.display(),

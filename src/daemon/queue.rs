@@ -185,6 +185,17 @@ impl Queue {
         }
     }
 
+    /// Records that `handler`'s job on a finished object is dead: an
+    /// ordered handler keeps holding the object's dataset back behind it.
+    pub fn hold(&mut self, info: &ObjectInfo, handler: &str) {
+        if self.ordered(handler) {
+            self.unfinished
+                .entry((handler.to_owned(), info.dataset.clone()))
+                .or_default()
+                .insert(Key::of(info));
+        }
+    }
+
     /// Whether every handler `handler` waits for is done with `object`.
     fn prerequisites_done(&self, active: &Active, handler: &str) -> bool {
         let Some(settings) = self.handlers.get(handler) else {
@@ -564,6 +575,16 @@ mod tests {
         assert_eq!(take(&mut queue, "h"), Some(1));
         queue.finished(1, "h", JobState::Done, 2, 0, true);
         assert_eq!(take(&mut queue, "h"), Some(2));
+    }
+
+    #[test]
+    fn a_dead_object_found_at_startup_still_holds_an_ordered_dataset_back() {
+        let mut ordered = handler("h", 1);
+        ordered.ordered = true;
+        let mut queue = Queue::new(&[ordered]);
+        queue.hold(&info(1, "a", 1), "h");
+        queue.add(info(2, "a", 2), &[("h".into(), pending(), 0)]);
+        assert_eq!(take(&mut queue, "h"), None);
     }
 
     #[test]

@@ -257,6 +257,22 @@ pub fn open_jobs(connection: &Connection) -> rusqlite::Result<Vec<OpenJob>> {
     rows.collect()
 }
 
+/// The objects whose job for `handler` is dead, for an ordered handler
+/// that must keep holding their datasets back after a restart.
+pub fn dead_for(connection: &Connection, handler: &str) -> rusqlite::Result<Vec<ObjectRow>> {
+    let columns = OBJECT_COLUMNS
+        .split(", ")
+        .map(|column| format!("o.{column}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut statement = connection.prepare(&format!(
+        "SELECT {columns} FROM _droplake_jobs j JOIN _droplake_objects o ON o.id = j.object_id
+         WHERE j.handler = ?1 AND j.state = 'dead'"
+    ))?;
+    let rows = statement.query_map([handler], object_row)?;
+    rows.collect()
+}
+
 /// The state of every job of object `id`, by handler.
 pub fn jobs_of(connection: &Connection, id: i64) -> rusqlite::Result<Vec<(String, JobState)>> {
     let mut statement = connection
