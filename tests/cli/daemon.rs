@@ -905,10 +905,14 @@ fn an_ordered_handler_holds_later_objects_back_and_says_so() {
     assert_eq!(dead, 1);
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(daemon.stop(), Some(0));
+    // And keeps waiting across a restart.
+    let daemon = Daemon::start(&env);
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(daemon.stop(), Some(0));
     let ran = std::fs::read_to_string(&out).unwrap_or_default();
     assert_eq!(
         ran, "0-good.csv\n",
-        "2-later.csv waits behind the dead 1-bad.csv"
+        "2-later.csv waits behind the dead 1-bad.csv, even after a restart"
     );
     let states = job_states(&env);
     assert!(
