@@ -146,14 +146,6 @@ pub fn last_seq(connection: &Connection) -> rusqlite::Result<i64> {
         .map(|seq| seq.flatten().unwrap_or(0))
 }
 
-/// An object's outcome, as a receipt and `put --wait` report it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome {
-    /// `done`, `failed` or `duplicate`.
-    pub state: String,
-    pub body: Value,
-}
-
 /// Writes the receipt for the object at lake-relative `relative` into
 /// `dir`, atomically: a temporary file, fsync, rename, fsync of the
 /// directory. Returns its path.

@@ -30,7 +30,7 @@ pub struct EventsArgs {
 
 pub fn run(settings: &Settings, args: EventsArgs) -> Result<ExitCode, Failure> {
     let mut stdout = io::stdout().lock();
-    let mut connection = loop {
+    let connection = loop {
         match open_read_only(&settings.warehouse) {
             Ok(connection) => break connection,
             Err(WarehouseError::Missing { .. }) if args.follow => {
@@ -59,10 +59,6 @@ pub fn run(settings: &Settings, args: EventsArgs) -> Result<ExitCode, Failure> {
         }
         stdout.flush().map_err(Failure::stdout)?;
         std::thread::sleep(Duration::from_millis(200));
-        // A fresh connection sees the newest commits of the WAL.
-        if let Ok(fresh) = open_read_only(&settings.warehouse) {
-            connection = fresh;
-        }
     }
 }
 

@@ -201,10 +201,6 @@ impl Runner {
         self.loads = None;
     }
 
-    /// A new configuration: nothing to change in running work; new jobs
-    /// read their settings from the new registry.
-    pub fn reload(&mut self, _settings: &Settings, _registry: &Registry) {}
-
     /// Starts `next`.
     pub fn start(
         &mut self,
@@ -295,15 +291,18 @@ impl Runner {
                             event: &event,
                         })
                     });
-                    let result = match tokio::time::timeout(timeout, work).await {
-                        Ok(Ok(result)) => result,
-                        Ok(Err(panic)) => {
-                            Err(Refusal::Retry(format!("the handler panicked: {panic}")))
-                        }
-                        Err(_) => Err(Refusal::Retry(format!(
-                            "the handler did not return within {}s",
+                    // A thread cannot be killed: a handler past its timeout
+                    // keeps its slot until it returns, then counts as failed,
+                    // so it never runs twice at once for the object.
+                    let began = std::time::Instant::now();
+                    let result = match work.await {
+                        Ok(_) if began.elapsed() > timeout => Err(Refusal::Retry(format!(
+                            "the handler took {:.1}s, longer than its timeout of {}s",
+                            began.elapsed().as_secs_f64(),
                             timeout.as_secs_f64()
                         ))),
+                        Ok(result) => result,
+                        Err(panic) => Err(Refusal::Retry(format!("the handler panicked: {panic}"))),
                     };
                     let _ = sender.send(Completion {
                         info: next.info,
@@ -322,7 +321,6 @@ impl Runner {
     /// Records how `done` ended and returns the job's new state.
     pub fn record(
         &mut self,
-        _settings: &Settings,
         registry: &Registry,
         ledger: &mut Warehouse,
         done: &Completion,
@@ -331,7 +329,7 @@ impl Runner {
             .get(&done.handler)
             .map(|(settings, _)| settings.clone())
             .unwrap_or_else(|| HandlerSettings::new(&done.handler));
-        let mut attempt = AttemptRecord::new(done);
+        let mut attempt = AttemptRecord::default();
         let verdict = match &done.result {
             Ran::Load(LoadResult::Committed {
                 state,
@@ -415,26 +413,30 @@ impl Runner {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(sql)?;
         let finished_at = jiff::Timestamp::now().to_string();
-        ledger::record_attempt(
-            &transaction,
-            &Attempt {
-                object_id: done.info.id,
-                handler: &done.handler,
-                attempt: done.attempt,
-                started_at: done.started_at.clone(),
-                finished_at,
-                outcome: outcome_name,
-                exit_code: attempt.exit_code,
-                signal: attempt.signal,
-                error: error.as_deref(),
-                load_id: None,
-                stdout: &attempt.stdout,
-                stdout_dropped: attempt.stdout_dropped,
-                stderr: &attempt.stderr,
-                stderr_dropped: attempt.stderr_dropped,
-            },
-        )
-        .map_err(sql)?;
+        // An attempt the stop interrupted is not kept: the job is pending
+        // again, and its next attempt takes the same number.
+        if verdict != Verdict::Interrupted {
+            ledger::record_attempt(
+                &transaction,
+                &Attempt {
+                    object_id: done.info.id,
+                    handler: &done.handler,
+                    attempt: done.attempt,
+                    started_at: done.started_at.clone(),
+                    finished_at,
+                    outcome: outcome_name,
+                    exit_code: attempt.exit_code,
+                    signal: attempt.signal,
+                    error: error.as_deref(),
+                    load_id: None,
+                    stdout: &attempt.stdout,
+                    stdout_dropped: attempt.stdout_dropped,
+                    stderr: &attempt.stderr,
+                    stderr_dropped: attempt.stderr_dropped,
+                },
+            )
+            .map_err(sql)?;
+        }
         ledger::update_job(
             &transaction,
             &JobUpdate {
@@ -511,10 +513,6 @@ struct AttemptRecord {
 }
 
 impl AttemptRecord {
-    fn new(_done: &Completion) -> AttemptRecord {
-        AttemptRecord::default()
-    }
-
     fn command(&mut self, finished: &command::Finished) {
         self.stdout = finished.stdout.bytes.clone();
         self.stdout_dropped = finished.stdout.dropped;

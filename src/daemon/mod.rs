@@ -120,10 +120,14 @@ pub fn run(settings: Settings, options: Options) -> Result<Ended, DaemonError> {
             what: "cannot start the async runtime".into(),
             error,
         })?;
-    runtime.block_on(async move {
+    let ended = runtime.block_on(async move {
         let daemon = Daemon::start(settings, options)?;
         daemon.run().await
-    })
+    });
+    // A Rust handler or a scan still running on a blocking thread must not
+    // keep the process alive past the shutdown.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    ended
 }
 
 /// How many files are hashed at once.
@@ -133,6 +137,10 @@ const HINTS: usize = 65_536;
 /// Loads queued for the loader's threads beyond those running, so a
 /// thread starts its next load without waiting for the daemon's task.
 const LOADER_PREFETCH: usize = 64;
+/// How long a job waits after the ledger could not record it.
+const DEFER: Duration = Duration::from_secs(60);
+/// How long an unreadable file waits before it is read again.
+const REREAD: Duration = Duration::from_secs(5);
 /// How long after a new directory appears it is scanned a second time.
 const LATE_SCAN: Duration = Duration::from_millis(500);
 /// How many hashed files are registered in one transaction, at most.
@@ -189,6 +197,14 @@ struct Daemon {
     stopping: bool,
     /// Whether the watcher delivered anything since the last full scan.
     hinted: bool,
+    /// When the previous daemon started: receipts of objects finished since
+    /// then that are missing (a crash came between) are written at startup.
+    previous_start: Option<String>,
+    /// In a batch: files that could not be read or registered, left for
+    /// the next run.
+    left_behind: bool,
+    /// Jobs found at startup that can never run, to record dead.
+    orphans: Vec<queue::Orphan>,
     /// Full scans finished; the first is the startup reconciliation.
     full_scans: u64,
     /// The poller's memory of the lake's directories.
@@ -209,6 +225,7 @@ impl Daemon {
         let mut ledger = Warehouse::open(&settings.warehouse)?;
         let path = settings.warehouse.clone();
         let sql = |error| WarehouseError::from_sqlite(&path, error);
+        let previous_start;
         {
             let connection = ledger.connection();
             // The ledger's own writes may wait for a long load to commit.
@@ -227,6 +244,7 @@ impl Daemon {
                     "Returned jobs that a stopped daemon was running to pending."
                 );
             }
+            previous_start = ledger::previous_start(connection).map_err(sql)?;
             ledger::daemon_started(connection, &owner).map_err(sql)?;
         }
         let known: HashMap<PathBuf, Stat> = ledger::known_files(ledger.connection())
@@ -261,23 +279,27 @@ impl Daemon {
             ));
         }
         let mut unfinished = 0;
+        let mut orphans = Vec::new();
         for (_, (info, jobs)) in by_object {
-            if let Ok(all) = ledger::jobs_of(ledger.connection(), info.id) {
-                // The queue needs the final jobs too, to know `after`.
-                let mut jobs = jobs;
-                for (handler, state) in all {
-                    if !jobs.iter().any(|(name, _, _)| *name == handler) {
-                        jobs.push((handler, Job { state, attempts: 0 }, 0));
-                    }
+            // The queue needs the final jobs too, to know `after`.
+            let mut jobs = jobs;
+            for (handler, state) in ledger::jobs_of(ledger.connection(), info.id).map_err(sql)? {
+                if !jobs.iter().any(|(name, _, _)| *name == handler) {
+                    jobs.push((handler, Job { state, attempts: 0 }, 0));
                 }
-                unfinished += 1;
-                queue.add(info, &jobs);
             }
+            unfinished += 1;
+            orphans.extend(queue.add(info, &jobs));
         }
         // Dead jobs of ordered handlers still hold their datasets back.
         for handler in registry.settings().iter().filter(|handler| handler.ordered) {
             for object in ledger::dead_for(ledger.connection(), &handler.name).map_err(sql)? {
-                queue.hold(&info_of(&settings.lake, &object), &handler.name);
+                queue.hold(Arc::new(info_of(&settings.lake, &object)), &handler.name);
+            }
+        }
+        for handler in queue.handlers_with_jobs() {
+            if registry.get(&handler).is_none() {
+                orphans.extend(queue.retire(&handler));
             }
         }
         tracing::info!(
@@ -317,6 +339,9 @@ impl Daemon {
             failures: false,
             stopping: false,
             hinted: false,
+            left_behind: false,
+            orphans,
+            previous_start,
             full_scans: 0,
             poller: Arc::default(),
             polling: false,
@@ -350,6 +375,9 @@ impl Daemon {
             }
         }
         self.polling |= self.settings.detect.mode == DetectMode::Poll;
+        let orphans = std::mem::take(&mut self.orphans);
+        self.bury(orphans);
+        self.write_missing_receipts();
         // Startup always reconciles.
         self.retain();
         self.full_scan();
@@ -380,9 +408,8 @@ impl Daemon {
                 if self.polling {
                     wake = wake.min(next_poll);
                 }
-                if self.settings.detect.mode != DetectMode::Watch || self.polling {
-                    wake = wake.min(next_scan);
-                }
+                // In watch mode the periodic turn only runs retention.
+                wake = wake.min(next_scan);
             }
             if let Some(deadline) = stop_deadline {
                 wake = wake.min(deadline);
@@ -459,7 +486,9 @@ impl Daemon {
                         }
                         if now >= next_scan {
                             self.retain();
-                            self.full_scan();
+                            if self.settings.detect.mode != DetectMode::Watch || self.polling {
+                                self.full_scan();
+                            }
                             next_scan = now + self.settings.detect.scan_interval.get();
                         }
                     }
@@ -473,7 +502,7 @@ impl Daemon {
             Ended::Done
         } else if self.failures {
             Ended::Failures
-        } else if !self.queue.is_idle() || self.tracker.waiting() > 0 {
+        } else if !self.queue.is_idle() || self.tracker.waiting() > 0 || self.left_behind {
             Ended::WorkRemains
         } else {
             Ended::Done
@@ -628,6 +657,17 @@ impl Daemon {
         }
     }
 
+    /// Looks at a file again a little later (in a batch, once: then it is
+    /// work left for the next run).
+    fn reread(&mut self, relative: &Path) {
+        if self.once && !self.rechecked.insert(relative.to_path_buf()) {
+            self.left_behind = true;
+            return;
+        }
+        self.rechecks
+            .push(Reverse((Instant::now() + REREAD, relative.to_path_buf())));
+    }
+
     fn recheck(&mut self, now: Instant) {
         while let Some(Reverse((at, _))) = self.rechecks.peek()
             && *at <= now
@@ -676,8 +716,9 @@ impl Daemon {
                     self.tracker.removed(&seen.relative);
                 }
                 Hashed::Failed(seen, error) => {
-                    tracing::warn!(file = %seen.relative.display(), %error, "Cannot read a file in the lake; it will be tried at the next scan.");
+                    tracing::warn!(file = %seen.relative.display(), %error, "Cannot read a file in the lake; it will be tried again.");
                     self.tracker.forget(&seen.relative);
+                    self.reread(&seen.relative);
                 }
             }
         }
@@ -698,9 +739,10 @@ impl Daemon {
             transaction.commit()
         })();
         if let Err(error) = result {
-            tracing::error!(%error, "Cannot register new objects in the ledger; they will be found again by the next scan.");
+            tracing::error!(%error, "Cannot register new objects in the ledger; they will be tried again.");
             for (seen, _) in &stable {
                 self.tracker.forget(&seen.relative);
+                self.reread(&seen.relative);
             }
             return;
         }
@@ -739,8 +781,8 @@ impl Daemon {
                     next.clone(),
                 );
                 if let Err(error) = started {
-                    tracing::error!(object = next.info.id, handler = name, %error, "Cannot start a job; it will be tried again.");
-                    self.queue.put_back(next.info.id, &name);
+                    tracing::error!(object = next.info.id, handler = name, %error, "Cannot start a job; it will be tried again in a minute.");
+                    self.defer(&next.info, &name, next.attempt - 1);
                     break;
                 }
             }
@@ -759,16 +801,11 @@ impl Daemon {
     }
 
     fn on_completion(&mut self, done: jobs::Completion) {
-        let outcome = match self.jobs.record(
-            &self.settings,
-            &self.registry,
-            &mut self.ledger,
-            &done,
-        ) {
+        let outcome = match self.jobs.record(&self.registry, &mut self.ledger, &done) {
             Ok(outcome) => outcome,
             Err(error) => {
-                tracing::error!(object = done.info.id, handler = done.handler, %error, "Cannot record a job's outcome; it will run again.");
-                self.queue.put_back(done.info.id, &done.handler);
+                tracing::error!(object = done.info.id, handler = done.handler, %error, "Cannot record a job's outcome; it will run again in a minute.");
+                self.defer(&done.info, &done.handler, done.attempt - 1);
                 return;
             }
         };
@@ -800,12 +837,34 @@ impl Daemon {
         if let Some(finished) = finished {
             self.finished_object(info, &finished);
         }
+        self.bury(orphans);
+    }
+
+    /// Puts a job that could not start, or whose end could not be recorded,
+    /// back for a minute (in memory: the ledger could not be written).
+    fn defer(&mut self, info: &ObjectInfo, handler: &str, attempts: u32) {
+        let at = now_ms() + DEFER.as_millis() as i64;
+        let (orphans, _) =
+            self.queue
+                .finished(info.id, handler, JobState::Retry, attempts, at, true);
+        self.bury(orphans);
+    }
+
+    /// Records jobs that can never run as dead (a handler they wait for
+    /// died, or their handler is no longer configured).
+    fn bury(&mut self, orphans: Vec<queue::Orphan>) {
         for orphan in orphans {
+            tracing::warn!(
+                object = orphan.info.id,
+                handler = orphan.handler,
+                reason = orphan.because,
+                "A job can never run; it is dead."
+            );
             let recorded = jobs::record_orphan(&mut self.ledger, &orphan);
             match recorded {
                 Ok(recorded) => self.apply(&orphan.info, &orphan.handler, recorded, false),
                 Err(error) => {
-                    tracing::error!(object = orphan.info.id, handler = orphan.handler, %error, "Cannot record a job that can no longer run.");
+                    tracing::error!(object = orphan.info.id, handler = orphan.handler, %error, "Cannot record a job that can no longer run; the next start will.");
                 }
             }
         }
@@ -817,11 +876,43 @@ impl Daemon {
             self.failures = true;
         }
         tracing::info!(object = info.id, file = %info.name, state = finished.state, "Every handler is done with an object.");
+        self.write_receipt(info, finished);
+    }
+
+    /// Writes the receipts a crash or a failed write left unwritten, for
+    /// objects finished since the previous daemon started.
+    fn write_missing_receipts(&mut self) {
+        let Some(since) = self.previous_start.clone() else {
+            return;
+        };
+        let datasets: Vec<DatasetName> = self
+            .settings
+            .datasets
+            .iter()
+            .filter(|(_, settings)| settings.receipts.is_some())
+            .map(|(name, _)| name.clone())
+            .collect();
+        for dataset in datasets {
+            let objects =
+                ledger::without_receipt(self.ledger.connection(), dataset.as_str(), &since)
+                    .unwrap_or_default();
+            for object in objects {
+                let info = info_of(&self.settings.lake, &object);
+                if let Ok(finished) = ledger::outcome(self.ledger.connection(), info.id) {
+                    tracing::info!(object = info.id, file = %info.name, "Writing a receipt that was missing.");
+                    self.write_receipt(&info, &finished);
+                }
+            }
+        }
+    }
+
+    /// Writes an object's receipt, if its dataset wants them.
+    fn write_receipt(&mut self, info: &ObjectInfo, finished: &Finished) {
         let Some(dir) = self.settings.dataset(&info.dataset).receipts else {
             return;
         };
         let body = receipt_body(self.ledger.connection(), info, finished);
-        let accepted = finished.state == "done";
+        let accepted = finished.state != "failed";
         match events::write_receipt(&dir, &info.relative, accepted, &body) {
             Ok(path) => {
                 let body = json!({"object": object_json(info), "receipt": path.to_string_lossy(), "accepted": accepted});
@@ -872,7 +963,13 @@ impl Daemon {
             }
         }
         self.queue.set_handlers(&registry.settings());
-        self.jobs.reload(&settings, &registry);
+        let retired: Vec<queue::Orphan> = self
+            .queue
+            .handlers_with_jobs()
+            .into_iter()
+            .filter(|handler| registry.get(handler).is_none())
+            .flat_map(|handler| self.queue.retire(&handler))
+            .collect();
         tracing::info!(
             tables = registry.tables.len(),
             handlers = registry.handlers.len(),
@@ -880,6 +977,7 @@ impl Daemon {
         );
         self.registry = registry;
         self.settings = settings;
+        self.bury(retired);
     }
 
     /// Archives or deletes the objects whose retention is up.
@@ -1190,6 +1288,8 @@ fn archive_file(from: &Path, to: &Path) -> std::io::Result<()> {
     }
     match std::fs::rename(from, to) {
         Ok(()) => Ok(()),
+        // Moved before a crash kept the ledger from saying so.
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound && to.exists() => Ok(()),
         Err(error) if error.kind() == std::io::ErrorKind::CrossesDevices => {
             std::fs::copy(from, to)?;
             std::fs::File::open(to)?.sync_all()?;
@@ -1302,10 +1402,10 @@ fn receipt_body(connection: &Connection, info: &ObjectInfo, finished: &Finished)
     if let Value::Object(map) = &mut body {
         map.insert(
             "receipt".into(),
-            if finished.state == "done" {
-                "ack"
-            } else {
+            if finished.state == "failed" {
                 "nak"
+            } else {
+                "ack"
             }
             .into(),
         );

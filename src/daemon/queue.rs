@@ -91,6 +91,8 @@ pub struct Queue {
     reported: BTreeSet<(String, i64)>,
     /// Per handler, jobs it may hold beyond its concurrency, queued.
     prefetch: HashMap<String, usize>,
+    /// Ordered handlers: the dead objects that hold their datasets back.
+    dead: HashMap<(String, i64), Arc<ObjectInfo>>,
 }
 
 /// A job the scheduler handed out.
@@ -118,12 +120,35 @@ impl Queue {
         queue
     }
 
-    /// Replaces the handler settings (after a reload).
+    /// Replaces the handler settings (after a reload), and rebuilds what
+    /// ordered handlers wait behind, since `ordered` may have changed.
     pub fn set_handlers(&mut self, handlers: &[HandlerSettings]) {
         self.handlers = handlers
             .iter()
             .map(|handler| (handler.name.clone(), handler.clone()))
             .collect();
+        let mut unfinished: HashMap<(String, DatasetName), BTreeSet<Key>> = HashMap::new();
+        for active in self.active.values() {
+            for (handler, job) in &active.jobs {
+                if self.ordered(handler)
+                    && !matches!(job.state, JobState::Done | JobState::Duplicate)
+                {
+                    unfinished
+                        .entry((handler.clone(), active.info.dataset.clone()))
+                        .or_default()
+                        .insert(Key::of(&active.info));
+                }
+            }
+        }
+        for ((handler, _), info) in &self.dead {
+            if self.ordered(handler) {
+                unfinished
+                    .entry((handler.clone(), info.dataset.clone()))
+                    .or_default()
+                    .insert(Key::of(info));
+            }
+        }
+        self.unfinished = unfinished;
     }
 
     /// Lets `handler` hold `extra` jobs queued beyond its concurrency, so
@@ -151,8 +176,10 @@ impl Queue {
 
     /// Adds an object with its jobs (from registration or from the ledger at
     /// startup). `next_at_ms` gives retry times by handler. A `running` job
-    /// is treated as pending: its lease died with its owner.
-    pub fn add(&mut self, info: Arc<ObjectInfo>, jobs: &[(String, Job, i64)]) {
+    /// is treated as pending: its lease died with its owner. Returns the
+    /// pending jobs that wait for a handler already dead on the object (a
+    /// crash came between the two records): the caller records them dead.
+    pub fn add(&mut self, info: Arc<ObjectInfo>, jobs: &[(String, Job, i64)]) -> Vec<Orphan> {
         let key = Key::of(&info);
         let mut active = Active {
             info: Arc::clone(&info),
@@ -175,7 +202,29 @@ impl Queue {
             }
             active.jobs.insert(handler.clone(), job);
         }
+        let mut orphans = Vec::new();
         if active.jobs.values().any(|job| !job.state.is_final()) {
+            for (handler, job) in &active.jobs {
+                if job.state != JobState::Pending {
+                    continue;
+                }
+                let dead = self.handlers.get(handler).and_then(|settings| {
+                    settings.after.iter().find(|before| {
+                        active
+                            .jobs
+                            .get(*before)
+                            .is_some_and(|job| job.state == JobState::Dead)
+                    })
+                });
+                if let Some(dead) = dead {
+                    orphans.push(Orphan {
+                        info: Arc::clone(&info),
+                        handler: handler.clone(),
+                        attempts: job.attempts,
+                        because: format!("not run: handler {dead} died on this object"),
+                    });
+                }
+            }
             self.active.insert(info.id, active);
             for (handler, job, _) in jobs {
                 if matches!(job.state, JobState::Pending | JobState::Running) {
@@ -183,16 +232,49 @@ impl Queue {
                 }
             }
         }
+        orphans
+    }
+
+    /// The unfinished jobs of `handler`, which is no longer configured,
+    /// except running ones (they end on their own): the caller records them
+    /// dead.
+    pub fn retire(&mut self, handler: &str) -> Vec<Orphan> {
+        let mut orphans: Vec<Orphan> = self
+            .active
+            .values()
+            .filter_map(|active| {
+                let job = active.jobs.get(handler)?;
+                matches!(job.state, JobState::Pending | JobState::Retry).then(|| Orphan {
+                    info: Arc::clone(&active.info),
+                    handler: handler.to_owned(),
+                    attempts: job.attempts,
+                    because: format!(
+                        "handler {handler} is no longer configured; its job cannot run"
+                    ),
+                })
+            })
+            .collect();
+        orphans.sort_by_key(|orphan| orphan.info.id);
+        orphans
+    }
+
+    /// The handlers that have jobs on the objects in hand.
+    pub fn handlers_with_jobs(&self) -> BTreeSet<String> {
+        self.active
+            .values()
+            .flat_map(|active| active.jobs.keys().cloned())
+            .collect()
     }
 
     /// Records that `handler`'s job on a finished object is dead: an
     /// ordered handler keeps holding the object's dataset back behind it.
-    pub fn hold(&mut self, info: &ObjectInfo, handler: &str) {
+    pub fn hold(&mut self, info: Arc<ObjectInfo>, handler: &str) {
         if self.ordered(handler) {
             self.unfinished
                 .entry((handler.to_owned(), info.dataset.clone()))
                 .or_default()
-                .insert(Key::of(info));
+                .insert(Key::of(&info));
+            self.dead.insert((handler.to_owned(), info.id), info);
         }
     }
 
@@ -347,6 +429,9 @@ impl Queue {
     /// (waiting for a retry). A dead head's object is finished and no
     /// longer here; the ledger tells of it.
     fn failing_head(&self, handler: &str, head: &Key) -> Option<Arc<ObjectInfo>> {
+        if let Some(info) = self.dead.get(&(handler.to_owned(), head.object)) {
+            return Some(Arc::clone(info));
+        }
         let active = self.active.get(&head.object)?;
         let job = active.jobs.get(handler)?;
         (job.state == JobState::Retry).then(|| Arc::clone(&active.info))
@@ -416,6 +501,10 @@ impl Queue {
                 }
             }
             JobState::Dead => {
+                if ordered {
+                    self.dead
+                        .insert((handler.to_owned(), object), Arc::clone(&info));
+                }
                 let dependents = self.dependents_of(handler);
                 if let Some(active) = self.active.get(&object) {
                     for dependent in dependents {
@@ -582,9 +671,40 @@ mod tests {
         let mut ordered = handler("h", 1);
         ordered.ordered = true;
         let mut queue = Queue::new(&[ordered]);
-        queue.hold(&info(1, "a", 1), "h");
+        queue.hold(info(1, "a", 1), "h");
         queue.add(info(2, "a", 2), &[("h".into(), pending(), 0)]);
         assert_eq!(take(&mut queue, "h"), None);
+    }
+
+    #[test]
+    fn turning_ordered_on_keeps_the_handler_running_in_order() {
+        let mut queue = Queue::new(&[handler("h", 1)]);
+        for id in 1..=2 {
+            queue.add(info(id, "a", id), &[("h".into(), pending(), 0)]);
+        }
+        let mut ordered = handler("h", 1);
+        ordered.ordered = true;
+        queue.set_handlers(&[ordered]);
+        assert_eq!(take(&mut queue, "h"), Some(1));
+        queue.finished(1, "h", JobState::Done, 1, 0, true);
+        assert_eq!(take(&mut queue, "h"), Some(2));
+    }
+
+    #[test]
+    fn a_pending_job_behind_a_dead_prerequisite_is_an_orphan_at_startup() {
+        let mut after = handler("notify", 1);
+        after.after = vec!["loader".into()];
+        let mut queue = Queue::new(&[handler("loader", 1), after]);
+        let dead = Job {
+            state: JobState::Dead,
+            attempts: 1,
+        };
+        let orphans = queue.add(
+            info(1, "a", 1),
+            &[("loader".into(), dead, 0), ("notify".into(), pending(), 0)],
+        );
+        assert_eq!(orphans.len(), 1);
+        assert_eq!(orphans[0].handler, "notify");
     }
 
     #[test]

@@ -222,7 +222,7 @@ pub fn load(warehouse: &mut Warehouse, job: &LoadJob) -> LoadResult {
             },
             None => LoadResult::Uncommitted {
                 outcome: Uncommitted::Retry,
-                error: "the load committed without its job state".into(),
+                error: "the load ended without recording its job; it will be tried again".into(),
             },
         },
         Err(WarehouseError::Interrupted { .. }) => LoadResult::Stopped,

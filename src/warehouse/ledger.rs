@@ -151,15 +151,13 @@ pub fn register(connection: &Connection, new: &NewObject<'_>) -> rusqlite::Resul
     let now = jiff::Timestamp::now().to_string();
     let state = if first.is_some() {
         "duplicate"
-    } else if new.handlers.is_empty() {
-        "done"
     } else {
         "active"
     };
     connection
         .prepare_cached(
-            "INSERT INTO _droplake_objects (dataset, path, name, sha256, size, mtime_ns, inode, rank, state, duplicate_of, detected_at, finished_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, CASE WHEN ?9 = 'active' THEN NULL ELSE ?11 END)",
+            "INSERT INTO _droplake_objects (dataset, path, name, sha256, size, mtime_ns, inode, rank, state, duplicate_of, detected_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?
         .execute(params![
             new.dataset,
@@ -228,7 +226,6 @@ pub struct OpenJob {
     pub state: JobState,
     pub attempts: u32,
     pub next_at_ms: i64,
-    pub last_error: Option<String>,
 }
 
 /// Every job that is not done, dead or a duplicate.
@@ -239,7 +236,7 @@ pub fn open_jobs(connection: &Connection) -> rusqlite::Result<Vec<OpenJob>> {
         .collect::<Vec<_>>()
         .join(", ");
     let mut statement = connection.prepare(&format!(
-        "SELECT {columns}, j.handler, j.state, j.attempts, j.next_at_ms, j.last_error
+        "SELECT {columns}, j.handler, j.state, j.attempts, j.next_at_ms
          FROM _droplake_jobs j JOIN _droplake_objects o ON o.id = j.object_id
          WHERE j.state NOT IN ('done', 'dead', 'duplicate')"
     ))?;
@@ -251,7 +248,6 @@ pub fn open_jobs(connection: &Connection) -> rusqlite::Result<Vec<OpenJob>> {
             state: JobState::parse(&state).unwrap_or(JobState::Pending),
             attempts: row.get(12)?,
             next_at_ms: row.get(13)?,
-            last_error: row.get(14)?,
         })
     })?;
     rows.collect()
@@ -285,16 +281,6 @@ pub fn jobs_of(connection: &Connection, id: i64) -> rusqlite::Result<Vec<(String
         ))
     })?;
     rows.collect()
-}
-
-/// Object `id`.
-pub fn object(connection: &Connection, id: i64) -> rusqlite::Result<Option<ObjectRow>> {
-    connection
-        .prepare_cached(&format!(
-            "SELECT {OBJECT_COLUMNS} FROM _droplake_objects WHERE id = ?1"
-        ))?
-        .query_row([id], object_row)
-        .optional()
 }
 
 /// The object of `dataset` at lake-relative `path` with content `sha256`.
@@ -444,10 +430,29 @@ pub fn record_load(
     Ok(())
 }
 
+/// Per handler of object `id`: its job's state and last error.
+fn job_outcomes(
+    connection: &Connection,
+    id: i64,
+) -> rusqlite::Result<Vec<(String, JobState, Option<String>)>> {
+    let mut statement = connection.prepare_cached(
+        "SELECT handler, state, last_error FROM _droplake_jobs WHERE object_id = ?1 ORDER BY handler",
+    )?;
+    let jobs = statement.query_map([id], |row| {
+        let state: String = row.get(1)?;
+        Ok((
+            row.get::<_, String>(0)?,
+            JobState::parse(&state).unwrap_or(JobState::Pending),
+            row.get::<_, Option<String>>(2)?,
+        ))
+    })?;
+    jobs.collect()
+}
+
 /// An object whose jobs are all final: how it ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finished {
-    /// `done` (every job done, no row rejected) or `failed`.
+    /// `done` (every job done, no row rejected), `failed` or `duplicate`.
     pub state: &'static str,
     pub rows_loaded: Option<u64>,
     pub rows_rejected: Option<u64>,
@@ -455,36 +460,34 @@ pub struct Finished {
     pub jobs: Vec<(String, JobState, Option<String>)>,
 }
 
-/// If every job of object `id` is final, marks the object finished and
-/// says how; else `None`.
+/// If every job of object `id` is final and the object was not finished
+/// yet, marks it finished and says how; else `None`. A duplicate stays a
+/// duplicate; an object with a dead job or a rejected row is `failed`.
 pub fn finish_if_complete(connection: &Connection, id: i64) -> rusqlite::Result<Option<Finished>> {
-    let mut statement = connection.prepare_cached(
-        "SELECT handler, state, last_error FROM _droplake_jobs WHERE object_id = ?1 ORDER BY handler",
-    )?;
-    let jobs = statement
-        .query_map([id], |row| {
-            let state: String = row.get(1)?;
-            Ok((
-                row.get::<_, String>(0)?,
-                JobState::parse(&state).unwrap_or(JobState::Pending),
-                row.get::<_, Option<String>>(2)?,
-            ))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let jobs = job_outcomes(connection, id)?;
     if jobs.iter().any(|(_, state, _)| !state.is_final()) {
         return Ok(None);
     }
-    let (loaded, rejected): (Option<i64>, Option<i64>) = connection
-        .prepare_cached("SELECT rows_loaded, rows_rejected FROM _droplake_objects WHERE id = ?1")?
-        .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    let (loaded, rejected, duplicate_of): (Option<i64>, Option<i64>, Option<i64>) = connection
+        .prepare_cached(
+            "SELECT rows_loaded, rows_rejected, duplicate_of FROM _droplake_objects WHERE id = ?1",
+        )?
+        .query_row([id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
     let failed = jobs.iter().any(|(_, state, _)| *state == JobState::Dead)
         || rejected.is_some_and(|rejected| rejected > 0);
-    let state = if failed { "failed" } else { "done" };
-    connection
+    let state = match (duplicate_of, failed) {
+        (Some(_), _) => "duplicate",
+        (None, true) => "failed",
+        (None, false) => "done",
+    };
+    let changed = connection
         .prepare_cached(
-            "UPDATE _droplake_objects SET state = ?2, finished_at = ?3 WHERE id = ?1 AND state = 'active'",
+            "UPDATE _droplake_objects SET state = ?2, finished_at = ?3 WHERE id = ?1 AND finished_at IS NULL",
         )?
         .execute(params![id, state, jiff::Timestamp::now().to_string()])?;
+    if changed == 0 {
+        return Ok(None);
+    }
     Ok(Some(Finished {
         state,
         rows_loaded: loaded.map(i64::cast_unsigned),
@@ -510,6 +513,42 @@ pub fn retainable(
     rows.collect()
 }
 
+/// The finished objects of `dataset` that have no `receipt.written`
+/// event: receipts a crash (or a failed write) left unwritten.
+pub fn without_receipt(
+    connection: &Connection,
+    dataset: &str,
+    since: &str,
+) -> rusqlite::Result<Vec<ObjectRow>> {
+    let mut statement = connection.prepare(&format!(
+        "SELECT {OBJECT_COLUMNS} FROM _droplake_objects o
+         WHERE dataset = ?1 AND finished_at IS NOT NULL AND finished_at >= ?2
+           AND NOT EXISTS (SELECT 1 FROM _droplake_events e WHERE e.object_id = o.id AND e.kind = 'receipt.written')"
+    ))?;
+    let rows = statement.query_map(params![dataset, since], object_row)?;
+    rows.collect()
+}
+
+/// How a finished object ended, for a receipt written late.
+pub fn outcome(connection: &Connection, id: i64) -> rusqlite::Result<Finished> {
+    let jobs = job_outcomes(connection, id)?;
+    let (state, loaded, rejected): (String, Option<i64>, Option<i64>) = connection
+        .prepare_cached(
+            "SELECT state, rows_loaded, rows_rejected FROM _droplake_objects WHERE id = ?1",
+        )?
+        .query_row([id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+    Ok(Finished {
+        state: match state.as_str() {
+            "failed" => "failed",
+            "duplicate" => "duplicate",
+            _ => "done",
+        },
+        rows_loaded: loaded.map(i64::cast_unsigned),
+        rows_rejected: rejected.map(i64::cast_unsigned),
+        jobs,
+    })
+}
+
 /// Records that object `id`'s file was archived or deleted.
 pub fn mark_removed(connection: &Connection, id: i64) -> rusqlite::Result<()> {
     connection.execute(
@@ -517,6 +556,17 @@ pub fn mark_removed(connection: &Connection, id: i64) -> rusqlite::Result<()> {
         params![id, jiff::Timestamp::now().to_string()],
     )?;
     Ok(())
+}
+
+/// When the previous daemon started, if one ever did.
+pub fn previous_start(connection: &Connection) -> rusqlite::Result<Option<String>> {
+    connection
+        .query_row(
+            "SELECT started_at FROM _droplake_daemon WHERE id = 1",
+            [],
+            |row| row.get(0),
+        )
+        .optional()
 }
 
 /// Records the daemon that holds the lock.

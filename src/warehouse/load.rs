@@ -385,7 +385,13 @@ impl Warehouse {
             loaded = report.rows_loaded,
             rejected = report.rows_rejected,
             seconds = (finished.duration_since(started)).as_secs_f64(),
-            "Finished a load."
+            grouped,
+            "{}",
+            if grouped {
+                "Finished a load; it commits with its group."
+            } else {
+                "Finished a load."
+            }
         );
         Ok(report)
     }

@@ -956,3 +956,44 @@ fn events_follow_prints_new_events_as_json_lines() {
     let _ = follow.wait();
     assert_eq!(daemon.stop(), Some(0));
 }
+
+#[test]
+fn removing_a_handler_retires_its_unfinished_jobs_with_the_reason() {
+    let env = TestEnv::new();
+    env.write("warehouse-schema/items.json", ITEMS);
+    let with_probe = handler_config("auto", "exit 1", "retries = 3\n").replace(
+        "backoff = \"100ms\"\nmax_backoff = \"200ms\"\n",
+        "backoff = \"1h\"\nmax_backoff = \"2h\"\n",
+    );
+    env.write("droplake.toml", with_probe);
+    settled(&drop_in(&env, "items/a.csv", &items(1, 1)));
+    env.run(["run", "--once"]).expect_code(75);
+    env.write("droplake.toml", config("auto"));
+    let second = env
+        .command(["run", "--once"])
+        .env("DROPLAKE_LOG", "warn")
+        .output()
+        .expect("run");
+    assert_eq!(second.status.code(), Some(1), "the object ends failed");
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(stderr.contains("no longer configured"), "{stderr}");
+    let reason: String = warehouse(&env)
+        .expect("warehouse")
+        .query_row(
+            "SELECT last_error FROM _droplake_jobs WHERE handler = 'probe'",
+            [],
+            |row| row.get(0),
+        )
+        .expect("the probe job");
+    assert!(
+        reason.contains("handler probe is no longer configured"),
+        "{reason}"
+    );
+    assert_eq!(
+        count(
+            &env,
+            "SELECT count(*) FROM _droplake_objects WHERE state = 'failed'"
+        ),
+        1
+    );
+}
