@@ -13,6 +13,7 @@
 //! its configuration on SIGHUP.
 
 mod jobs;
+mod notify;
 mod poll;
 mod queue;
 mod ready;
@@ -384,6 +385,7 @@ impl Daemon {
         let mut next_poll = Instant::now() + self.settings.detect.poll_interval.get();
         let mut next_scan = Instant::now() + self.settings.detect.scan_interval.get();
         let mut stop_deadline: Option<Instant> = None;
+        let mut systemd = notify::Supervisor::from_env();
         loop {
             self.dispatch();
             if self.stopping && self.jobs.in_flight() == 0 {
@@ -392,8 +394,12 @@ impl Daemon {
             if self.once && self.is_quiet() {
                 break;
             }
+            systemd.tick(&self);
             let now = Instant::now();
             let mut wake = now + Duration::from_secs(3600);
+            if let Some(at) = systemd.next_wake() {
+                wake = wake.min(at);
+            }
             if let Some(Reverse((at, _))) = self.rechecks.peek() {
                 wake = wake.min(*at);
             }
@@ -456,13 +462,18 @@ impl Daemon {
                 Some(message) = messages.recv() => match message {
                     Message::Stop(signal) => {
                         if !self.stopping {
+                            systemd.stopping();
                             tracing::info!(signal, in_flight = self.jobs.in_flight(), "Stopping: no new work; letting running loads and handlers finish.");
                             self.stopping = true;
                             self.jobs.stop();
                             stop_deadline = Some(Instant::now() + self.settings.shutdown_timeout.get());
                         }
                     }
-                    Message::Reload => self.reload(),
+                    Message::Reload => {
+                        systemd.reloading();
+                        self.reload();
+                        systemd.reloaded();
+                    }
                 },
                 () = tokio::time::sleep_until(wake.into()) => {
                     let now = Instant::now();

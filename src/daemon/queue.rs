@@ -162,6 +162,11 @@ impl Queue {
         self.active.is_empty()
     }
 
+    /// Objects with unfinished jobs.
+    pub fn unfinished(&self) -> usize {
+        self.active.len()
+    }
+
     /// Jobs running now.
     #[cfg(test)]
     fn running(&self) -> usize {

@@ -8,7 +8,8 @@
 //!   is spliced in byte for byte, so a name with spaces, newlines, quotes, a
 //!   leading dash or bytes that are not UTF-8 arrives intact, inside the one
 //!   argument that named it. Other `{...}` text is left as written.
-//! - **Environment.** The daemon's own environment, plus:
+//! - **Environment.** The daemon's own environment less systemd's
+//!   `NOTIFY_SOCKET`, `WATCHDOG_USEC` and `WATCHDOG_PID`, plus:
 //!
 //!   | variable             | value                                        |
 //!   |----------------------|----------------------------------------------|
@@ -446,6 +447,11 @@ fn spawn(spec: &CommandSpec, call: &Invocation) -> Result<Child, String> {
         .env("DROPLAKE_SHA256", &call.sha256)
         .env("DROPLAKE_HANDLER", &call.handler)
         .env("DROPLAKE_ATTEMPT", call.attempt.to_string())
+        // systemd's notification socket and watchdog are the daemon's, not
+        // the handler's (see daemon::notify).
+        .env_remove("NOTIFY_SOCKET")
+        .env_remove("WATCHDOG_USEC")
+        .env_remove("WATCHDOG_PID")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
