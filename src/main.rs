@@ -1,4 +1,5 @@
-//! The `droplake` binary: parse the command line, run it, exit with its code.
+//! The `droplake` binary: parse the command line, set up logging, run it,
+//! exit with its code.
 
 use clap::Parser;
 use droplake::cli::{self, Cli};
@@ -23,7 +24,7 @@ fn main() -> std::process::ExitCode {
     } else {
         "warn"
     };
-    cli::init_logging(level);
+    cli::logging::init(cli.log_format, level);
     match cli::run(cli) {
         Ok(code) => code.into(),
         Err(failure) => {

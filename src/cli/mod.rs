@@ -9,6 +9,7 @@ mod events;
 mod insert;
 mod interrupt;
 mod load;
+pub mod logging;
 mod put;
 mod query;
 mod rejects;
@@ -31,6 +32,17 @@ pub struct Cli {
     /// /etc/droplake/droplake.toml [env: DROPLAKE_CONFIG]
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    /// How log lines on standard error look: auto is journald when standard
+    /// error is the systemd journal, else human
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "FORMAT",
+        default_value_t = logging::LogFormat::Auto
+    )]
+    pub log_format: logging::LogFormat,
 
     #[command(subcommand)]
     pub command: Command,
@@ -122,18 +134,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Validate(args) => validate::run(&settings, args),
         Command::Schema(args) => schema::run(&settings, args),
     }
-}
-
-/// Sends log lines to standard error, filtered by `DROPLAKE_LOG` (a tracing
-/// filter such as `info` or `droplake=debug`; default `level`).
-pub fn init_logging(level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("DROPLAKE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
 }
 
 #[cfg(test)]

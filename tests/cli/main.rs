@@ -7,6 +7,7 @@ mod daemon;
 mod durability;
 mod insert;
 mod load;
+mod logging;
 mod notify;
 mod put;
 mod query;
