@@ -20,10 +20,10 @@ use std::os::unix::fs::MetadataExt;
 
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
 use tracing_subscriber::registry::LookupSpan;
-use tracing_subscriber::EnvFilter;
 
 /// How log lines are written (`--log-format`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -53,16 +53,13 @@ impl LogFormat {
 /// Installs the global subscriber writing to standard error in `format`,
 /// filtered by `DROPLAKE_LOG` or else `default_filter`.
 pub fn init(format: LogFormat, default_filter: &str) {
-    let filter = EnvFilter::try_from_env("DROPLAKE_LOG")
-        .unwrap_or_else(|_| EnvFilter::new(default_filter));
+    let filter =
+        EnvFilter::try_from_env("DROPLAKE_LOG").unwrap_or_else(|_| EnvFilter::new(default_filter));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     match format.resolve() {
-        LogFormat::Journald => builder
-            .with_ansi(false)
-            .event_format(JournaldFormat)
-            .init(),
+        LogFormat::Journald => builder.with_ansi(false).event_format(JournaldFormat).init(),
         LogFormat::Json => builder.json().flatten_event(true).init(),
         LogFormat::Human | LogFormat::Auto => builder
             .with_ansi(colours_wanted())
@@ -137,14 +134,19 @@ where
     ) -> fmt::Result {
         let mut fields = JournaldFields::default();
         event.record(&mut fields);
-        write!(writer, "<{}>{}", priority(*event.metadata().level()), fields.message)?;
+        write!(
+            writer,
+            "<{}>{}",
+            priority(*event.metadata().level()),
+            fields.message
+        )?;
         if let Some(scope) = ctx.event_scope() {
             for span in scope.from_root() {
                 let extensions = span.extensions();
-                if let Some(formatted) = extensions.get::<FormattedFields<N>>() {
-                    if !formatted.is_empty() {
-                        write!(writer, " {}", escape_newlines(formatted))?;
-                    }
+                if let Some(formatted) = extensions.get::<FormattedFields<N>>()
+                    && !formatted.is_empty()
+                {
+                    write!(writer, " {}", escape_newlines(formatted))?;
                 }
             }
         }
@@ -275,10 +277,7 @@ mod tests {
         let output = journald_output(|| {
             tracing::error!(detail = "first\nsecond", "line one\nline two");
         });
-        assert_eq!(
-            output,
-            "<3>line one\\nline two detail=\"first\\nsecond\"\n"
-        );
+        assert_eq!(output, "<3>line one\\nline two detail=\"first\\nsecond\"\n");
     }
 
     #[test]

@@ -13,7 +13,10 @@ fn tiny_lake() -> TestEnv {
         "warehouse-schema/items.json",
         r#"{"fields": [{"name": "id", "type": "integer"}, {"name": "label", "type": "string"}]}"#,
     );
-    let file = env.write("lake/items/dt=2026-11-01/items.csv", "id,label\n1,one\n2,two\n");
+    let file = env.write(
+        "lake/items/dt=2026-11-01/items.csv",
+        "id,label\n1,one\n2,two\n",
+    );
     settled(&file);
     env
 }
@@ -58,7 +61,10 @@ fn stderr_that_is_the_journal_gets_priority_prefixed_lines() {
     let metadata = stderr.metadata().expect("stat");
     let output = env
         .command(["run", "--once"])
-        .env("JOURNAL_STREAM", format!("{}:{}", metadata.dev(), metadata.ino()))
+        .env(
+            "JOURNAL_STREAM",
+            format!("{}:{}", metadata.dev(), metadata.ino()),
+        )
         .env_remove("NO_COLOR")
         .stderr(stderr)
         .output()
