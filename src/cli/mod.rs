@@ -1,9 +1,11 @@
 //! The command line: the clap definitions, and one module per subcommand.
 //!
-//! [`run`] loads the configuration and dispatches. A subcommand returns the
+//! [`run`] loads the configuration and dispatches; `completions` and `man`
+//! come from the definition alone and never read it. A subcommand returns the
 //! exit code of its outcome, or a [`Failure`] that carries its own code, so
 //! the binary never guesses a code from a message.
 
+mod completions;
 mod config;
 mod events;
 mod insert;
@@ -71,6 +73,10 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// Check table schemas.
     Schema(schema::SchemaArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page, or write one page per subcommand into a directory.
+    Man(completions::ManArgs),
 }
 
 /// A command that could not do its work, with the exit code that says why.
@@ -121,18 +127,23 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         )
     })?;
     let sources = Sources::from_process(cli.config);
-    let settings = Settings::load(&sources)?;
+    // Completions and man pages come from the command line's definition
+    // alone: they never load the configuration, so they work even where
+    // droplake.toml is missing or broken. Every other command loads it first.
+    let settings = || Settings::load(&sources);
     match cli.command {
-        Command::Run(args) => run::run(settings, sources, args),
-        Command::Events(args) => events::run(&settings, args),
-        Command::Put(args) => put::run(&settings, args),
-        Command::Config(args) => config::run(&settings, args),
-        Command::Query(args) => query::run(&settings, args),
-        Command::Insert(args) => insert::run(&settings, args),
-        Command::Load(args) => load::run(&settings, args),
-        Command::Rejects(args) => rejects::run(&settings, args),
-        Command::Validate(args) => validate::run(&settings, args),
-        Command::Schema(args) => schema::run(&settings, args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
+        Command::Run(args) => run::run(settings()?, sources, args),
+        Command::Events(args) => events::run(&settings()?, args),
+        Command::Put(args) => put::run(&settings()?, args),
+        Command::Config(args) => config::run(&settings()?, args),
+        Command::Query(args) => query::run(&settings()?, args),
+        Command::Insert(args) => insert::run(&settings()?, args),
+        Command::Load(args) => load::run(&settings()?, args),
+        Command::Rejects(args) => rejects::run(&settings()?, args),
+        Command::Validate(args) => validate::run(&settings()?, args),
+        Command::Schema(args) => schema::run(&settings()?, args),
     }
 }
 

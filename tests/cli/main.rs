@@ -1,6 +1,7 @@
 //! Integration tests: the real `droplake` binary, run in temporary
 //! directories against real files. One test binary, one module per command.
 
+mod completions;
 mod config;
 mod conformance;
 mod daemon;
