@@ -17,7 +17,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, params};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// What an event says happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,23 +171,4 @@ pub fn write_receipt(
     temporary.persist(&target).map_err(|error| error.error)?;
     std::fs::File::open(&target_dir)?.sync_all()?;
     Ok(target)
-}
-
-/// The JSON that describes an object in every event about it.
-pub fn object_json(
-    id: i64,
-    dataset: &str,
-    name: &str,
-    path: &Path,
-    sha256: &str,
-    size: u64,
-) -> Value {
-    json!({
-        "id": id,
-        "dataset": dataset,
-        "path": name,
-        "file": path.to_string_lossy(),
-        "sha256": sha256,
-        "size": size,
-    })
 }

@@ -761,6 +761,14 @@ impl Settings {
         self.datasets.get(dataset).cloned().unwrap_or_default()
     }
 
+    /// When `dataset`'s files are ready; asked for every file a scan sees,
+    /// so it copies only the readiness, not the whole dataset's settings.
+    pub fn readiness(&self, dataset: &DatasetName) -> Readiness {
+        self.datasets
+            .get(dataset)
+            .map_or_else(Readiness::default, |settings| settings.ready.clone())
+    }
+
     /// The table `dataset` loads into.
     pub fn table_of(&self, dataset: &DatasetName) -> String {
         self.datasets

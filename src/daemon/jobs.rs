@@ -406,60 +406,17 @@ impl Runner {
             _ => "retry",
         };
         let error = attempt.error.clone();
-        let path = ledger.path().to_path_buf();
-        let sql = |error| WarehouseError::from_sqlite(&path, error);
-        let transaction = ledger
-            .connection()
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(sql)?;
-        let finished_at = jiff::Timestamp::now().to_string();
-        // An attempt the stop interrupted is not kept: the job is pending
-        // again, and its next attempt takes the same number.
-        if verdict != Verdict::Interrupted {
-            ledger::record_attempt(
-                &transaction,
-                &Attempt {
-                    object_id: done.info.id,
-                    handler: &done.handler,
-                    attempt: done.attempt,
-                    started_at: done.started_at.clone(),
-                    finished_at,
-                    outcome: outcome_name,
-                    exit_code: attempt.exit_code,
-                    signal: attempt.signal,
-                    error: error.as_deref(),
-                    load_id: None,
-                    stdout: &attempt.stdout,
-                    stdout_dropped: attempt.stdout_dropped,
-                    stderr: &attempt.stderr,
-                    stderr_dropped: attempt.stderr_dropped,
-                },
-            )
-            .map_err(sql)?;
-        }
-        ledger::update_job(
-            &transaction,
-            &JobUpdate {
-                object_id: done.info.id,
-                handler: &done.handler,
-                state,
-                attempts,
-                next_at_ms,
-                error: error.as_deref(),
-            },
-        )
-        .map_err(sql)?;
-        let kind = match state {
+        let next_attempt_at = (state == JobState::Retry)
+            .then(|| jiff::Timestamp::from_millisecond(next_at_ms).ok())
+            .flatten()
+            .map(|time| time.to_string());
+        let event = match state {
             JobState::Done => Some(EventKind::JobDone),
             JobState::Dead => Some(EventKind::JobDead),
             JobState::Retry => Some(EventKind::JobFailed),
             _ => None,
-        };
-        if let Some(kind) = kind {
-            let next_attempt_at = (state == JobState::Retry)
-                .then(|| jiff::Timestamp::from_millisecond(next_at_ms).ok())
-                .flatten()
-                .map(|time| time.to_string());
+        }
+        .map(|kind| {
             let body = json!({
                 "object": object_json(&done.info),
                 "state": state.name(),
@@ -470,17 +427,42 @@ impl Runner {
                 "signal": attempt.signal,
                 "next_attempt_at": next_attempt_at,
             });
-            events::append(
-                &transaction,
-                kind,
-                Some(done.info.id),
-                Some(&done.handler),
-                &body,
-            )
-            .map_err(sql)?;
-        }
-        let finished = finish_object(&transaction, &done.info).map_err(sql)?;
-        transaction.commit().map_err(sql)?;
+            (kind, body)
+        });
+        let update = JobUpdate {
+            object_id: done.info.id,
+            handler: &done.handler,
+            state,
+            attempts,
+            next_at_ms,
+            error: error.as_deref(),
+        };
+        let finished = in_transaction(ledger, |transaction| {
+            // An attempt the stop interrupted is not kept: the job is
+            // pending again, and its next attempt takes the same number.
+            if verdict != Verdict::Interrupted {
+                ledger::record_attempt(
+                    transaction,
+                    &Attempt {
+                        object_id: done.info.id,
+                        handler: &done.handler,
+                        attempt: done.attempt,
+                        started_at: done.started_at.clone(),
+                        finished_at: jiff::Timestamp::now().to_string(),
+                        outcome: outcome_name,
+                        exit_code: attempt.exit_code,
+                        signal: attempt.signal,
+                        error: error.as_deref(),
+                        load_id: None,
+                        stdout: &attempt.stdout,
+                        stdout_dropped: attempt.stdout_dropped,
+                        stderr: &attempt.stderr,
+                        stderr_dropped: attempt.stderr_dropped,
+                    },
+                )?;
+            }
+            settle_job(transaction, &done.info, &update, event.as_ref())
+        })?;
         log_outcome(done, state, error.as_deref(), next_at_ms);
         Ok(Recorded {
             state,
@@ -643,42 +625,68 @@ fn delivery_event(connection: &Connection, next: &Next) -> Value {
     })
 }
 
-/// Records a job that can no longer run (a handler it waits for died).
+/// Records a job that can no longer run (a handler it waits for died, or
+/// its handler is no longer configured).
 pub fn record_orphan(ledger: &mut Warehouse, orphan: &Orphan) -> Result<Recorded, WarehouseError> {
-    let path = ledger.path().to_path_buf();
-    let sql = |error| WarehouseError::from_sqlite(&path, error);
-    let transaction = ledger
-        .connection()
-        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-        .map_err(sql)?;
-    ledger::update_job(
-        &transaction,
-        &JobUpdate {
-            object_id: orphan.info.id,
-            handler: &orphan.handler,
-            state: JobState::Dead,
-            attempts: orphan.attempts,
-            next_at_ms: 0,
-            error: Some(&orphan.because),
-        },
-    )
-    .map_err(sql)?;
+    let update = JobUpdate {
+        object_id: orphan.info.id,
+        handler: &orphan.handler,
+        state: JobState::Dead,
+        attempts: orphan.attempts,
+        next_at_ms: 0,
+        error: Some(&orphan.because),
+    };
     let body =
         json!({"object": object_json(&orphan.info), "state": "dead", "error": orphan.because});
-    events::append(
-        &transaction,
-        EventKind::JobDead,
-        Some(orphan.info.id),
-        Some(&orphan.handler),
-        &body,
-    )
-    .map_err(sql)?;
-    let finished = finish_object(&transaction, &orphan.info).map_err(sql)?;
-    transaction.commit().map_err(sql)?;
+    let finished = in_transaction(ledger, |transaction| {
+        settle_job(
+            transaction,
+            &orphan.info,
+            &update,
+            Some(&(EventKind::JobDead, body)),
+        )
+    })?;
     Ok(Recorded {
         state: JobState::Dead,
         attempts: orphan.attempts,
         next_at_ms: 0,
         finished,
     })
+}
+
+/// Runs `work` in one immediate transaction of the ledger.
+fn in_transaction<T>(
+    ledger: &mut Warehouse,
+    work: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+) -> Result<T, WarehouseError> {
+    let path = ledger.path().to_path_buf();
+    let sql = |error| WarehouseError::from_sqlite(&path, error);
+    let transaction = ledger
+        .connection()
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(sql)?;
+    let result = work(&transaction).map_err(sql)?;
+    transaction.commit().map_err(sql)?;
+    Ok(result)
+}
+
+/// Writes a job's new state and the event that tells of it, and finishes
+/// its object if this was the last job.
+fn settle_job(
+    transaction: &Connection,
+    info: &ObjectInfo,
+    update: &JobUpdate<'_>,
+    event: Option<&(EventKind, Value)>,
+) -> rusqlite::Result<Option<Finished>> {
+    ledger::update_job(transaction, update)?;
+    if let Some((kind, body)) = event {
+        events::append(
+            transaction,
+            *kind,
+            Some(info.id),
+            Some(update.handler),
+            body,
+        )?;
+    }
+    finish_object(transaction, info)
 }

@@ -635,7 +635,7 @@ impl Daemon {
         let Some(seen) = scan::look(&self.lake, path) else {
             return;
         };
-        let rule = self.settings.dataset(&seen.dataset).ready;
+        let rule = self.settings.readiness(&seen.dataset);
         if let Readiness::Marker(pattern) = &rule
             && is_marker(&seen.relative, pattern)
         {
@@ -651,7 +651,7 @@ impl Daemon {
 
     /// Decides about a file; returns `Some(true)` when it became ready.
     fn observe(&mut self, seen: &Seen, arrived: bool) -> Option<bool> {
-        let rule = self.settings.dataset(&seen.dataset).ready;
+        let rule = self.settings.readiness(&seen.dataset);
         match self.tracker.observe(seen, arrived, &rule, Instant::now()) {
             Verdict::Ready => {
                 self.hash(seen.clone());
@@ -1337,21 +1337,18 @@ fn path_of(bytes: Vec<u8>) -> PathBuf {
 
 /// The JSON that describes an object in events.
 pub fn object_json(info: &ObjectInfo) -> Value {
-    let mut object = events::object_json(
-        info.id,
-        info.dataset.as_str(),
-        &info.name,
-        &info.path,
-        &info.sha256,
-        info.size,
-    );
-    if let Value::Object(map) = &mut object {
-        let mtime = jiff::Timestamp::from_nanosecond(i128::from(info.mtime_ns))
-            .map(|time| time.to_string())
-            .unwrap_or_default();
-        map.insert("mtime".into(), mtime.into());
-    }
-    object
+    let mtime = jiff::Timestamp::from_nanosecond(i128::from(info.mtime_ns))
+        .map(|time| time.to_string())
+        .unwrap_or_default();
+    json!({
+        "id": info.id,
+        "dataset": info.dataset.as_str(),
+        "path": info.name,
+        "file": info.path.to_string_lossy(),
+        "sha256": info.sha256,
+        "size": info.size,
+        "mtime": mtime,
+    })
 }
 
 /// If every job of the object is final, marks it finished and appends the

@@ -74,7 +74,9 @@ pub struct ObjectRow {
     pub state: String,
 }
 
-const OBJECT_COLUMNS: &str = "id, dataset, path, name, sha256, size, mtime_ns, inode, rank, state";
+/// An object's columns, in `object_row`'s order; queries name the table `o`.
+const OBJECT_COLUMNS: &str =
+    "o.id, o.dataset, o.path, o.name, o.sha256, o.size, o.mtime_ns, o.inode, o.rank, o.state";
 
 fn object_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ObjectRow> {
     Ok(ObjectRow {
@@ -230,13 +232,8 @@ pub struct OpenJob {
 
 /// Every job that is not done, dead or a duplicate.
 pub fn open_jobs(connection: &Connection) -> rusqlite::Result<Vec<OpenJob>> {
-    let columns = OBJECT_COLUMNS
-        .split(", ")
-        .map(|column| format!("o.{column}"))
-        .collect::<Vec<_>>()
-        .join(", ");
     let mut statement = connection.prepare(&format!(
-        "SELECT {columns}, j.handler, j.state, j.attempts, j.next_at_ms
+        "SELECT {OBJECT_COLUMNS}, j.handler, j.state, j.attempts, j.next_at_ms
          FROM _droplake_jobs j JOIN _droplake_objects o ON o.id = j.object_id
          WHERE j.state NOT IN ('done', 'dead', 'duplicate')"
     ))?;
@@ -256,13 +253,8 @@ pub fn open_jobs(connection: &Connection) -> rusqlite::Result<Vec<OpenJob>> {
 /// The objects whose job for `handler` is dead, for an ordered handler
 /// that must keep holding their datasets back after a restart.
 pub fn dead_for(connection: &Connection, handler: &str) -> rusqlite::Result<Vec<ObjectRow>> {
-    let columns = OBJECT_COLUMNS
-        .split(", ")
-        .map(|column| format!("o.{column}"))
-        .collect::<Vec<_>>()
-        .join(", ");
     let mut statement = connection.prepare(&format!(
-        "SELECT {columns} FROM _droplake_jobs j JOIN _droplake_objects o ON o.id = j.object_id
+        "SELECT {OBJECT_COLUMNS} FROM _droplake_jobs j JOIN _droplake_objects o ON o.id = j.object_id
          WHERE j.handler = ?1 AND j.state = 'dead'"
     ))?;
     let rows = statement.query_map([handler], object_row)?;
@@ -292,7 +284,7 @@ pub fn find(
 ) -> rusqlite::Result<Option<ObjectRow>> {
     connection
         .prepare_cached(&format!(
-            "SELECT {OBJECT_COLUMNS} FROM _droplake_objects WHERE dataset = ?1 AND path = ?2 AND sha256 = ?3"
+            "SELECT {OBJECT_COLUMNS} FROM _droplake_objects o WHERE dataset = ?1 AND path = ?2 AND sha256 = ?3"
         ))?
         .query_row(params![dataset, path, sha256], object_row)
         .optional()
