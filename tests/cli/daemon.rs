@@ -727,6 +727,53 @@ fn sighup_reloads_and_a_broken_configuration_keeps_the_old_one() {
     assert_eq!(loaded, 1, "the old configuration still runs");
     let log = std::fs::read_to_string(env.root().join("daemon.log")).expect("log");
     assert!(log.contains("Kept the old configuration"), "{log}");
+    // A good configuration takes effect: a handler added by it runs on the
+    // next object.
+    let out = env.root().join("handled");
+    let script = format!("basename \"$1\" >> {}", out.display());
+    env.write("droplake.toml", handler_config("auto", &script, ""));
+    daemon.signal("HUP");
+    std::thread::sleep(Duration::from_millis(300));
+    drop_in(&env, "items/b.csv", &items(2, 1));
+    let handled = eventually(
+        Duration::from_secs(20),
+        || std::fs::read_to_string(&out).unwrap_or_default(),
+        |text| !text.is_empty(),
+    );
+    assert_eq!(
+        handled, "b.csv\n",
+        "the reloaded handler ran on the new object only"
+    );
+    assert_eq!(daemon.stop(), Some(0));
+}
+
+#[test]
+fn a_receipt_a_crash_kept_from_being_written_is_written_at_the_next_start() {
+    let env = env_with(&format!("{}receipts = \"receipts\"\n", config("auto")));
+    let daemon = Daemon::start(&env);
+    std::thread::sleep(Duration::from_millis(300));
+    drop_in(&env, "items/a.csv", &items(1, 1));
+    let ack = env.root().join("receipts/items/a.csv.ack.json");
+    assert!(eventually(
+        Duration::from_secs(20),
+        || ack.exists(),
+        |exists| *exists
+    ));
+    assert_eq!(daemon.stop(), Some(0));
+    // As if the daemon had died between the commit and the receipt.
+    std::fs::remove_file(&ack).expect("remove the receipt");
+    Connection::open(env.root().join("warehouse.db"))
+        .expect("open")
+        .execute(
+            "DELETE FROM _droplake_events WHERE kind = 'receipt.written'",
+            [],
+        )
+        .expect("forget the receipt");
+    let daemon = Daemon::start(&env);
+    assert!(
+        eventually(Duration::from_secs(20), || ack.exists(), |exists| *exists),
+        "the receipt is written again"
+    );
     assert_eq!(daemon.stop(), Some(0));
 }
 
