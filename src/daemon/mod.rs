@@ -387,6 +387,9 @@ impl Daemon {
         let mut stop_deadline: Option<Instant> = None;
         let mut systemd = notify::Supervisor::from_env();
         loop {
+            // Retries already due (at startup, or while other messages kept
+            // the loop busy) run now: `run --once` must not end before them.
+            self.queue.wake(now_ms());
             self.dispatch();
             if self.stopping && self.jobs.in_flight() == 0 {
                 break;
