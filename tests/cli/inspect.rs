@@ -206,6 +206,14 @@ fn people_read_status_and_show_in_aligned_lines_of_80_columns() {
     let text = normalise(&env, &files.expect_code(0).stdout);
     fits_80_columns_without_colour(&text);
     golden("files.txt", &text);
+
+    // The older commands print in the same style.
+    for args in [&["events", "--after", "0"][..], &["rejects", "items"]] {
+        let run = env.run(args);
+        let text = normalise(&env, &run.expect_code(0).stdout);
+        assert!(text.lines().count() > 2, "{text}");
+        fits_80_columns_without_colour(&text);
+    }
 }
 
 #[test]
