@@ -122,18 +122,30 @@ pub fn since(connection: &Connection, after: i64, limit: u32) -> rusqlite::Resul
     let mut statement = connection.prepare_cached(
         "SELECT seq, at, kind, object_id, handler, body FROM _droplake_events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
     )?;
-    let rows = statement.query_map(params![after, limit], |row| {
-        let body: String = row.get(5)?;
-        Ok(Event {
-            seq: row.get(0)?,
-            at: row.get(1)?,
-            kind: row.get(2)?,
-            object_id: row.get(3)?,
-            handler: row.get(4)?,
-            body: serde_json::from_str(&body).unwrap_or(Value::String(body)),
-        })
-    })?;
+    let rows = statement.query_map(params![after, limit], event)?;
     rows.collect()
+}
+
+/// Every event about object `id`, oldest first.
+pub fn of_object(connection: &Connection, id: i64) -> rusqlite::Result<Vec<Event>> {
+    let mut statement = connection.prepare_cached(
+        "SELECT seq, at, kind, object_id, handler, body FROM _droplake_events WHERE object_id = ?1 ORDER BY seq",
+    )?;
+    let rows = statement.query_map([id], event)?;
+    rows.collect()
+}
+
+/// An event from its row: seq, at, kind, object_id, handler, body.
+fn event(row: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
+    let body: String = row.get(5)?;
+    Ok(Event {
+        seq: row.get(0)?,
+        at: row.get(1)?,
+        kind: row.get(2)?,
+        object_id: row.get(3)?,
+        handler: row.get(4)?,
+        body: serde_json::from_str(&body).unwrap_or(Value::String(body)),
+    })
 }
 
 /// The newest sequence number, 0 for an empty log.

@@ -15,6 +15,7 @@
 //! - [`schema`] loads Table Schemas, casts cells to typed values and
 //!   validates rows against them;
 //! - [`handlers`] runs one attempt of a handler for one lake object;
+//! - [`inspect`] reads the ledger for `status`, `files` and `show`;
 //! - [`cli`] is the command line, one module per subcommand;
 //! - [`exit`] maps every outcome to a sysexits-style exit code.
 //!
@@ -28,6 +29,7 @@ pub mod events;
 pub mod exit;
 pub mod formats;
 pub mod handlers;
+pub mod inspect;
 pub mod lake;
 pub mod loader;
 pub mod schema;

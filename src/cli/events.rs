@@ -1,4 +1,5 @@
-//! `droplake events [--follow] [--json]`: the event log.
+//! `droplake events [--follow] [--json]`: the event log, one line an event
+//! for people (fitted to 80 columns) or one JSON object a line.
 
 use std::io::{self, Write};
 use std::time::Duration;
@@ -6,6 +7,7 @@ use std::time::Duration;
 use clap::Args;
 
 use super::Failure;
+use super::output::{self, Style, Tone};
 use crate::config::Settings;
 use crate::events::{self, Event};
 use crate::exit::ExitCode;
@@ -30,6 +32,7 @@ pub struct EventsArgs {
 
 pub fn run(settings: &Settings, args: EventsArgs) -> Result<ExitCode, Failure> {
     let mut stdout = io::stdout().lock();
+    let style = Style::stdout();
     let connection = loop {
         match open_read_only(&settings.warehouse) {
             Ok(connection) => break connection,
@@ -48,7 +51,7 @@ pub fn run(settings: &Settings, args: EventsArgs) -> Result<ExitCode, Failure> {
     loop {
         let batch = events::since(&connection, after, 1000).map_err(sql)?;
         for event in &batch {
-            print(&mut stdout, event, args.json).map_err(Failure::stdout)?;
+            print(&mut stdout, event, args.json, style).map_err(Failure::stdout)?;
             after = event.seq;
         }
         if batch.len() == 1000 {
@@ -62,7 +65,7 @@ pub fn run(settings: &Settings, args: EventsArgs) -> Result<ExitCode, Failure> {
     }
 }
 
-fn print(out: &mut impl Write, event: &Event, json: bool) -> io::Result<()> {
+fn print(out: &mut impl Write, event: &Event, json: bool, style: Style) -> io::Result<()> {
     if json {
         return writeln!(out, "{}", event.to_json());
     }
@@ -91,9 +94,14 @@ fn print(out: &mut impl Write, event: &Event, json: bool) -> io::Result<()> {
         .as_deref()
         .map(|h| format!(" [{h}]"))
         .unwrap_or_default();
-    writeln!(
-        out,
-        "{:>6}  {}  {:<22} {object}{handler}{detail}",
-        event.seq, event.at, event.kind
-    )
+    // One line of at most 80 columns: what does not fit is cut from the
+    // end (`droplake show` tells an object's story in full).
+    let lead = format!("{:>6}  {}  ", event.seq, output::time(&event.at));
+    let padding = " ".repeat(23usize.saturating_sub(output::width(&event.kind)));
+    let room = output::WIDTH
+        .saturating_sub(output::width(&lead) + output::width(&event.kind) + padding.len());
+    let rest = output::cut_end(&output::clean(&format!("{object}{handler}{detail}")), room);
+    let kind = style.paint(&event.kind, Tone::of_event(&event.kind));
+    let line = format!("{lead}{kind}{padding}{rest}");
+    writeln!(out, "{}", line.trim_end())
 }

@@ -14,7 +14,6 @@
 //!   fields at the top level), for log shippers.
 
 use std::fmt::{self, Write as _};
-use std::io::IsTerminal;
 use std::os::fd::AsFd;
 use std::os::unix::fs::MetadataExt;
 
@@ -62,17 +61,10 @@ pub fn init(format: LogFormat, default_filter: &str) {
         LogFormat::Journald => builder.with_ansi(false).event_format(JournaldFormat).init(),
         LogFormat::Json => builder.json().flatten_event(true).init(),
         LogFormat::Human | LogFormat::Auto => builder
-            .with_ansi(colours_wanted())
+            .with_ansi(super::output::colour_wanted(&std::io::stderr()))
             .with_target(false)
             .init(),
     }
-}
-
-/// Colour only for a person at a terminal who has not asked for none
-/// (<https://no-color.org>: a non-empty `NO_COLOR` turns colour off).
-fn colours_wanted() -> bool {
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
-    !no_color && std::io::stderr().is_terminal()
 }
 
 /// Whether standard error is connected to the journal: systemd sets

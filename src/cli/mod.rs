@@ -8,15 +8,19 @@
 mod completions;
 mod config;
 mod events;
+mod files;
 mod insert;
 mod interrupt;
 mod load;
 pub mod logging;
+pub mod output;
 mod put;
 mod query;
 mod rejects;
 mod run;
 mod schema;
+mod show;
+mod status;
 mod validate;
 
 use std::path::PathBuf;
@@ -57,6 +61,12 @@ pub enum Command {
     Run(run::RunArgs),
     /// Print the event log (what happened to every object), or follow it.
     Events(events::EventsArgs),
+    /// Show the daemon, and per dataset, handler and table where things stand.
+    Status(status::StatusArgs),
+    /// List the objects with their states, newest first.
+    Files(files::FilesArgs),
+    /// Tell one object's whole story: detection, handlers' attempts, load, rejects, receipt.
+    Show(show::ShowArgs),
     /// Store files in the lake atomically, in today's partition of a dataset.
     Put(put::PutArgs),
     /// Print the effective configuration and where each value came from.
@@ -118,6 +128,15 @@ impl Failure {
     }
 }
 
+/// `value` as one pretty-printed JSON document and a newline: what every
+/// inspection command prints with `--json`.
+fn json_document(value: &impl serde::Serialize) -> String {
+    let mut text = serde_json::to_string_pretty(value)
+        .unwrap_or_else(|error| format!("{{\"error\": \"cannot serialize: {error}\"}}"));
+    text.push('\n');
+    text
+}
+
 /// Runs a parsed command line to its end.
 pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
     interrupt::file_size_limit_as_error().map_err(|error| {
@@ -136,6 +155,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Man(args) => completions::man(args),
         Command::Run(args) => run::run(settings()?, sources, args),
         Command::Events(args) => events::run(&settings()?, args),
+        Command::Status(args) => status::run(&settings()?, args),
+        Command::Files(args) => files::run(&settings()?, args),
+        Command::Show(args) => show::run(&settings()?, args),
         Command::Put(args) => put::run(&settings()?, args),
         Command::Config(args) => config::run(&settings()?, args),
         Command::Query(args) => query::run(&settings()?, args),

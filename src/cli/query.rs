@@ -10,12 +10,10 @@ use clap::Args;
 use rusqlite::types::Value;
 
 use super::Failure;
+use super::output::{self, Cell, Column, Style, Tone};
 use crate::config::Settings;
 use crate::exit::ExitCode;
 use crate::warehouse::query::{self, Sink};
-
-/// The widest a table column grows before its cells are cut short.
-const MAX_CELL_WIDTH: usize = 40;
 
 /// Arguments of `droplake query`.
 #[derive(Debug, Args)]
@@ -38,7 +36,7 @@ pub struct QueryArgs {
 
 /// How a result is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Style {
+pub(super) enum Form {
     Table,
     Csv,
     Json,
@@ -46,31 +44,32 @@ pub(super) enum Style {
 }
 
 pub fn run(settings: &Settings, args: QueryArgs) -> Result<ExitCode, Failure> {
-    let style = match (args.csv, args.json, args.jsonl) {
-        (true, ..) => Style::Csv,
-        (_, true, _) => Style::Json,
-        (.., true) => Style::JsonLines,
-        _ => Style::Table,
+    let form = match (args.csv, args.json, args.jsonl) {
+        (true, ..) => Form::Csv,
+        (_, true, _) => Form::Json,
+        (.., true) => Form::JsonLines,
+        _ => Form::Table,
     };
-    print_query(&settings.warehouse, &args.sql, style)?;
+    print_query(&settings.warehouse, &args.sql, form)?;
     Ok(ExitCode::Ok)
 }
 
-/// Runs `sql` on the warehouse at `path` and prints the result in `style`.
-pub(super) fn print_query(path: &std::path::Path, sql: &str, style: Style) -> Result<u64, Failure> {
+/// Runs `sql` on the warehouse at `path` and prints the result in `form`.
+pub(super) fn print_query(path: &std::path::Path, sql: &str, form: Form) -> Result<u64, Failure> {
     let stdout = io::stdout().lock();
-    let mut sink: Box<dyn Sink> = match style {
-        Style::Csv => Box::new(Csv(csv::Writer::from_writer(stdout))),
-        Style::Json | Style::JsonLines => Box::new(Json {
+    let mut sink: Box<dyn Sink> = match form {
+        Form::Csv => Box::new(Csv(csv::Writer::from_writer(stdout))),
+        Form::Json | Form::JsonLines => Box::new(Json {
             out: stdout,
             columns: Vec::new(),
             rows: 0,
-            lines: style == Style::JsonLines,
+            lines: form == Form::JsonLines,
         }),
-        Style::Table => Box::new(Table {
+        Form::Table => Box::new(Table {
             out: stdout,
             columns: Vec::new(),
             rows: Vec::new(),
+            numeric: Vec::new(),
         }),
     };
     Ok(query::query(path, sql, sink.as_mut())?)
@@ -157,81 +156,51 @@ impl<W: Write> Sink for Json<W> {
     }
 }
 
-/// Buffers the rows to size the columns, then prints them aligned.
+/// Buffers the rows to size the columns, then prints them as an
+/// [`output::Table`]: a column of numbers only is right-aligned, any other
+/// is cut at its end when the table is wider than 80 columns.
 struct Table<W: Write> {
     out: W,
     columns: Vec<String>,
     rows: Vec<Vec<String>>,
+    /// Per column: whether every value so far is a number or NULL.
+    numeric: Vec<bool>,
 }
 
 impl<W: Write> Sink for Table<W> {
     fn columns(&mut self, names: &[String]) -> io::Result<()> {
         self.columns = names.to_vec();
+        self.numeric = vec![true; names.len()];
         Ok(())
     }
     fn row(&mut self, values: &[Value]) -> io::Result<()> {
-        self.rows
-            .push(values.iter().map(|value| cut(&text(value))).collect());
+        for (numeric, value) in self.numeric.iter_mut().zip(values) {
+            *numeric &= matches!(value, Value::Null | Value::Integer(_) | Value::Real(_));
+        }
+        self.rows.push(values.iter().map(text).collect());
         Ok(())
     }
     fn finish(&mut self) -> io::Result<()> {
-        let mut widths: Vec<usize> = self
+        let columns = self
             .columns
             .iter()
-            .map(|name| name.chars().count())
+            .zip(&self.numeric)
+            .map(|(name, numeric)| {
+                if *numeric && !self.rows.is_empty() {
+                    Column::number(name)
+                } else {
+                    Column::free(name)
+                }
+            })
             .collect();
-        for row in &self.rows {
-            for (width, cell) in widths.iter_mut().zip(row) {
-                *width = (*width).max(cell.chars().count());
-            }
+        let mut table = output::Table::new(columns);
+        for row in self.rows.drain(..) {
+            table.push(row.into_iter().map(Cell::from).collect());
         }
-        let line = |cells: &mut dyn Iterator<Item = &str>| -> String {
-            let padded: Vec<String> = cells
-                .zip(&widths)
-                .map(|(cell, width)| format!("{cell:<width$}"))
-                .collect();
-            padded.join("  ").trim_end().to_string()
-        };
-        writeln!(
-            self.out,
-            "{}",
-            line(&mut self.columns.iter().map(String::as_str))
-        )?;
-        writeln!(
-            self.out,
-            "{}",
-            line(
-                &mut widths
-                    .iter()
-                    .map(|width| "-".repeat(*width))
-                    .collect::<Vec<_>>()
-                    .iter()
-                    .map(String::as_str)
-            )
-        )?;
-        for row in &self.rows {
-            writeln!(self.out, "{}", line(&mut row.iter().map(String::as_str)))?;
-        }
-        let count = self.rows.len();
-        writeln!(
-            self.out,
-            "({count} row{})",
-            if count == 1 { "" } else { "s" }
-        )?;
+        let style = Style::stdout();
+        self.out.write_all(table.render(style).as_bytes())?;
+        let footer = format!("({})", output::plural(table.len() as u64, "row"));
+        writeln!(self.out, "{}", style.paint(&footer, Tone::Faint))?;
         self.out.flush()
     }
-}
-
-/// A cell fit for one line of a table: newlines shown as `⏎`, long text cut.
-fn cut(text: &str) -> String {
-    let flat: String = text
-        .chars()
-        .map(|c| if c == '\n' { '⏎' } else { c })
-        .collect();
-    if flat.chars().count() <= MAX_CELL_WIDTH {
-        return flat;
-    }
-    let mut short: String = flat.chars().take(MAX_CELL_WIDTH - 1).collect();
-    short.push('…');
-    short
 }

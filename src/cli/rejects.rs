@@ -4,7 +4,7 @@
 use clap::Args;
 
 use super::Failure;
-use super::query::{Style, print_query};
+use super::query::{Form, print_query};
 use crate::config::Settings;
 use crate::exit::ExitCode;
 use crate::lake::DatasetName;
@@ -45,7 +45,7 @@ pub fn run(settings: &Settings, args: RejectsArgs) -> Result<ExitCode, Failure> 
     print_query(
         &settings.warehouse,
         &sql,
-        if args.json { Style::Json } else { Style::Table },
+        if args.json { Form::Json } else { Form::Table },
     )?;
     Ok(ExitCode::Ok)
 }

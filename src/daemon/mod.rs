@@ -387,6 +387,9 @@ impl Daemon {
         let mut stop_deadline: Option<Instant> = None;
         let mut systemd = notify::Supervisor::from_env();
         loop {
+            // Retries already due (at startup, or while other messages kept
+            // the loop busy) run now: `run --once` must not end before them.
+            self.queue.wake(now_ms());
             self.dispatch();
             if self.stopping && self.jobs.in_flight() == 0 {
                 break;
@@ -1133,12 +1136,18 @@ fn register(
 /// A new object, its jobs, and its end if it has no job to wait for.
 type NewlyRegistered = (Arc<ObjectInfo>, Jobs, Option<Finished>);
 
+/// The daemon lock of the warehouse at `warehouse`: `<warehouse>.lock`,
+/// held (flock, exclusive) by the daemon or `run --once` while it runs.
+pub fn lock_path(warehouse: &Path) -> PathBuf {
+    let mut name = warehouse.as_os_str().to_owned();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
 /// Takes the daemon lock next to the warehouse: one daemon (or `run
 /// --once`) per warehouse.
 fn lock(warehouse: &Path) -> Result<std::fs::File, DaemonError> {
-    let mut name = warehouse.as_os_str().to_owned();
-    name.push(".lock");
-    let path = PathBuf::from(name);
+    let path = lock_path(warehouse);
     if let Some(parent) = path.parent() {
         let _ = std::fs::create_dir_all(parent);
     }
@@ -1153,7 +1162,19 @@ fn lock(warehouse: &Path) -> Result<std::fs::File, DaemonError> {
         .truncate(false)
         .open(&path)
         .map_err(io)?;
-    match file.try_lock() {
+    // `droplake status` tests the lock by taking it shared for an instant;
+    // a few tries keep that instant from refusing a daemon starting then.
+    let mut tries = 0;
+    let taken = loop {
+        match file.try_lock() {
+            Err(std::fs::TryLockError::WouldBlock) if tries < 5 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            taken => break taken,
+        }
+    };
+    match taken {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {
             let holder = std::fs::read_to_string(&path).unwrap_or_default();

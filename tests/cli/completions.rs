@@ -4,9 +4,12 @@
 use crate::util::TestEnv;
 
 /// Every subcommand, as a user types it.
-const SUBCOMMANDS: [&str; 12] = [
+const SUBCOMMANDS: [&str; 15] = [
     "run",
     "events",
+    "status",
+    "files",
+    "show",
     "put",
     "config",
     "insert",

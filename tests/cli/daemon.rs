@@ -909,6 +909,27 @@ fn run_once_exits_75_while_a_retry_is_pending() {
     );
 }
 
+/// Regression: a retry already due when `run --once` started was only
+/// woken by the loop's timer, and a batch that went quiet first ended with
+/// 75 without running it (about two runs in three).
+#[test]
+fn run_once_runs_a_retry_that_is_already_due() {
+    let env = TestEnv::new();
+    env.write("warehouse-schema/items.json", ITEMS);
+    env.write(
+        "droplake.toml",
+        handler_config("auto", "exit 1", "retries = 1\n"),
+    );
+    for round in 0..3 {
+        let file = drop_in(&env, format!("items/a{round}.csv"), &items(round * 10, 1));
+        settled(&file);
+        env.run(["run", "--once"]).expect_code(75);
+        // The backoff is at most 100ms: the retry is due.
+        std::thread::sleep(Duration::from_millis(300));
+        env.run(["run", "--once"]).expect_code(1);
+    }
+}
+
 #[test]
 fn an_ordered_handler_holds_later_objects_back_and_says_so() {
     let env = TestEnv::new();

@@ -7,6 +7,7 @@ mod conformance;
 mod daemon;
 mod durability;
 mod insert;
+mod inspect;
 mod load;
 mod logging;
 mod notify;

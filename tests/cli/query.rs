@@ -16,7 +16,7 @@ fn with_warehouse() -> TestEnv {
 }
 
 #[test]
-fn query_prints_an_aligned_table_for_people() {
+fn query_prints_an_aligned_table_for_people_with_numbers_on_the_right() {
     let env = with_warehouse();
     let run = env.run([
         "query",
@@ -26,8 +26,8 @@ fn query_prints_an_aligned_table_for_people() {
     let expected = "\
 id  customer  amount
 --  --------  ------
-1   Ada, L.   12.50
-2             3.00
+ 1  Ada, L.   12.50
+ 2            3.00
 (2 rows)
 ";
     assert_eq!(run.stdout, expected);

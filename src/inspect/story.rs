@@ -1,0 +1,535 @@
+//! `show`: one object's whole story, from the ledger and the event log.
+//!
+//! An object is named by its id or by its path: relative to the lake
+//! (`orders/dt=2026-11-26/a.csv`), or absolute or relative to the working
+//! directory as long as it lies inside the lake. A path that held several
+//! contents names several objects: the newest is told, the others listed.
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Component, Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{InspectError, LEDGER, ObjectState, STATE_SQL, from_nanos, has_tables, sql};
+use crate::config::{Readiness as Rule, Settings};
+use crate::lake::DatasetName;
+use crate::warehouse::open_read_only;
+
+/// How many rejected rows the story shows; `droplake rejects` has them all.
+pub const FIRST_REJECTS: u32 = 5;
+
+/// Everything known about one object.
+#[derive(Debug, Clone, Serialize)]
+pub struct Story {
+    pub object: Object,
+    /// Other objects at the same path (earlier or later contents), newest first.
+    pub same_path: Vec<i64>,
+    /// Objects of the dataset with the same content, registered later as
+    /// duplicates of this one.
+    pub duplicates: Vec<i64>,
+    pub readiness: Readiness,
+    /// Each handler's job, in name order.
+    pub handlers: Vec<HandlerJob>,
+    /// The load of the object's rows, once the loader committed one.
+    pub load: Option<Load>,
+    /// The first rejected rows of that load.
+    pub rejects: Option<Rejects>,
+    /// The receipt written for the producer, if any.
+    pub receipt: Option<Receipt>,
+    /// Retention's removal of the file, if it happened.
+    pub removed: Option<Removed>,
+    /// Every event about the object, oldest first, as `droplake events --json`
+    /// prints them.
+    pub events: Vec<Value>,
+}
+
+/// The object as registered.
+#[derive(Debug, Clone, Serialize)]
+pub struct Object {
+    pub id: i64,
+    pub dataset: String,
+    /// Relative to the lake (invalid UTF-8 replaced).
+    pub path: String,
+    /// The absolute path of its file.
+    pub file: String,
+    pub state: ObjectState,
+    pub size: u64,
+    pub sha256: String,
+    /// The file's modification time when it was registered.
+    pub mtime: Option<String>,
+    /// When it was registered: ready, hashed, its jobs created.
+    pub detected_at: String,
+    /// When its last job became final.
+    pub finished_at: Option<String>,
+    /// The earlier object with the same content, if this is a duplicate.
+    pub duplicate_of: Option<i64>,
+    pub rows_loaded: Option<u64>,
+    pub rows_rejected: Option<u64>,
+}
+
+/// When the object was ready: the dataset's rule (as configured now) and
+/// what the ledger recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct Readiness {
+    /// `settle` or `marker`.
+    pub rule: &'static str,
+    /// For `settle`: how long the file had to stay unchanged (`2s`).
+    pub settle: Option<String>,
+    /// For `marker`: the marker file's name this object needed.
+    pub marker: Option<String>,
+    /// The object was registered once ready: `detected_at`.
+    pub ready_at: String,
+    /// What a marker declared that the file did not match, if so.
+    pub marker_mismatch: Option<String>,
+}
+
+/// One handler's job on the object.
+#[derive(Debug, Clone, Serialize)]
+pub struct HandlerJob {
+    pub name: String,
+    /// `pending`, `running`, `done`, `retry`, `dead` or `duplicate`.
+    pub state: String,
+    /// Attempts made, as the job counts them.
+    pub attempt_count: u32,
+    /// For `retry`: when the next attempt is due.
+    pub next_attempt_at: Option<String>,
+    pub last_error: Option<String>,
+    pub updated_at: String,
+    /// Every attempt kept, in order.
+    pub attempts: Vec<Attempt>,
+}
+
+/// One attempt of a handler.
+#[derive(Debug, Clone, Serialize)]
+pub struct Attempt {
+    pub attempt: u32,
+    pub started_at: String,
+    pub finished_at: String,
+    /// `done`, `retry`, `dead` or `interrupted`.
+    pub outcome: String,
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub error: Option<String>,
+    /// The load the loader's attempt committed.
+    pub load_id: Option<i64>,
+    /// The start of a command's standard output (invalid UTF-8 replaced).
+    pub stdout: String,
+    /// Bytes of standard output read beyond what was kept.
+    pub stdout_dropped: u64,
+    pub stderr: String,
+    pub stderr_dropped: u64,
+}
+
+/// A load of the object's rows.
+#[derive(Debug, Clone, Serialize)]
+pub struct Load {
+    pub id: i64,
+    pub table: String,
+    /// `loaded`, `partial`, `failed`, `aborted` or `duplicate`.
+    pub outcome: String,
+    pub rows_read: u64,
+    pub rows_loaded: u64,
+    pub rows_rejected: u64,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub message: Option<String>,
+}
+
+/// The first rejected rows of a load.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rejects {
+    /// How many rows the load rejected in all.
+    pub total: u64,
+    pub first: Vec<Reject>,
+    /// The command that lists them all.
+    pub command: String,
+}
+
+/// One rejected row (one failed check of it).
+#[derive(Debug, Clone, Serialize)]
+pub struct Reject {
+    pub row: Option<i64>,
+    pub field: Option<String>,
+    pub value: Option<String>,
+    /// The Frictionless error type, such as `type-error`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub message: String,
+}
+
+/// The receipt written for the producer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Receipt {
+    pub path: String,
+    /// An ack (true) or a nak (false).
+    pub accepted: bool,
+    pub written_at: String,
+}
+
+/// Retention's removal of the object's file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Removed {
+    pub at: String,
+    /// Where it was moved; null if it was deleted.
+    pub archive: Option<String>,
+}
+
+/// Tells the story of the object `what` names: an id, or a path in the
+/// lake. `cwd` resolves relative paths that are not relative to the lake.
+pub fn tell(settings: &Settings, what: &str, cwd: &Path) -> Result<Story, InspectError> {
+    let unknown = |why: String| {
+        InspectError::UnknownObject(format!(
+            "{why}; `droplake files` lists the objects{}",
+            if what.bytes().all(|b| b.is_ascii_digit()) {
+                ""
+            } else {
+                ", and `droplake why PATH` tells why a file is not one"
+            }
+        ))
+    };
+    if !settings.warehouse.exists() {
+        return Err(unknown(format!(
+            "no object {what}: the warehouse {} does not exist yet",
+            settings.warehouse.display()
+        )));
+    }
+    let connection = open_read_only(&settings.warehouse)?;
+    let sql = sql(&settings.warehouse);
+    if !has_tables(&connection, &LEDGER).map_err(&sql)? {
+        return Err(unknown(format!(
+            "no object {what}: the warehouse has no daemon ledger yet"
+        )));
+    }
+    let ids = resolve(&connection, &settings.lake, cwd, what).map_err(&sql)?;
+    let Some((&id, others)) = ids.split_first() else {
+        return Err(unknown(format!("no object {what} in the ledger")));
+    };
+    story(&connection, settings, id, others.to_vec()).map_err(&sql)
+}
+
+/// The objects `what` names, newest first: one for an id, every content of
+/// a path.
+fn resolve(
+    connection: &Connection,
+    lake: &Path,
+    cwd: &Path,
+    what: &str,
+) -> rusqlite::Result<Vec<i64>> {
+    if !what.is_empty() && what.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(what
+            .parse::<i64>()
+            .ok()
+            .and_then(|id| {
+                connection
+                    .query_row(
+                        "SELECT id FROM _droplake_objects WHERE id = ?1",
+                        [id],
+                        |row| row.get(0),
+                    )
+                    .optional()
+                    .transpose()
+            })
+            .transpose()?
+            .into_iter()
+            .collect());
+    }
+    let mut statement =
+        connection.prepare("SELECT id FROM _droplake_objects WHERE path = ?1 ORDER BY id DESC")?;
+    for candidate in lake_relative(lake, cwd, Path::new(what)) {
+        let ids: Vec<i64> = statement
+            .query_map([candidate.as_os_str().as_bytes()], |row| row.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        if !ids.is_empty() {
+            return Ok(ids);
+        }
+    }
+    Ok(Vec::new())
+}
+
+/// The lake-relative paths `path` may mean, most likely first: itself,
+/// relative to the lake; then, absolute or from `cwd`, its place inside the
+/// lake (as written, then with symbolic links resolved).
+fn lake_relative(lake: &Path, cwd: &Path, path: &Path) -> Vec<PathBuf> {
+    let mut candidates = Vec::new();
+    if path.is_relative() {
+        candidates.push(normalize(path));
+    }
+    let absolute = normalize(&cwd.join(path));
+    let lakes = [Some(lake.to_path_buf()), lake.canonicalize().ok()];
+    let paths = [Some(absolute.clone()), absolute.canonicalize().ok()];
+    for lake in lakes.iter().flatten() {
+        for path in paths.iter().flatten() {
+            if let Ok(relative) = path.strip_prefix(lake) {
+                candidates.push(relative.to_path_buf());
+            }
+        }
+    }
+    candidates.retain(|candidate| !candidate.as_os_str().is_empty());
+    candidates.dedup();
+    candidates
+}
+
+/// `path` without `.` components and with `..` taking back the component
+/// before it, as written (no symbolic link is followed).
+fn normalize(path: &Path) -> PathBuf {
+    let mut normal = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                normal.pop();
+            }
+            other => normal.push(other),
+        }
+    }
+    normal
+}
+
+fn story(
+    connection: &Connection,
+    settings: &Settings,
+    id: i64,
+    same_path: Vec<i64>,
+) -> rusqlite::Result<Story> {
+    let (object, raw_path, load_id) = object(connection, settings, id)?;
+    let events = crate::events::of_object(connection, id)?;
+    let event = |kind: &str| events.iter().rev().find(|event| event.kind == kind);
+    let readiness = readiness(
+        settings,
+        &object,
+        &raw_path,
+        event("object.marker_mismatch"),
+    );
+    let duplicates = connection
+        .prepare("SELECT id FROM _droplake_objects WHERE duplicate_of = ?1 ORDER BY id")?
+        .query_map([id], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let handlers = handlers(connection, id)?;
+    let load = match load_id {
+        Some(load_id) => load(connection, load_id)?,
+        None => None,
+    };
+    let rejects = match &load {
+        Some(load) if load.rows_rejected > 0 => Some(rejects(connection, load)?),
+        _ => None,
+    };
+    let receipt = event("receipt.written").map(|event| Receipt {
+        path: text(&event.body["receipt"]).unwrap_or_default(),
+        accepted: event.body["accepted"].as_bool().unwrap_or(false),
+        written_at: event.at.clone(),
+    });
+    let removed = event("object.removed").map(|event| Removed {
+        at: event.at.clone(),
+        archive: text(&event.body["archive"]),
+    });
+    Ok(Story {
+        object,
+        same_path,
+        duplicates,
+        readiness,
+        handlers,
+        load,
+        rejects,
+        receipt,
+        removed,
+        events: events.iter().map(crate::events::Event::to_json).collect(),
+    })
+}
+
+fn text(value: &Value) -> Option<String> {
+    value.as_str().map(str::to_owned)
+}
+
+/// The object, its raw path and its load's id.
+fn object(
+    connection: &Connection,
+    settings: &Settings,
+    id: i64,
+) -> rusqlite::Result<(Object, Vec<u8>, Option<i64>)> {
+    connection.query_row(
+        &format!(
+            "SELECT o.id, o.dataset, o.path, o.name, {STATE_SQL}, o.size, o.sha256, o.mtime_ns,
+                    o.detected_at, o.finished_at, o.duplicate_of, o.rows_loaded, o.rows_rejected, o.load_id
+             FROM _droplake_objects o WHERE o.id = ?1"
+        ),
+        [id],
+        |row| {
+            let raw: Vec<u8> = row.get(2)?;
+            let state: String = row.get(4)?;
+            let object = Object {
+                id: row.get(0)?,
+                dataset: row.get(1)?,
+                path: row.get(3)?,
+                file: settings
+                    .lake
+                    .join(OsStr::from_bytes(&raw))
+                    .to_string_lossy()
+                    .into_owned(),
+                state: ObjectState::parse(&state).unwrap_or(ObjectState::Waiting),
+                size: row.get::<_, i64>(5)?.cast_unsigned(),
+                sha256: row.get(6)?,
+                mtime: from_nanos(row.get(7)?),
+                detected_at: row.get(8)?,
+                finished_at: row.get(9)?,
+                duplicate_of: row.get(10)?,
+                rows_loaded: row.get::<_, Option<i64>>(11)?.map(i64::cast_unsigned),
+                rows_rejected: row.get::<_, Option<i64>>(12)?.map(i64::cast_unsigned),
+            };
+            Ok((object, raw, row.get(13)?))
+        },
+    )
+}
+
+fn readiness(
+    settings: &Settings,
+    object: &Object,
+    raw_path: &[u8],
+    mismatch: Option<&crate::events::Event>,
+) -> Readiness {
+    let rule = DatasetName::new(&object.dataset)
+        .map(|dataset| settings.readiness(&dataset))
+        .unwrap_or_default();
+    let (rule, settle, marker) = match rule {
+        Rule::Settle(settle) => ("settle", Some(settle.to_string()), None),
+        Rule::Marker(pattern) => {
+            let marker =
+                crate::daemon::marker_for(Path::new(OsStr::from_bytes(raw_path)), &pattern);
+            let name = marker
+                .file_name()
+                .map(|name| name.to_string_lossy().into_owned());
+            ("marker", None, name)
+        }
+    };
+    Readiness {
+        rule,
+        settle,
+        marker,
+        ready_at: object.detected_at.clone(),
+        marker_mismatch: mismatch.and_then(|event| text(&event.body["error"])),
+    }
+}
+
+fn handlers(connection: &Connection, id: i64) -> rusqlite::Result<Vec<HandlerJob>> {
+    let mut jobs: Vec<HandlerJob> = connection
+        .prepare(
+            "SELECT handler, state, attempts, next_at_ms, last_error, updated_at
+             FROM _droplake_jobs WHERE object_id = ?1 ORDER BY handler",
+        )?
+        .query_map([id], |row| {
+            let state: String = row.get(1)?;
+            let next_at_ms: i64 = row.get(3)?;
+            let next_attempt_at = (state == "retry")
+                .then(|| jiff::Timestamp::from_millisecond(next_at_ms).ok())
+                .flatten()
+                .map(|time| time.to_string());
+            Ok(HandlerJob {
+                name: row.get(0)?,
+                state,
+                attempt_count: row.get(2)?,
+                next_attempt_at,
+                last_error: row.get(4)?,
+                updated_at: row.get(5)?,
+                attempts: Vec::new(),
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut statement = connection.prepare(
+        "SELECT attempt, started_at, finished_at, outcome, exit_code, signal, error, load_id,
+                stdout, stdout_dropped, stderr, stderr_dropped
+         FROM _droplake_attempts WHERE object_id = ?1 AND handler = ?2 ORDER BY attempt",
+    )?;
+    let output =
+        |bytes: Option<Vec<u8>>| String::from_utf8_lossy(&bytes.unwrap_or_default()).into_owned();
+    for job in &mut jobs {
+        job.attempts = statement
+            .query_map(params![id, job.name], |row| {
+                Ok(Attempt {
+                    attempt: row.get(0)?,
+                    started_at: row.get(1)?,
+                    finished_at: row.get(2)?,
+                    outcome: row.get(3)?,
+                    exit_code: row.get(4)?,
+                    signal: row.get(5)?,
+                    error: row.get(6)?,
+                    load_id: row.get(7)?,
+                    stdout: output(row.get(8)?),
+                    stdout_dropped: row.get::<_, i64>(9)?.cast_unsigned(),
+                    stderr: output(row.get(10)?),
+                    stderr_dropped: row.get::<_, i64>(11)?.cast_unsigned(),
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+    }
+    Ok(jobs)
+}
+
+fn load(connection: &Connection, id: i64) -> rusqlite::Result<Option<Load>> {
+    connection
+        .query_row(
+            "SELECT id, table_name, outcome, rows_read, rows_loaded, rows_rejected, started_at,
+                    finished_at, message
+             FROM _droplake_loads WHERE id = ?1",
+            [id],
+            |row| {
+                Ok(Load {
+                    id: row.get(0)?,
+                    table: row.get(1)?,
+                    outcome: row.get(2)?,
+                    rows_read: row.get::<_, i64>(3)?.cast_unsigned(),
+                    rows_loaded: row.get::<_, i64>(4)?.cast_unsigned(),
+                    rows_rejected: row.get::<_, i64>(5)?.cast_unsigned(),
+                    started_at: row.get(6)?,
+                    finished_at: row.get(7)?,
+                    message: row.get(8)?,
+                })
+            },
+        )
+        .optional()
+}
+
+fn rejects(connection: &Connection, load: &Load) -> rusqlite::Result<Rejects> {
+    let first = connection
+        .prepare(
+            "SELECT row_number, field, value, error_type, message FROM _droplake_rejects
+             WHERE load_id = ?1 ORDER BY row_number, field_number LIMIT ?2",
+        )?
+        .query_map(params![load.id, FIRST_REJECTS], |row| {
+            Ok(Reject {
+                row: row.get(0)?,
+                field: row.get(1)?,
+                value: row.get(2)?,
+                kind: row.get(3)?,
+                message: row.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Rejects {
+        total: load.rows_rejected,
+        first,
+        command: format!("droplake rejects {} --load {}", load.table, load.id),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_path_may_be_written_from_the_lake_from_the_working_directory_or_absolute() {
+        let lake = Path::new("/srv/lake");
+        let cwd = Path::new("/srv");
+        let want = PathBuf::from("orders/a.csv");
+        assert_eq!(lake_relative(lake, cwd, Path::new("orders/a.csv"))[0], want);
+        assert!(lake_relative(lake, cwd, Path::new("lake/orders/a.csv")).contains(&want));
+        assert!(
+            lake_relative(lake, cwd, Path::new("/srv/lake/orders/./x/../a.csv")).contains(&want)
+        );
+        assert!(
+            lake_relative(lake, Path::new("/srv/lake/orders"), Path::new("a.csv")).contains(&want)
+        );
+        assert!(lake_relative(lake, cwd, Path::new("/elsewhere/a.csv")).is_empty());
+    }
+}
