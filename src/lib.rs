@@ -30,5 +30,6 @@ pub mod formats;
 pub mod handlers;
 pub mod lake;
 pub mod loader;
+pub mod mainframe;
 pub mod schema;
 pub mod warehouse;
