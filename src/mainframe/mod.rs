@@ -5,3 +5,5 @@
 //! fields as exact decimals.
 
 pub mod codepage;
+pub mod decimal;
+pub mod number;

@@ -367,7 +367,9 @@ mod tests {
     fn strict_decoding_refuses_control_bytes_and_names_the_offset() {
         let charset = Charset::new(CodePage::Cp037, Newline::Nel);
         let mut out = String::new();
-        let error = charset.decode_strict(&[0xC1, 0x00], &mut out).unwrap_err();
+        let error = charset
+            .decode_strict(&[0xC1, 0x00], &mut out)
+            .expect_err("refused");
         assert_eq!(error.offset, 1);
         assert_eq!(
             error.to_string(),
@@ -383,7 +385,9 @@ mod tests {
     #[test]
     fn characters_a_page_lacks_are_refused_by_name() {
         let charset = Charset::new(CodePage::Cp037, Newline::Nel);
-        let error = charset.encode("price: 5€", &mut Vec::new()).unwrap_err();
+        let error = charset
+            .encode("price: 5€", &mut Vec::new())
+            .expect_err("refused");
         assert_eq!(
             error.to_string(),
             "character '€' (U+20AC) cannot be written in cp037"
@@ -401,7 +405,7 @@ mod tests {
             assert_eq!(name.parse::<CodePage>(), Ok(CodePage::Cp037), "{name}");
         }
         assert_eq!("ISO-8859-1".parse::<CodePage>(), Ok(CodePage::Latin1));
-        let error = "cp999".parse::<CodePage>().unwrap_err();
+        let error = "cp999".parse::<CodePage>().expect_err("refused");
         assert!(
             error.starts_with("unknown code page \"cp999\"; known: cp037, cp273"),
             "{error}"
