@@ -6,4 +6,5 @@
 
 pub mod codepage;
 pub mod decimal;
+pub mod framing;
 pub mod number;
