@@ -176,7 +176,7 @@ impl<R: BufRead> Records<R> {
             })?;
         if let RecordFormat::Fixed { lrecl } = framing.format {
             let records_bytes = end - framing.header;
-            if lrecl == 0 || records_bytes % lrecl as u64 != 0 {
+            if lrecl == 0 || !records_bytes.is_multiple_of(lrecl as u64) {
                 let skipped = if framing.header + framing.footer > 0 {
                     format!(
                         " (after a {}-byte header and a {}-byte footer)",
