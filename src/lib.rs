@@ -32,5 +32,6 @@ pub mod handlers;
 pub mod inspect;
 pub mod lake;
 pub mod loader;
+pub mod mainframe;
 pub mod schema;
 pub mod warehouse;
