@@ -462,8 +462,7 @@ impl Asking<'_> {
         let mtime = i128::from(stat.mtime_ns);
         let time = |ns: i128| {
             jiff::Timestamp::from_nanosecond(ns)
-                .and_then(|time| time.round(jiff::Unit::Millisecond))
-                .map(|time| time.to_string())
+                .map(stamp)
                 .unwrap_or_default()
         };
         let ready_at = time(mtime + settle.as_nanos() as i128);
@@ -567,7 +566,7 @@ impl Asking<'_> {
         let waiting = in_state(JobState::Retry);
         if let Some(job) = waiting.first() {
             let at = jiff::Timestamp::from_millisecond(job.next_at_ms)
-                .map(|time| time.to_string())
+                .map(stamp)
                 .unwrap_or_default();
             let mut explanation = explained(
                 State::Retry,
@@ -648,7 +647,7 @@ fn job_json(job: &JobRow) -> Value {
     let next = (job.state == JobState::Retry)
         .then(|| jiff::Timestamp::from_millisecond(job.next_at_ms).ok())
         .flatten()
-        .map(|time| time.to_string());
+        .map(stamp);
     json!({
         "handler": job.handler,
         "state": job.state.name(),
@@ -656,6 +655,11 @@ fn job_json(job: &JobRow) -> Value {
         "next_attempt_at": next,
         "error": job.last_error,
     })
+}
+
+/// A time in UTC, to the millisecond: 2026-11-26T12:00:01.250Z.
+fn stamp(time: jiff::Timestamp) -> String {
+    time.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
 fn attempts(n: u32) -> String {
@@ -689,6 +693,44 @@ pub fn duration(duration: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_are_utc_to_the_millisecond() {
+        let time: jiff::Timestamp = "2026-11-26T12:00:01.25Z".parse().expect("time");
+        assert_eq!(stamp(time), "2026-11-26T12:00:01.250Z");
+    }
+
+    #[test]
+    fn every_state_is_documented() {
+        let docs = include_str!("../../docs/inspect.md");
+        let states = [
+            State::OutsideLake,
+            State::Missing,
+            State::NotAFile,
+            State::NoDataset,
+            State::Ignored,
+            State::Marker,
+            State::Unhandled,
+            State::NoMarker,
+            State::Settling,
+            State::Unreadable,
+            State::MarkerMismatch,
+            State::Duplicate,
+            State::Ready,
+            State::InProgress,
+            State::Retry,
+            State::Dead,
+            State::Done,
+            State::Failed,
+        ];
+        for state in states {
+            assert!(
+                docs.contains(&format!("| `{}` |", state.name())),
+                "docs/inspect.md has a row for {}",
+                state.name()
+            );
+        }
+    }
 
     #[test]
     fn durations_read_at_a_glance() {
