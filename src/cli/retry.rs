@@ -6,7 +6,7 @@
 
 use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
 use clap::{ArgGroup, Args};
@@ -109,7 +109,7 @@ pub fn run(settings: &Settings, args: RetryArgs) -> Result<ExitCode, Failure> {
 fn object_id(
     settings: &Settings,
     warehouse: &mut Warehouse,
-    object: &PathBuf,
+    object: &Path,
 ) -> Result<i64, Failure> {
     let sql = |error| Failure::from(WarehouseError::from_sqlite(&settings.warehouse, error));
     let text = object.as_os_str().as_bytes();
