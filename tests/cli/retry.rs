@@ -248,9 +248,10 @@ fn retry_dead_of_one_handler_resets_its_jobs_and_run_once_runs_them() {
     let human = env.run(["retry", "--dead", "--handler", "notify"]);
     human.expect_code(1);
     assert!(
-        human
-            .stdout
-            .starts_with("Not reset: object 1 (items/a.csv), handler notify:"),
+        human.stdout.starts_with("Not reset: object ")
+            && human
+                .stdout
+                .contains(" (items/a.csv), handler notify: it runs after"),
         "{}",
         human.stdout
     );
@@ -323,5 +324,54 @@ fn a_job_waiting_for_its_retry_runs_now_when_retried() {
     assert_eq!(
         attempts(&env, "probe"),
         [(1, "retry".to_string()), (2, "done".to_string())]
+    );
+}
+
+#[test]
+fn retrying_the_dead_head_of_an_ordered_dataset_lets_the_later_objects_through() {
+    let env = TestEnv::new();
+    env.write("warehouse-schema/items.json", ITEMS);
+    let out = env.root().join("order");
+    let flag = env.root().join("flag");
+    let script = format!(
+        "case \"$1\" in *1-bad*) test -e {} || exit 1;; esac; basename \"$1\" >> {}",
+        flag.display(),
+        out.display()
+    );
+    let config = crate::daemon::handler_config("auto", &script, "ordered = true\nretries = 0\n")
+        .replace(
+            "settle = \"300ms\"\n",
+            "settle = \"300ms\"\norder = \"name\"\n",
+        );
+    env.write("droplake.toml", config);
+    for (id, name) in [(1, "0-good.csv"), (2, "1-bad.csv"), (3, "2-later.csv")] {
+        settled(&drop_in(&env, format!("items/{name}"), &items(id, 1)));
+    }
+    let daemon = Daemon::start(&env);
+    let dead = || {
+        count(
+            &env,
+            "SELECT count(*) FROM _droplake_jobs WHERE handler = 'probe' AND state = 'dead'",
+        )
+    };
+    assert_eq!(eventually(Duration::from_secs(20), dead, |n| *n == 1), 1);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap_or_default(),
+        "0-good.csv\n",
+        "held back"
+    );
+    raise_flag(&env);
+    let (code, _) = retry(&env, &["lake/items/1-bad.csv"]);
+    assert_eq!(code, 0);
+    let ran = eventually(
+        Duration::from_secs(10),
+        || std::fs::read_to_string(&out).unwrap_or_default(),
+        |ran| ran.lines().count() == 3,
+    );
+    assert_eq!(daemon.stop(), Some(0));
+    assert_eq!(
+        ran, "0-good.csv\n1-bad.csv\n2-later.csv\n",
+        "in order, once each"
     );
 }
