@@ -375,3 +375,49 @@ fn retrying_the_dead_head_of_an_ordered_dataset_lets_the_later_objects_through()
         "in order, once each"
     );
 }
+
+#[test]
+fn a_dead_load_retried_after_its_marker_is_fixed_loads_and_a_false_marker_is_refused_again() {
+    let env = crate::daemon::env_with(
+        &config("auto").replace("settle = \"300ms\"", "ready = \"marker\""),
+    );
+    env.write("lake/items/a.csv", items(1, 3));
+    env.write("lake/items/a.csv.done", "records=5\n");
+    env.run(["run", "--once"]).expect_code(1);
+    assert!(
+        count(&env, "SELECT count(*) FROM items") <= 0,
+        "nothing loaded: the marker's count is wrong"
+    );
+    assert_eq!(object_state(&env, "items/a.csv"), "failed");
+
+    env.write("lake/items/a.csv.done", "records=3\n");
+    let (code, document) = retry(&env, &["items/a.csv"]);
+    assert_eq!(code, 0, "{document}");
+    assert_eq!(document["reset"][0]["handler"], "loader");
+    env.run(["run", "--once"]).expect_code(0);
+    assert_eq!(count(&env, "SELECT count(*) FROM items"), 3);
+    assert_eq!(object_state(&env, "items/a.csv"), "done");
+    assert_eq!(
+        attempts(&env, "loader"),
+        [(1, "dead".to_string()), (2, "done".to_string())]
+    );
+
+    // A marker that declares another size refuses the object at
+    // registration, and again at a retry until it is fixed.
+    env.write("lake/items/b.csv", items(10, 1));
+    env.write("lake/items/b.csv.done", "size=1\n");
+    env.run(["run", "--once"]).expect_code(1);
+    let (code, document) = retry(&env, &["items/b.csv"]);
+    assert_eq!(code, 1, "{document}");
+    assert!(
+        document["skipped"][0]["reason"]
+            .as_str()
+            .is_some_and(|reason| reason.contains("declares 1 bytes")),
+        "{document}"
+    );
+    assert_eq!(
+        object_state(&env, "items/b.csv"),
+        "failed",
+        "nothing changed"
+    );
+}
