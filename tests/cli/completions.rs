@@ -4,7 +4,7 @@
 use crate::util::TestEnv;
 
 /// Every subcommand, as a user types it.
-const SUBCOMMANDS: [&str; 12] = [
+const SUBCOMMANDS: [&str; 14] = [
     "run",
     "events",
     "put",
@@ -13,6 +13,8 @@ const SUBCOMMANDS: [&str; 12] = [
     "load",
     "query",
     "rejects",
+    "why",
+    "retry",
     "validate",
     "schema",
     "completions",
