@@ -73,7 +73,7 @@ pub enum Command {
     Query(query::QueryArgs),
     /// List the rejected rows of a table's loads, with their reasons.
     Rejects(rejects::RejectsArgs),
-    /// Say which gate holds a file in the lake: ignored, settling, waiting for its marker, dead...
+    /// Say which gate holds a file in the lake (ignored, settling, no marker, dead, ...) and what to do.
     Why(why::WhyArgs),
     /// Run dead jobs again (and jobs waiting for a retry), with a fresh budget of retries.
     Retry(retry::RetryArgs),

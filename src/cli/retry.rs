@@ -25,7 +25,13 @@ use crate::warehouse::{Warehouse, WarehouseError};
 
 /// Arguments of `droplake retry`.
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("which").required(true).args(["object", "dead"])))]
+#[command(
+    group(ArgGroup::new("which").required(true).args(["object", "dead"])),
+    after_help = "The jobs that died because a handler they run after died come back with it. \
+                  A running daemon takes the jobs up within a second. Exit status: 0 when every \
+                  job asked for was reset (or there was nothing to retry), 1 when some could not \
+                  be, 66 when OBJECT names no object."
+)]
 pub struct RetryArgs {
     /// The object: its id, or its file (relative to the working directory,
     /// absolute, or relative to the lake), which names the newest object at

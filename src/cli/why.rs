@@ -20,6 +20,11 @@ use crate::warehouse::{WarehouseError, open_read_only};
 
 /// Arguments of `droplake why`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Exit status: 0 when the daemon is finished with the file (done, failed with rejected \
+                  rows, duplicate), 1 while something holds it, 66 when there is no file at PATH. \
+                  The states and JSON keys are in docs/inspect.md."
+)]
 pub struct WhyArgs {
     /// The file: relative to the working directory, absolute, or relative
     /// to the lake.
