@@ -3,7 +3,8 @@
 //!
 //! One task owns the state (the [`ready::Tracker`], the [`queue::Queue`],
 //! the ledger connection) and reacts to messages: watcher hints, scan
-//! results, hashed files, finished jobs, signals and timers. The slow work
+//! results, hashed files, finished jobs, signals and timers; each second it
+//! also reads the jobs `droplake retry` reset from the event log. The slow work
 //! happens elsewhere and reports back: scans and hashing on blocking
 //! threads, loads on the loader's threads (each with its own warehouse
 //! connection), command handlers as child processes watched by tasks.

@@ -177,6 +177,7 @@ struct Asking<'a> {
 }
 
 impl Asking<'_> {
+    /// The gates, in the daemon's order.
     fn gates(&self, relative: &Path) -> Result<Explanation, Asked> {
         let metadata = match std::fs::symlink_metadata(self.file) {
             Ok(metadata) => metadata,
@@ -191,48 +192,8 @@ impl Asking<'_> {
                 .with("error", error.to_string()));
             }
         };
-        if !metadata.is_file() {
-            let kind = if metadata.is_dir() {
-                "directory"
-            } else if metadata.is_symlink() {
-                "symlink"
-            } else {
-                "other"
-            };
-            let reason = match kind {
-                "directory" => "it is a directory; objects are files".to_owned(),
-                "symlink" => {
-                    "it is a symbolic link; the daemon does not follow links in the lake".to_owned()
-                }
-                _ => "it is not a regular file (a device, socket or pipe)".to_owned(),
-            };
-            return Ok(Explanation::new(State::NotAFile, reason).with("kind", kind));
-        }
-        if let Some(ignored) = self.settings.filter.ignored(relative) {
-            let state = match ignored {
-                Ignored::OutsideDataset | Ignored::NotADataset(_) => State::NoDataset,
-                _ => State::Ignored,
-            };
-            let mut explanation = Explanation::new(state, ignored.to_string());
-            match &ignored {
-                Ignored::Hidden(name) => {
-                    explanation = explanation
-                        .with("rule", "hidden")
-                        .with("name", name.clone());
-                }
-                Ignored::Temporary(name) => {
-                    explanation = explanation
-                        .with("rule", "temporary")
-                        .with("name", name.clone());
-                }
-                Ignored::Glob(pattern) => {
-                    explanation = explanation
-                        .with("rule", "glob")
-                        .with("pattern", pattern.clone());
-                }
-                Ignored::OutsideDataset | Ignored::NotADataset(_) => {}
-            }
-            return Ok(explanation);
+        if let Some(passed_over) = passed_over(relative, &metadata, self.settings) {
+            return Ok(passed_over);
         }
         let Some(dataset) = scan::dataset_of(relative) else {
             return Ok(Explanation::new(
@@ -265,7 +226,20 @@ impl Asking<'_> {
         {
             return self.registered(ledger, object);
         }
-        let with_previous = |explanation: Explanation| match &newest {
+        self.unregistered(seen, &rule, newest.as_ref())
+    }
+
+    /// A file that is an object and not registered as it is: would
+    /// anything run, is it ready, is its content new, would it be refused.
+    fn unregistered(
+        &self,
+        seen: Seen,
+        rule: &Readiness,
+        newest: Option<&ObjectRow>,
+    ) -> Result<Explanation, Asked> {
+        let (dataset, relative, stat) = (seen.dataset.clone(), seen.relative.clone(), seen.stat);
+        let raw = relative.as_os_str().as_bytes();
+        let with_previous = |explanation: Explanation| match newest {
             Some(object) => explanation
                 .with(
                     "previous",
@@ -296,7 +270,7 @@ impl Asking<'_> {
                 )),
             ));
         }
-        match &rule {
+        match rule {
             Readiness::Marker(pattern) => {
                 let marker = marker_for(self.file, pattern);
                 if !marker.exists() {
@@ -326,7 +300,7 @@ impl Asking<'_> {
                     "it changed while it was read; it must settle again",
                 )));
             }
-            Hashed::Gone(_) => return self.missing(relative),
+            Hashed::Gone(_) => return self.missing(&relative),
             Hashed::Failed(_, error) => {
                 return Ok(Explanation::new(
                     State::Unreadable,
@@ -360,7 +334,7 @@ impl Asking<'_> {
                 ));
             }
         }
-        if let Readiness::Marker(pattern) = &rule
+        if let Readiness::Marker(pattern) = rule
             && let Some(refusal) = check_marker(self.file, pattern, stat.size, &sha256)
         {
             return Ok(with_previous(
@@ -632,6 +606,42 @@ impl Asking<'_> {
             .to_string_lossy()
             .into_owned()
     }
+}
+
+/// Why the file at `relative` is not an object at all, if it is not: not a
+/// regular file, outside any dataset, or a name the filter ignores.
+fn passed_over(
+    relative: &Path,
+    metadata: &std::fs::Metadata,
+    settings: &Settings,
+) -> Option<Explanation> {
+    if !metadata.is_file() {
+        let (kind, reason) = if metadata.is_dir() {
+            ("directory", "it is a directory; objects are files")
+        } else if metadata.is_symlink() {
+            (
+                "symlink",
+                "it is a symbolic link; the daemon does not follow links in the lake",
+            )
+        } else {
+            (
+                "other",
+                "it is not a regular file (a device, socket or pipe)",
+            )
+        };
+        return Some(Explanation::new(State::NotAFile, reason).with("kind", kind));
+    }
+    let ignored = settings.filter.ignored(relative)?;
+    let explanation = Explanation::new(State::Ignored, ignored.to_string());
+    Some(match ignored {
+        Ignored::OutsideDataset | Ignored::NotADataset(_) => Explanation {
+            state: State::NoDataset,
+            ..explanation
+        },
+        Ignored::Hidden(name) => explanation.with("rule", "hidden").with("name", name),
+        Ignored::Temporary(name) => explanation.with("rule", "temporary").with("name", name),
+        Ignored::Glob(pattern) => explanation.with("rule", "glob").with("pattern", pattern),
+    })
 }
 
 const START_ONE: &str = "Start the daemon (`droplake run`), or run `droplake run --once`.";
