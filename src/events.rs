@@ -36,6 +36,9 @@ pub enum Kind {
     JobFailed,
     /// A job used up its attempts, or cannot succeed.
     JobDead,
+    /// `droplake retry` returned a dead job (or one waiting for its retry)
+    /// to pending, with a fresh budget of retries.
+    JobRetried,
     /// An ordered handler holds a dataset's later objects behind a failed one.
     HeldBack,
     /// Every handler is done with the object (or one died): its outcome.
@@ -56,6 +59,7 @@ impl Kind {
             Kind::JobDone => "job.done",
             Kind::JobFailed => "job.failed",
             Kind::JobDead => "job.dead",
+            Kind::JobRetried => "job.retried",
             Kind::HeldBack => "dataset.held_back",
             Kind::ObjectFinished => "object.finished",
             Kind::ReceiptWritten => "receipt.written",
@@ -148,6 +152,31 @@ fn event(row: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
     })
 }
 
+/// Events of `kind` after sequence number `after` up to `until`, oldest
+/// first: a range read of the log's primary key.
+pub fn of_kind_between(
+    connection: &Connection,
+    kind: Kind,
+    after: i64,
+    until: i64,
+) -> rusqlite::Result<Vec<Event>> {
+    let mut statement = connection.prepare_cached(
+        "SELECT seq, at, kind, object_id, handler, body FROM _droplake_events
+         WHERE seq > ?1 AND seq <= ?2 AND kind = ?3 ORDER BY seq",
+    )?;
+    let rows = statement.query_map(params![after, until, kind.name()], event)?;
+    rows.collect()
+}
+
+/// Whether the log tells of an event of `kind` about object `id`.
+pub fn told_of(connection: &Connection, id: i64, kind: Kind) -> rusqlite::Result<bool> {
+    connection
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM _droplake_events WHERE object_id = ?1 AND kind = ?2)",
+        )?
+        .query_row(params![id, kind.name()], |row| row.get(0))
+}
+
 /// The newest sequence number, 0 for an empty log.
 pub fn last_seq(connection: &Connection) -> rusqlite::Result<i64> {
     connection
@@ -160,16 +189,27 @@ pub fn last_seq(connection: &Connection) -> rusqlite::Result<i64> {
 
 /// Writes the receipt for the object at lake-relative `relative` into
 /// `dir`, atomically: a temporary file, fsync, rename, fsync of the
-/// directory. Returns its path.
+/// directory. A receipt of the other kind (an object retried by hand
+/// finishes again) is removed after the new one is in place, so a producer
+/// never finds two answers that disagree, nor a moment with none. Returns
+/// its path.
 pub fn write_receipt(
     dir: &Path,
     relative: &Path,
     accepted: bool,
     body: &Value,
 ) -> std::io::Result<PathBuf> {
-    let suffix = if accepted { ".ack.json" } else { ".nak.json" };
-    let mut name = relative.file_name().unwrap_or_default().to_os_string();
-    name.push(suffix);
+    let (suffix, other) = if accepted {
+        (".ack.json", ".nak.json")
+    } else {
+        (".nak.json", ".ack.json")
+    };
+    let receipt_name = |suffix: &str| {
+        let mut name = relative.file_name().unwrap_or_default().to_os_string();
+        name.push(suffix);
+        name
+    };
+    let name = receipt_name(suffix);
     let target_dir = dir.join(relative.parent().unwrap_or(Path::new("")));
     std::fs::create_dir_all(&target_dir)?;
     let target = target_dir.join(&name);
@@ -181,6 +221,10 @@ pub fn write_receipt(
     temporary.write_all(b"\n")?;
     temporary.as_file().sync_all()?;
     temporary.persist(&target).map_err(|error| error.error)?;
+    match std::fs::remove_file(target_dir.join(receipt_name(other))) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
+        _ => {}
+    }
     std::fs::File::open(&target_dir)?.sync_all()?;
     Ok(target)
 }

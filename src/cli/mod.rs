@@ -11,17 +11,21 @@ mod events;
 mod files;
 mod insert;
 mod interrupt;
+mod lake_path;
 mod load;
 pub mod logging;
 pub mod output;
+mod prose;
 mod put;
 mod query;
 mod rejects;
+mod retry;
 mod run;
 mod schema;
 mod show;
 mod status;
 mod validate;
+mod why;
 
 use std::path::PathBuf;
 
@@ -79,6 +83,10 @@ pub enum Command {
     Query(query::QueryArgs),
     /// List the rejected rows of a table's loads, with their reasons.
     Rejects(rejects::RejectsArgs),
+    /// Say which gate holds a file in the lake (ignored, settling, no marker, dead, ...) and what to do.
+    Why(why::WhyArgs),
+    /// Run dead jobs again (and jobs waiting for a retry), with a fresh budget of retries.
+    Retry(retry::RetryArgs),
     /// Check data files against a table schema; writes nothing.
     Validate(validate::ValidateArgs),
     /// Check table schemas.
@@ -164,6 +172,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Insert(args) => insert::run(&settings()?, args),
         Command::Load(args) => load::run(&settings()?, args),
         Command::Rejects(args) => rejects::run(&settings()?, args),
+        Command::Why(args) => why::run(&settings()?, args),
+        Command::Retry(args) => retry::run(&settings()?, args),
         Command::Validate(args) => validate::run(&settings()?, args),
         Command::Schema(args) => schema::run(&settings()?, args),
     }

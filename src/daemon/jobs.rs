@@ -388,15 +388,23 @@ impl Runner {
                 }
             },
         };
+        // The budget of retries counts from the last `droplake retry`.
+        let budget_used = if verdict == Verdict::Failed {
+            let base = ledger::retry_base(ledger.connection(), done.info.id, &done.handler)
+                .map_err(|error| WarehouseError::from_sqlite(ledger.path(), error))?;
+            done.attempt.saturating_sub(base)
+        } else {
+            0
+        };
         let (state, attempts, next_at_ms) = match verdict {
             Verdict::Done => (JobState::Done, done.attempt, 0),
             Verdict::Dead => (JobState::Dead, done.attempt, 0),
             Verdict::Interrupted => (JobState::Pending, done.attempt - 1, 0),
-            Verdict::Failed if done.attempt > handler.retries => (JobState::Dead, done.attempt, 0),
+            Verdict::Failed if budget_used > handler.retries => (JobState::Dead, done.attempt, 0),
             Verdict::Failed => (
                 JobState::Retry,
                 done.attempt,
-                now_ms() + backoff(&handler, done.attempt).as_millis() as i64,
+                now_ms() + backoff(&handler, budget_used).as_millis() as i64,
             ),
         };
         let outcome_name = match (verdict, state) {

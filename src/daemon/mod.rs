@@ -3,7 +3,8 @@
 //!
 //! One task owns the state (the [`ready::Tracker`], the [`queue::Queue`],
 //! the ledger connection) and reacts to messages: watcher hints, scan
-//! results, hashed files, finished jobs, signals and timers. The slow work
+//! results, hashed files, finished jobs, signals and timers; each second it
+//! also reads the jobs `droplake retry` reset from the event log. The slow work
 //! happens elsewhere and reports back: scans and hashing on blocking
 //! threads, loads on the loader's threads (each with its own warehouse
 //! connection), command handlers as child processes watched by tasks.
@@ -18,6 +19,8 @@ mod poll;
 mod queue;
 mod ready;
 mod registry;
+pub mod retry;
+pub mod why;
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
@@ -146,6 +149,8 @@ const REREAD: Duration = Duration::from_secs(5);
 const LATE_SCAN: Duration = Duration::from_millis(500);
 /// How many hashed files are registered in one transaction, at most.
 const REGISTER_BATCH: usize = 512;
+/// How often the daemon looks for jobs `droplake retry` reset.
+const RETRIED_CHECK: Duration = Duration::from_secs(1);
 
 /// A scan's result.
 struct Scanned {
@@ -206,6 +211,9 @@ struct Daemon {
     left_behind: bool,
     /// Jobs found at startup that can never run, to record dead.
     orphans: Vec<queue::Orphan>,
+    /// The last event looked at for `job.retried`: jobs reset after it
+    /// are not in the queue yet.
+    retried_seen: i64,
     /// Full scans finished; the first is the startup reconciliation.
     full_scans: u64,
     /// The poller's memory of the lake's directories.
@@ -248,6 +256,9 @@ impl Daemon {
             previous_start = ledger::previous_start(connection).map_err(sql)?;
             ledger::daemon_started(connection, &owner).map_err(sql)?;
         }
+        // Read before the open jobs: a job retried in between is found by
+        // both, and the queue takes it once.
+        let retried_seen = events::last_seq(ledger.connection()).map_err(sql)?;
         let known: HashMap<PathBuf, Stat> = ledger::known_files(ledger.connection())
             .map_err(sql)?
             .into_iter()
@@ -342,6 +353,7 @@ impl Daemon {
             hinted: false,
             left_behind: false,
             orphans,
+            retried_seen,
             previous_start,
             full_scans: 0,
             poller: Arc::default(),
@@ -386,10 +398,15 @@ impl Daemon {
         let mut next_scan = Instant::now() + self.settings.detect.scan_interval.get();
         let mut stop_deadline: Option<Instant> = None;
         let mut systemd = notify::Supervisor::from_env();
+        let mut next_retried_check = Instant::now() + RETRIED_CHECK;
         loop {
             // Retries already due (at startup, or while other messages kept
             // the loop busy) run now: `run --once` must not end before them.
             self.queue.wake(now_ms());
+            if !self.once && !self.stopping && Instant::now() >= next_retried_check {
+                self.pick_up_retried();
+                next_retried_check = Instant::now() + RETRIED_CHECK;
+            }
             self.dispatch();
             if self.stopping && self.jobs.in_flight() == 0 {
                 break;
@@ -414,6 +431,7 @@ impl Daemon {
                 wake = wake.min(now + Duration::from_millis(wait_ms));
             }
             if !self.once {
+                wake = wake.min(next_retried_check);
                 if self.polling {
                     wake = wake.min(next_poll);
                 }
@@ -854,6 +872,63 @@ impl Daemon {
         self.bury(orphans);
     }
 
+    /// Queues the jobs `droplake retry` reset since the last look.
+    fn pick_up_retried(&mut self) {
+        let (retried, seen) = match retry::retried_since(
+            self.ledger.connection(),
+            self.retried_seen,
+        ) {
+            Ok(found) => found,
+            Err(error) => {
+                tracing::warn!(%error, "Cannot read the event log for retried jobs; will look again.");
+                return;
+            }
+        };
+        self.retried_seen = seen;
+        if retried.is_empty() {
+            return;
+        }
+        let mut objects: Vec<i64> = retried.iter().map(|(object, _)| *object).collect();
+        objects.sort_unstable();
+        objects.dedup();
+        let mut orphans = Vec::new();
+        for id in objects {
+            let connection = self.ledger.connection();
+            let (object, jobs) = match (
+                ledger::object(connection, id),
+                ledger::jobs(connection, id),
+            ) {
+                (Ok(Some(object)), Ok(jobs)) => (object, jobs),
+                (Ok(None), _) => continue,
+                (Err(error), _) | (_, Err(error)) => {
+                    tracing::error!(object = id, %error, "Cannot read a retried object's jobs; the next start will run them.");
+                    continue;
+                }
+            };
+            let info = Arc::new(info_of(&self.settings.lake, &object));
+            let jobs: Jobs = jobs
+                .into_iter()
+                .map(|job| {
+                    let queued = Job {
+                        state: job.state,
+                        attempts: job.attempts,
+                    };
+                    (job.handler, queued, job.next_at_ms)
+                })
+                .collect();
+            for (_, handler) in retried.iter().filter(|(object, _)| *object == id) {
+                tracing::info!(object = id, file = %info.name, handler, "A job was retried by hand; it runs again.");
+            }
+            orphans.extend(self.queue.revive(info, &jobs));
+        }
+        for handler in self.queue.handlers_with_jobs() {
+            if self.registry.get(&handler).is_none() {
+                orphans.extend(self.queue.retire(&handler));
+            }
+        }
+        self.bury(orphans);
+    }
+
     /// Puts a job that could not start, or whose end could not be recorded,
     /// back for a minute (in memory: the ledger could not be written).
     fn defer(&mut self, info: &ObjectInfo, handler: &str, attempts: u32) {
@@ -1189,6 +1264,47 @@ fn lock(warehouse: &Path) -> Result<std::fs::File, DaemonError> {
     let _ = file.set_len(0);
     let _ = writeln!(file, "pid {}", std::process::id());
     Ok(file)
+}
+
+/// A daemon (or `run --once`) that holds a warehouse's lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    /// Its process id, as it wrote it into the lock file.
+    pub pid: Option<u32>,
+}
+
+/// The daemon that holds `warehouse`'s lock, if one does. Asks without
+/// creating or writing the lock file: a shared lock is tried and dropped at
+/// once (a daemon starting in that instant would be refused and exit 75,
+/// as when two start together).
+pub fn running(warehouse: &Path) -> Option<Holder> {
+    let path = lock_path(warehouse);
+    let file = match std::fs::File::open(&path) {
+        Ok(file) => file,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(error) => {
+            tracing::warn!(lock = %path.display(), %error, "Cannot open the daemon lock to see whether a daemon runs; assuming none.");
+            return None;
+        }
+    };
+    match file.try_lock_shared() {
+        Ok(()) => {
+            let _ = file.unlock();
+            None
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let pid = text
+                .trim()
+                .strip_prefix("pid ")
+                .and_then(|pid| pid.parse().ok());
+            Some(Holder { pid })
+        }
+        Err(std::fs::TryLockError::Error(error)) => {
+            tracing::warn!(lock = %path.display(), %error, "Cannot test the daemon lock; assuming no daemon runs.");
+            None
+        }
+    }
 }
 
 /// Signals become messages; a stop also arms the load deadline, so a load

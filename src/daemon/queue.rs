@@ -84,6 +84,9 @@ pub struct Queue {
     /// Ordered handlers: every unfinished (or dead) job per dataset.
     unfinished: HashMap<(String, DatasetName), BTreeSet<Key>>,
     timers: BinaryHeap<Reverse<(i64, i64, String)>>,
+    /// When each waiting job's retry is due: a timer for another time is
+    /// stale (the job was retried by hand and failed again since).
+    due: HashMap<(i64, String), i64>,
     running: HashMap<String, usize>,
     /// Per handler, the dataset served last (for taking turns).
     last_served: HashMap<String, DatasetName>,
@@ -202,8 +205,7 @@ impl Queue {
                     .insert(key.clone());
             }
             if job.state == JobState::Retry {
-                self.timers
-                    .push(Reverse((*next_at_ms, info.id, handler.clone())));
+                self.set_timer(*next_at_ms, info.id, handler);
             }
             active.jobs.insert(handler.clone(), job);
         }
@@ -238,6 +240,49 @@ impl Queue {
             }
         }
         orphans
+    }
+
+    /// Takes in jobs `droplake retry` returned to pending (`jobs`: every
+    /// job of the object, as the ledger has them now). A job already
+    /// pending or running here is left as it is, so nothing is queued
+    /// twice; an object not in hand is added as at startup. Returns the
+    /// jobs that can never run, as [`Queue::add`] does.
+    pub fn revive(&mut self, info: Arc<ObjectInfo>, jobs: &[(String, Job, i64)]) -> Vec<Orphan> {
+        for (handler, job, _) in jobs {
+            if job.state != JobState::Dead {
+                self.dead.remove(&(handler.clone(), info.id));
+            }
+        }
+        if !self.active.contains_key(&info.id) {
+            return self.add(info, jobs);
+        }
+        let key = Key::of(&info);
+        let mut revived = Vec::new();
+        if let Some(active) = self.active.get_mut(&info.id) {
+            for (handler, job, _) in jobs {
+                if job.state != JobState::Pending {
+                    continue;
+                }
+                let queued = active.jobs.get(handler).is_some_and(|here| {
+                    matches!(here.state, JobState::Pending | JobState::Running)
+                });
+                if !queued {
+                    active.jobs.insert(handler.clone(), *job);
+                    revived.push(handler.clone());
+                }
+            }
+        }
+        for handler in revived {
+            self.due.remove(&(info.id, handler.clone()));
+            if self.ordered(&handler) {
+                self.unfinished
+                    .entry((handler.clone(), info.dataset.clone()))
+                    .or_default()
+                    .insert(key.clone());
+            }
+            self.make_runnable_if_ready(info.id, &handler);
+        }
+        Vec::new()
     }
 
     /// The unfinished jobs of `handler`, which is no longer configured,
@@ -318,15 +363,27 @@ impl Queue {
             .insert(key);
     }
 
+    fn set_timer(&mut self, at_ms: i64, object: i64, handler: &str) {
+        self.timers
+            .push(Reverse((at_ms, object, handler.to_owned())));
+        self.due.insert((object, handler.to_owned()), at_ms);
+    }
+
     /// Moves retries whose time has come back to runnable.
     pub fn wake(&mut self, now_ms: i64) {
         while let Some(Reverse((at, object, _))) = self.timers.peek()
             && *at <= now_ms
         {
-            let object = *object;
+            let (at, object) = (*at, *object);
             let Some(Reverse((_, _, handler))) = self.timers.pop() else {
                 break;
             };
+            let key = (object, handler);
+            if self.due.get(&key) != Some(&at) {
+                continue;
+            }
+            self.due.remove(&key);
+            let handler = key.1;
             if let Some(job) = self
                 .active
                 .get_mut(&object)
@@ -496,9 +553,7 @@ impl Queue {
         }
         let mut orphans = Vec::new();
         match state {
-            JobState::Retry => self
-                .timers
-                .push(Reverse((next_at_ms, object, handler.to_owned()))),
+            JobState::Retry => self.set_timer(next_at_ms, object, handler),
             JobState::Done | JobState::Duplicate => {
                 let dependents: Vec<String> = self.dependents_of(handler);
                 for dependent in dependents {
@@ -710,6 +765,69 @@ mod tests {
         );
         assert_eq!(orphans.len(), 1);
         assert_eq!(orphans[0].handler, "notify");
+    }
+
+    #[test]
+    fn a_job_retried_by_hand_is_queued_once_and_its_dependents_wait_for_it() {
+        let mut after = handler("notify", 1);
+        after.after = vec!["loader".into()];
+        let mut queue = Queue::new(&[handler("loader", 1), after]);
+        let dead = Job {
+            state: JobState::Dead,
+            attempts: 3,
+        };
+        let reset = Job {
+            state: JobState::Pending,
+            attempts: 3,
+        };
+        // Finished and gone from the queue; then both jobs are reset.
+        let jobs = [
+            ("loader".into(), reset, 0),
+            (
+                "notify".into(),
+                Job {
+                    attempts: 0,
+                    ..reset
+                },
+                0,
+            ),
+        ];
+        assert!(queue.revive(info(1, "a", 1), &jobs).is_empty());
+        assert!(queue.revive(info(1, "a", 1), &jobs).is_empty());
+        assert_eq!(take(&mut queue, "notify"), None, "the loader first");
+        let next = queue
+            .next("loader", &mut Vec::new())
+            .expect("the loader's job");
+        assert_eq!(next.attempt, 4, "attempts keep their numbers");
+        assert_eq!(take(&mut queue, "loader"), None, "queued once");
+        queue.finished(1, "loader", JobState::Done, 4, 0, true);
+        assert_eq!(take(&mut queue, "notify"), Some(1));
+        // An object still in hand with a dead job: the job comes back.
+        queue.add(
+            info(2, "a", 2),
+            &[("loader".into(), dead, 0), ("notify".into(), pending(), 0)],
+        );
+        queue.revive(info(2, "a", 2), &[("loader".into(), reset, 0)]);
+        assert_eq!(take(&mut queue, "loader"), Some(2));
+    }
+
+    #[test]
+    fn a_job_retried_before_its_time_is_not_woken_by_its_old_timer() {
+        let mut queue = Queue::new(&[handler("h", 1)]);
+        queue.add(info(1, "a", 1), &[("h".into(), pending(), 0)]);
+        assert_eq!(take(&mut queue, "h"), Some(1));
+        queue.finished(1, "h", JobState::Retry, 1, 1_000, true);
+        let reset = Job {
+            state: JobState::Pending,
+            attempts: 1,
+        };
+        queue.revive(info(1, "a", 1), &[("h".into(), reset, 0)]);
+        assert_eq!(take(&mut queue, "h"), Some(1), "retried now");
+        queue.finished(1, "h", JobState::Retry, 2, 9_000, true);
+        queue.wake(1_000);
+        assert_eq!(take(&mut queue, "h"), None, "the old timer is stale");
+        queue.wake(9_000);
+        assert_eq!(take(&mut queue, "h"), Some(1));
     }
 
     #[test]

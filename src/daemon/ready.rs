@@ -122,7 +122,9 @@ impl Tracker {
                 let settle = settle.get();
                 let waiting = self.waiting.get(relative).filter(|w| w.stat == seen.stat);
                 let quiet_since = waiting.map_or(now, |waiting| waiting.since);
-                if arrived || now.duration_since(quiet_since) >= settle || age(seen.stat) >= settle
+                if arrived
+                    || now.duration_since(quiet_since) >= settle
+                    || settled_by_age(seen.stat, settle)
                 {
                     true
                 } else {
@@ -168,8 +170,16 @@ impl Tracker {
     }
 }
 
+/// Whether a file is settled by its age alone: its mtime is at least
+/// `settle` ago. So a file seen for the first time is ready at once; one
+/// that is younger is ready at its mtime plus `settle` if it does not
+/// change meanwhile (the daemon may also see it arrive complete sooner).
+pub fn settled_by_age(stat: Stat, settle: Duration) -> bool {
+    age(stat) >= settle
+}
+
 /// How long ago a file was last modified (zero for a time in the future).
-fn age(stat: Stat) -> Duration {
+pub fn age(stat: Stat) -> Duration {
     let now_ns = jiff::Timestamp::now().as_nanosecond();
     let age_ns = now_ns.saturating_sub(i128::from(stat.mtime_ns)).max(0);
     Duration::from_nanos(u64::try_from(age_ns).unwrap_or(u64::MAX))

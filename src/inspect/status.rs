@@ -11,8 +11,6 @@
 //! `_droplake_daemon`.
 
 use std::collections::BTreeMap;
-use std::fs::{File, TryLockError};
-use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
@@ -157,6 +155,7 @@ pub fn gather(settings: &Settings) -> Result<Status, InspectError> {
     let now = jiff::Timestamp::now();
     let path = &settings.warehouse;
     let exists = path.exists();
+    let holder = crate::daemon::running(path);
     let mut status = Status {
         at: now.to_string(),
         warehouse: WarehouseFile {
@@ -164,7 +163,7 @@ pub fn gather(settings: &Settings) -> Result<Status, InspectError> {
             exists,
         },
         daemon: Daemon {
-            running: lock_held(path),
+            running: holder.is_some(),
             ..Daemon::default()
         },
         datasets: Vec::new(),
@@ -193,9 +192,7 @@ pub fn gather(settings: &Settings) -> Result<Status, InspectError> {
             status.tables = tables(&connection).map_err(&sql)?;
         }
     }
-    if status.daemon.running
-        && let Some(pid) = lock_pid(path)
-    {
+    if let Some(pid) = holder.and_then(|holder| holder.pid) {
         status.daemon.pid = Some(pid);
     }
     status.datasets = datasets
@@ -207,37 +204,6 @@ pub fn gather(settings: &Settings) -> Result<Status, InspectError> {
         .map(|(name, handler)| HandlerStatus { name, ..handler })
         .collect();
     Ok(status)
-}
-
-/// Whether a daemon holds the lock of the warehouse at `path`, tested
-/// without waiting and without keeping it.
-fn lock_held(path: &Path) -> bool {
-    let lock = crate::daemon::lock_path(path);
-    let file = match File::open(&lock) {
-        Ok(file) => file,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return false,
-        Err(error) => {
-            tracing::warn!(lock = %lock.display(), %error, "Cannot open the daemon lock to see whether a daemon runs; assuming none.");
-            return false;
-        }
-    };
-    match file.try_lock_shared() {
-        Ok(()) => {
-            let _ = file.unlock();
-            false
-        }
-        Err(TryLockError::WouldBlock) => true,
-        Err(TryLockError::Error(error)) => {
-            tracing::warn!(lock = %lock.display(), %error, "Cannot test the daemon lock; assuming no daemon runs.");
-            false
-        }
-    }
-}
-
-/// The pid the lock's holder wrote into it (`pid 1234`).
-fn lock_pid(path: &Path) -> Option<u32> {
-    let text = std::fs::read_to_string(crate::daemon::lock_path(path)).ok()?;
-    text.trim().strip_prefix("pid ")?.trim().parse().ok()
 }
 
 fn read_daemon(connection: &Connection, daemon: &mut Daemon) -> rusqlite::Result<()> {

@@ -21,7 +21,7 @@ use rusqlite::{Connection, Transaction};
 
 /// The migrations in order; the database's `user_version` counts how many
 /// have been applied.
-const MIGRATIONS: [&str; 2] = [
+const MIGRATIONS: [&str; 3] = [
     r#"
 CREATE TABLE _droplake_tables (
     name           TEXT PRIMARY KEY,
@@ -136,6 +136,11 @@ CREATE TABLE _droplake_daemon (
     last_scan_at   TEXT,
     stopped_at     TEXT
 );
+"#,
+    // `droplake retry` gives a job a fresh budget of retries: attempts keep
+    // their numbers (the history stays), and the budget counts from here.
+    r#"
+ALTER TABLE _droplake_jobs ADD COLUMN retry_base INTEGER NOT NULL DEFAULT 0;
 "#,
 ];
 

@@ -10,7 +10,10 @@
 //! a daemon starting up returns jobs leased by a dead owner to `pending`.
 //!
 //! Every attempt is kept in `_droplake_attempts` with its times, exit code,
-//! error and the handler's captured output.
+//! error and the handler's captured output. `droplake retry` returns a dead
+//! job to `pending` with a fresh budget of retries: attempts keep counting
+//! (their numbers stay unique, the history stays), and `retry_base` records
+//! where the new budget starts.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -142,11 +145,7 @@ pub fn register(connection: &Connection, new: &NewObject<'_>) -> rusqlite::Resul
         return Ok(Registered::Known(id));
     }
     let first: Option<i64> = if new.skip_duplicates {
-        connection
-            .prepare_cached(
-                "SELECT min(id) FROM _droplake_objects WHERE dataset = ?1 AND sha256 = ?2 AND path != ?3",
-            )?
-            .query_row(params![new.dataset, new.sha256, new.path], |row| row.get(0))?
+        first_with_content(connection, new.dataset, new.sha256, new.path)?
     } else {
         None
     };
@@ -192,6 +191,21 @@ pub fn register(connection: &Connection, new: &NewObject<'_>) -> rusqlite::Resul
         Some(of) => Registered::Duplicate { id, of },
         None => Registered::New(id),
     })
+}
+
+/// The first object of `dataset` with content `sha256` under a path other
+/// than `path`: what a new object with that content is a duplicate of.
+pub fn first_with_content(
+    connection: &Connection,
+    dataset: &str,
+    sha256: &str,
+    path: &[u8],
+) -> rusqlite::Result<Option<i64>> {
+    connection
+        .prepare_cached(
+            "SELECT min(id) FROM _droplake_objects WHERE dataset = ?1 AND sha256 = ?2 AND path != ?3",
+        )?
+        .query_row(params![dataset, sha256, path], |row| row.get(0))
 }
 
 /// A registered path's file as last seen.
@@ -288,6 +302,169 @@ pub fn find(
         ))?
         .query_row(params![dataset, path, sha256], object_row)
         .optional()
+}
+
+/// The newest object of `dataset` at lake-relative `path`: the one whose
+/// file a daemon compares a scan against.
+pub fn newest_at(
+    connection: &Connection,
+    dataset: &str,
+    path: &[u8],
+) -> rusqlite::Result<Option<ObjectRow>> {
+    connection
+        .prepare_cached(&format!(
+            "SELECT {OBJECT_COLUMNS} FROM _droplake_objects o WHERE dataset = ?1 AND path = ?2 ORDER BY id DESC LIMIT 1"
+        ))?
+        .query_row(params![dataset, path], object_row)
+        .optional()
+}
+
+/// Object `id`, if it is registered.
+pub fn object(connection: &Connection, id: i64) -> rusqlite::Result<Option<ObjectRow>> {
+    connection
+        .prepare_cached(&format!(
+            "SELECT {OBJECT_COLUMNS} FROM _droplake_objects o WHERE id = ?1"
+        ))?
+        .query_row([id], object_row)
+        .optional()
+}
+
+/// What became of an object besides its jobs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fate {
+    /// The object whose content it repeats, if it is a duplicate.
+    pub duplicate_of: Option<i64>,
+    pub rows_loaded: Option<u64>,
+    pub rows_rejected: Option<u64>,
+    /// When its last job became final (RFC 3339); cleared by a retry.
+    pub finished_at: Option<String>,
+    /// When retention archived or deleted its file (RFC 3339).
+    pub removed_at: Option<String>,
+}
+
+pub fn fate(connection: &Connection, id: i64) -> rusqlite::Result<Fate> {
+    connection
+        .prepare_cached(
+            "SELECT duplicate_of, rows_loaded, rows_rejected, finished_at, removed_at
+             FROM _droplake_objects WHERE id = ?1",
+        )?
+        .query_row([id], |row| {
+            Ok(Fate {
+                duplicate_of: row.get(0)?,
+                rows_loaded: row.get::<_, Option<i64>>(1)?.map(i64::cast_unsigned),
+                rows_rejected: row.get::<_, Option<i64>>(2)?.map(i64::cast_unsigned),
+                finished_at: row.get(3)?,
+                removed_at: row.get(4)?,
+            })
+        })
+}
+
+/// One job as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRow {
+    pub object_id: i64,
+    pub handler: String,
+    pub state: JobState,
+    /// Attempts made, ever: the next one takes the number `attempts + 1`.
+    pub attempts: u32,
+    /// Attempts made before the job was last retried by hand; its budget
+    /// of retries counts from here.
+    pub retry_base: u32,
+    /// When a `retry` job's next attempt is due (ms since the epoch).
+    pub next_at_ms: i64,
+    pub last_error: Option<String>,
+}
+
+const JOB_COLUMNS: &str =
+    "j.object_id, j.handler, j.state, j.attempts, j.retry_base, j.next_at_ms, j.last_error";
+
+fn job_row(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<JobRow> {
+    let state: String = row.get(first + 2)?;
+    Ok(JobRow {
+        object_id: row.get(first)?,
+        handler: row.get(first + 1)?,
+        state: JobState::parse(&state).unwrap_or(JobState::Pending),
+        attempts: row.get(first + 3)?,
+        retry_base: row.get(first + 4)?,
+        next_at_ms: row.get(first + 5)?,
+        last_error: row.get(first + 6)?,
+    })
+}
+
+/// Every job of object `id`, by handler name.
+pub fn jobs(connection: &Connection, id: i64) -> rusqlite::Result<Vec<JobRow>> {
+    let mut statement = connection.prepare_cached(&format!(
+        "SELECT {JOB_COLUMNS} FROM _droplake_jobs j WHERE j.object_id = ?1 ORDER BY j.handler"
+    ))?;
+    let rows = statement.query_map([id], |row| job_row(row, 0))?;
+    rows.collect()
+}
+
+/// Jobs in one of `states`, with their objects, by object then handler:
+/// of object `object` only, or of every object; of `handler` only, or of
+/// every handler.
+pub fn jobs_in(
+    connection: &Connection,
+    states: &[JobState],
+    object: Option<i64>,
+    handler: Option<&str>,
+) -> rusqlite::Result<Vec<(ObjectRow, JobRow)>> {
+    let states: Vec<String> = states
+        .iter()
+        .map(|state| format!("'{}'", state.name()))
+        .collect();
+    let mut statement = connection.prepare(&format!(
+        "SELECT {OBJECT_COLUMNS}, {JOB_COLUMNS}
+         FROM _droplake_jobs j JOIN _droplake_objects o ON o.id = j.object_id
+         WHERE j.state IN ({}) AND (?1 IS NULL OR j.object_id = ?1) AND (?2 IS NULL OR j.handler = ?2)
+         ORDER BY j.object_id, j.handler",
+        states.join(", ")
+    ))?;
+    let rows = statement.query_map(params![object, handler], |row| {
+        Ok((object_row(row)?, job_row(row, 10)?))
+    })?;
+    rows.collect()
+}
+
+/// The attempts a job's budget of retries counts from (see [`JobRow`]).
+pub fn retry_base(connection: &Connection, object_id: i64, handler: &str) -> rusqlite::Result<u32> {
+    connection
+        .prepare_cached(
+            "SELECT retry_base FROM _droplake_jobs WHERE object_id = ?1 AND handler = ?2",
+        )?
+        .query_row(params![object_id, handler], |row| row.get(0))
+        .optional()
+        .map(Option::unwrap_or_default)
+}
+
+/// Returns a dead job, or one waiting for its retry, to `pending` now, with
+/// a fresh budget of retries. Its last error stays until an attempt
+/// replaces it. Returns whether the job was in such a state.
+pub fn reset_job(connection: &Connection, object_id: i64, handler: &str) -> rusqlite::Result<bool> {
+    let changed = connection
+        .prepare_cached(
+            "UPDATE _droplake_jobs SET state = 'pending', retry_base = attempts, next_at_ms = 0,
+             lease_owner = NULL, lease_expires_ms = NULL, updated_at = ?3
+             WHERE object_id = ?1 AND handler = ?2 AND state IN ('dead', 'retry')",
+        )?
+        .execute(params![
+            object_id,
+            handler,
+            jiff::Timestamp::now().to_string()
+        ])?;
+    Ok(changed > 0)
+}
+
+/// Makes a finished object active again (one of its jobs was reset), so
+/// that it finishes anew, with a new `object.finished` event and receipt.
+pub fn reopen(connection: &Connection, id: i64) -> rusqlite::Result<()> {
+    connection
+        .prepare_cached(
+            "UPDATE _droplake_objects SET state = 'active', finished_at = NULL
+             WHERE id = ?1 AND duplicate_of IS NULL",
+        )?
+        .execute([id])?;
+    Ok(())
 }
 
 /// Returns every job leased by an owner other than `owner` to `pending`:
@@ -505,8 +682,9 @@ pub fn retainable(
     rows.collect()
 }
 
-/// The finished objects of `dataset` that have no `receipt.written`
-/// event: receipts a crash (or a failed write) left unwritten.
+/// The finished objects of `dataset` with no `receipt.written` event
+/// since their last `object.finished` (an object retried by hand finishes
+/// again): receipts a crash (or a failed write) left unwritten.
 pub fn without_receipt(
     connection: &Connection,
     dataset: &str,
@@ -515,7 +693,9 @@ pub fn without_receipt(
     let mut statement = connection.prepare(&format!(
         "SELECT {OBJECT_COLUMNS} FROM _droplake_objects o
          WHERE dataset = ?1 AND finished_at IS NOT NULL AND finished_at >= ?2
-           AND NOT EXISTS (SELECT 1 FROM _droplake_events e WHERE e.object_id = o.id AND e.kind = 'receipt.written')"
+           AND NOT EXISTS (SELECT 1 FROM _droplake_events e WHERE e.object_id = o.id AND e.kind = 'receipt.written'
+                           AND e.seq > coalesce((SELECT max(f.seq) FROM _droplake_events f
+                                                 WHERE f.object_id = o.id AND f.kind = 'object.finished'), 0))"
     ))?;
     let rows = statement.query_map(params![dataset, since], object_row)?;
     rows.collect()

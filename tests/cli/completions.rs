@@ -4,7 +4,7 @@
 use crate::util::TestEnv;
 
 /// Every subcommand, as a user types it.
-const SUBCOMMANDS: [&str; 15] = [
+const SUBCOMMANDS: [&str; 17] = [
     "run",
     "events",
     "status",
@@ -16,6 +16,8 @@ const SUBCOMMANDS: [&str; 15] = [
     "load",
     "query",
     "rejects",
+    "why",
+    "retry",
     "validate",
     "schema",
     "completions",

@@ -13,6 +13,8 @@ mod logging;
 mod notify;
 mod put;
 mod query;
+mod retry;
 mod schema;
 mod util;
 mod validate;
+mod why;

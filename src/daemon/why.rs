@@ -1,0 +1,753 @@
+//! `droplake why`: which of the daemon's gates holds a file in the lake.
+//!
+//! Asked from outside the daemon, which may not be running: the answer is
+//! decided from the file (its metadata, and its hash when that matters),
+//! the configuration and the ledger, by the functions the daemon itself
+//! decides with: the object filter, the marker rule, settling by age,
+//! hashing a stable file, the ledger's duplicate rule, the marker check and
+//! the handlers a dataset gets. The gates are asked in the daemon's order:
+//! is it an object at all, is it the file of a registered object, would
+//! anything run, is it ready, is its content new, would it be refused.
+//!
+//! A settling file's time is the daemon's rule for a file first seen by a
+//! scan (its mtime plus `settle`); a watching daemon that saw it arrive
+//! complete may take it sooner. Handlers a program embedding droplake
+//! registers in Rust are not known here.
+
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::Connection;
+use serde_json::{Map, Value, json};
+
+use super::ready::{age, is_marker, marker_for, settled_by_age};
+use super::registry::Registry;
+use super::{DaemonError, Hashed, Holder, check_marker, hash_stable, running};
+use crate::config::{Duplicates, Readiness, Settings};
+use crate::detect::scan::{self, Seen, Stat};
+use crate::events::{self, Kind};
+use crate::lake::{DatasetName, Ignored};
+use crate::warehouse::WarehouseError;
+use crate::warehouse::ledger::{self, JobRow, JobState, ObjectRow};
+
+/// Where a file stands; see docs/inspect.md for each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    OutsideLake,
+    Missing,
+    NotAFile,
+    NoDataset,
+    Ignored,
+    Marker,
+    Unhandled,
+    NoMarker,
+    Settling,
+    Unreadable,
+    MarkerMismatch,
+    Duplicate,
+    Ready,
+    InProgress,
+    Retry,
+    Dead,
+    Done,
+    Failed,
+}
+
+impl State {
+    pub fn name(self) -> &'static str {
+        match self {
+            State::OutsideLake => "outside_lake",
+            State::Missing => "missing",
+            State::NotAFile => "not_a_file",
+            State::NoDataset => "no_dataset",
+            State::Ignored => "ignored",
+            State::Marker => "marker",
+            State::Unhandled => "unhandled",
+            State::NoMarker => "no_marker",
+            State::Settling => "settling",
+            State::Unreadable => "unreadable",
+            State::MarkerMismatch => "marker_mismatch",
+            State::Duplicate => "duplicate",
+            State::Ready => "ready",
+            State::InProgress => "in_progress",
+            State::Retry => "retry",
+            State::Dead => "dead",
+            State::Done => "done",
+            State::Failed => "failed",
+        }
+    }
+
+    /// Whether the daemon is finished with the file: nothing holds it.
+    pub fn is_final(self) -> bool {
+        matches!(self, State::Done | State::Failed | State::Duplicate)
+    }
+}
+
+/// The answer: a state, one sentence saying why, what to do about it,
+/// and the details (for `--json`).
+#[derive(Debug, Clone)]
+pub struct Explanation {
+    pub state: State,
+    pub reason: String,
+    /// Sentences for people: what follows, or what to do.
+    pub hints: Vec<String>,
+    pub details: Map<String, Value>,
+}
+
+impl Explanation {
+    fn new(state: State, reason: impl Into<String>) -> Explanation {
+        Explanation {
+            state,
+            reason: reason.into(),
+            hints: Vec::new(),
+            details: Map::new(),
+        }
+    }
+
+    fn with(mut self, key: &str, value: impl Into<Value>) -> Explanation {
+        self.details.insert(key.to_owned(), value.into());
+        self
+    }
+
+    fn hint(mut self, hint: impl Into<String>) -> Explanation {
+        self.hints.push(hint.into());
+        self
+    }
+}
+
+/// Explains the file at `file` (absolute); `relative` is its path relative
+/// to the lake, `None` when it lies outside. `ledger` is `None` when the
+/// warehouse does not exist yet (nothing was ever registered).
+pub fn explain(
+    settings: &Settings,
+    ledger: Option<&Connection>,
+    file: &Path,
+    relative: Option<&Path>,
+) -> Result<Explanation, DaemonError> {
+    let asking = Asking {
+        settings,
+        ledger,
+        file,
+        daemon: running(&settings.warehouse),
+    };
+    let sql = |error| WarehouseError::from_sqlite(&settings.warehouse, error);
+    let mut explanation = match relative {
+        None => Ok(Explanation::new(
+            State::OutsideLake,
+            format!("it is not inside the lake {}", settings.lake.display()),
+        )
+        .with("lake", settings.lake.to_string_lossy())),
+        Some(relative) => asking.gates(relative),
+    }
+    .map_err(|error| match error {
+        Asked::Sql(error) => DaemonError::Warehouse(sql(error)),
+        Asked::Schema(error) => DaemonError::Schema(error),
+    })?;
+    explanation
+        .details
+        .insert("file".into(), file.to_string_lossy().into());
+    explanation.details.insert(
+        "daemon".into(),
+        json!({
+            "running": asking.daemon.is_some(),
+            "pid": asking.daemon.as_ref().and_then(|holder| holder.pid),
+        }),
+    );
+    Ok(explanation)
+}
+
+/// What can stop an answer.
+enum Asked {
+    Sql(rusqlite::Error),
+    Schema(crate::schema::SchemaError),
+}
+
+impl From<rusqlite::Error> for Asked {
+    fn from(error: rusqlite::Error) -> Asked {
+        Asked::Sql(error)
+    }
+}
+
+struct Asking<'a> {
+    settings: &'a Settings,
+    ledger: Option<&'a Connection>,
+    file: &'a Path,
+    daemon: Option<Holder>,
+}
+
+impl Asking<'_> {
+    /// The gates, in the daemon's order.
+    fn gates(&self, relative: &Path) -> Result<Explanation, Asked> {
+        let metadata = match std::fs::symlink_metadata(self.file) {
+            Ok(metadata) => metadata,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return self.missing(relative);
+            }
+            Err(error) => {
+                return Ok(Explanation::new(
+                    State::Unreadable,
+                    format!("it cannot be looked at: {error}"),
+                )
+                .with("error", error.to_string()));
+            }
+        };
+        if let Some(passed_over) = passed_over(relative, &metadata, self.settings) {
+            return Ok(passed_over);
+        }
+        let Some(dataset) = scan::dataset_of(relative) else {
+            return Ok(Explanation::new(
+                State::NoDataset,
+                "its top directory is not a dataset: its name is not valid UTF-8",
+            ));
+        };
+        let stat = Stat::of(&metadata);
+        let seen = Seen {
+            dataset: dataset.clone(),
+            relative: relative.to_path_buf(),
+            path: self.file.to_path_buf(),
+            stat,
+        };
+        let rule = self.settings.readiness(&dataset);
+        if let Readiness::Marker(pattern) = &rule
+            && is_marker(relative, pattern)
+        {
+            return self.marker_of(&dataset, pattern);
+        }
+        let raw = relative.as_os_str().as_bytes();
+        let newest = match self.ledger {
+            Some(ledger) => ledger::newest_at(ledger, dataset.as_str(), raw)?,
+            None => None,
+        };
+        // The daemon knows a file by its newest object's size, mtime, inode.
+        if let (Some(ledger), Some(object)) = (self.ledger, &newest)
+            && (object.size, object.mtime_ns, object.inode)
+                == (stat.size, stat.mtime_ns, stat.inode)
+        {
+            return self.registered(ledger, object);
+        }
+        self.unregistered(seen, &rule, newest.as_ref())
+    }
+
+    /// A file that is an object and not registered as it is: would
+    /// anything run, is it ready, is its content new, would it be refused.
+    fn unregistered(
+        &self,
+        seen: Seen,
+        rule: &Readiness,
+        newest: Option<&ObjectRow>,
+    ) -> Result<Explanation, Asked> {
+        let (dataset, relative, stat) = (seen.dataset.clone(), seen.relative.clone(), seen.stat);
+        let raw = relative.as_os_str().as_bytes();
+        let with_previous = |explanation: Explanation| match newest {
+            Some(object) => explanation
+                .with(
+                    "previous",
+                    json!({"object": object.id, "state": object.state}),
+                )
+                .hint(format!(
+                    "Object {} ({}) was this path's earlier content; the file changed since.",
+                    object.id, object.state
+                )),
+            None => explanation,
+        };
+        let registry = Registry::build(self.settings, &[]).map_err(Asked::Schema)?;
+        if registry.handlers_for(self.settings, &dataset).is_empty() {
+            let table = self.settings.table_of(&dataset);
+            let schema = self.settings.schemas.join(format!("{table}.json"));
+            return Ok(with_previous(
+                Explanation::new(
+                    State::Unhandled,
+                    format!(
+                        "dataset {dataset} has no table schema and no handler lists it, so nothing would ever run"
+                    ),
+                )
+                .with("dataset", dataset.as_str())
+                .with("schema", schema.to_string_lossy())
+                .hint(format!(
+                    "Add the schema {} or a [[handlers]] entry for {dataset}.",
+                    schema.display()
+                )),
+            ));
+        }
+        match rule {
+            Readiness::Marker(pattern) => {
+                let marker = marker_for(self.file, pattern);
+                if !marker.exists() {
+                    return Ok(with_previous(
+                        Explanation::new(
+                            State::NoMarker,
+                            format!(
+                                "it waits for its marker {}, which does not exist yet",
+                                self.lake_name(&marker)
+                            ),
+                        )
+                        .with("marker", self.lake_name(&marker)),
+                    ));
+                }
+            }
+            Readiness::Settle(settle) => {
+                if !settled_by_age(stat, settle.get()) {
+                    return Ok(with_previous(self.settling(stat, *settle)));
+                }
+            }
+        }
+        let sha256 = match hash_stable(seen) {
+            Hashed::Stable { sha256, .. } => sha256,
+            Hashed::Changed(_) => {
+                return Ok(with_previous(Explanation::new(
+                    State::Settling,
+                    "it changed while it was read; it must settle again",
+                )));
+            }
+            Hashed::Gone(_) => return self.missing(&relative),
+            Hashed::Failed(_, error) => {
+                return Ok(Explanation::new(
+                    State::Unreadable,
+                    format!("it cannot be read: {error}; the daemon tries again every few seconds"),
+                )
+                .with("error", error.to_string()));
+            }
+        };
+        if let Some(ledger) = self.ledger {
+            // Touched, or restored: the same content is the same object.
+            if let Some(object) = ledger::find(ledger, dataset.as_str(), raw, &sha256)? {
+                return self.registered(ledger, &object);
+            }
+            if self.settings.dataset(&dataset).duplicates == Duplicates::Skip
+                && let Some(first) =
+                    ledger::first_with_content(ledger, dataset.as_str(), &sha256, raw)?
+            {
+                let name = ledger::object(ledger, first)?
+                    .map(|object| object.name)
+                    .unwrap_or_default();
+                return Ok(with_previous(
+                    Explanation::new(
+                        State::Duplicate,
+                        format!(
+                            "its content is already object {first} ({name}); duplicates are skipped (not registered yet)"
+                        ),
+                    )
+                    .with("duplicate_of", first)
+                    .with("object", Value::Null)
+                    .with("sha256", sha256),
+                ));
+            }
+        }
+        if let Readiness::Marker(pattern) = rule
+            && let Some(refusal) = check_marker(self.file, pattern, stat.size, &sha256)
+        {
+            return Ok(with_previous(
+                Explanation::new(
+                    State::MarkerMismatch,
+                    format!("{refusal}; it will be refused when it is registered"),
+                )
+                .with("error", refusal)
+                .with("object", Value::Null)
+                .with("sha256", sha256),
+            ));
+        }
+        let reason = match &self.daemon {
+            Some(holder) => format!(
+                "it is ready and not registered yet; the daemon{} picks it up at its next look",
+                pid_note(holder)
+            ),
+            None => "it is ready and not registered yet, and no daemon is running".to_owned(),
+        };
+        let mut explanation =
+            with_previous(Explanation::new(State::Ready, reason).with("sha256", sha256));
+        if self.daemon.is_none() {
+            explanation = explanation.hint(START_ONE);
+        }
+        Ok(explanation)
+    }
+
+    /// No file: perhaps one was registered here once.
+    fn missing(&self, relative: &Path) -> Result<Explanation, Asked> {
+        let mut explanation = Explanation::new(State::Missing, "there is no file at this path");
+        if let (Some(ledger), Some(dataset)) = (self.ledger, scan::dataset_of(relative))
+            && let Some(object) =
+                ledger::newest_at(ledger, dataset.as_str(), relative.as_os_str().as_bytes())?
+        {
+            let fate = ledger::fate(ledger, object.id)?;
+            let hint = match &fate.removed_at {
+                Some(at) => format!(
+                    "Object {} ({}) was registered here; retention removed its file at {at}.",
+                    object.id, object.state
+                ),
+                None => format!(
+                    "Object {} ({}) was registered here; its file was deleted or moved since.",
+                    object.id, object.state
+                ),
+            };
+            explanation = explanation
+                .with(
+                    "previous",
+                    json!({"object": object.id, "state": object.state, "removed_at": fate.removed_at}),
+                )
+                .hint(hint);
+        }
+        Ok(explanation)
+    }
+
+    /// A marker file: whose marker it is.
+    fn marker_of(&self, dataset: &DatasetName, pattern: &str) -> Result<Explanation, Asked> {
+        let data = self.file.parent().and_then(|dir| {
+            std::fs::read_dir(dir).ok()?.flatten().find_map(|entry| {
+                let path = entry.path();
+                let is_file = entry.file_type().is_ok_and(|kind| kind.is_file());
+                (is_file && path != self.file && marker_for(&path, pattern) == self.file)
+                    .then_some(path)
+            })
+        });
+        let Some(data) = data else {
+            return Ok(Explanation::new(
+                State::Marker,
+                format!(
+                    "it is a marker file (marker = \"{pattern}\"), never an object, and no file it marks exists"
+                ),
+            )
+            .with("data_file", Value::Null)
+            .with("object", Value::Null));
+        };
+        let name = self.lake_name(&data);
+        let object = match (self.ledger, data.strip_prefix(&self.settings.lake)) {
+            (Some(ledger), Ok(relative)) => {
+                ledger::newest_at(ledger, dataset.as_str(), relative.as_os_str().as_bytes())?
+                    .map(|object| object.id)
+            }
+            _ => None,
+        };
+        let of = match object {
+            Some(id) => format!("{name} (object {id})"),
+            None => format!("{name} (not registered yet)"),
+        };
+        Ok(Explanation::new(
+            State::Marker,
+            format!("it is the marker of {of}, never an object itself"),
+        )
+        .with("data_file", name)
+        .with("object", object))
+    }
+
+    fn settling(&self, stat: Stat, setting: crate::config::Duration) -> Explanation {
+        let settle = setting.get();
+        let changed = age(stat);
+        let mtime = i128::from(stat.mtime_ns);
+        let time = |ns: i128| {
+            jiff::Timestamp::from_nanosecond(ns)
+                .map(stamp)
+                .unwrap_or_default()
+        };
+        let ready_at = time(mtime + settle.as_nanos() as i128);
+        let modified_at = time(mtime);
+        Explanation::new(
+            State::Settling,
+            format!(
+                "it changed {} ago and is not settled yet: it is ready at {ready_at} if unchanged until then (settle = {})",
+                duration(changed),
+                setting
+            ),
+        )
+        .with("modified_at", modified_at)
+        .with("settle_ms", settle.as_millis() as u64)
+        .with("ready_at", ready_at)
+    }
+
+    /// A registered object: where its jobs stand.
+    fn registered(&self, ledger: &Connection, object: &ObjectRow) -> Result<Explanation, Asked> {
+        let fate = ledger::fate(ledger, object.id)?;
+        let jobs = ledger::jobs(ledger, object.id)?;
+        let id = object.id;
+        let explained = |state: State, reason: String| {
+            Explanation::new(state, reason)
+                .with("object", id)
+                .with("sha256", object.sha256.clone())
+                .with("jobs", jobs.iter().map(job_json).collect::<Vec<_>>())
+                .with("rows_loaded", fate.rows_loaded)
+                .with("rows_rejected", fate.rows_rejected)
+        };
+        if let Some(first) = fate.duplicate_of {
+            let name = ledger::object(ledger, first)?
+                .map(|object| object.name)
+                .unwrap_or_default();
+            return Ok(explained(
+                State::Duplicate,
+                format!(
+                    "it is object {id}, whose content is already object {first} ({name}); duplicates are skipped"
+                ),
+            )
+            .with("duplicate_of", first));
+        }
+        if jobs.is_empty() {
+            return Ok(explained(
+                State::Unhandled,
+                format!(
+                    "it is object {id}, but dataset {} had no table schema and no handler when it was registered, so nothing ran",
+                    object.dataset
+                ),
+            ));
+        }
+        let in_state = |state: JobState| -> Vec<&JobRow> {
+            jobs.iter().filter(|job| job.state == state).collect()
+        };
+        let dead = in_state(JobState::Dead);
+        if !dead.is_empty() {
+            let refused = dead.iter().all(|job| job.attempts == 0)
+                && events::told_of(ledger, id, Kind::MarkerMismatch)?;
+            let error = dead
+                .iter()
+                .find_map(|job| job.last_error.clone())
+                .unwrap_or_default();
+            if refused {
+                return Ok(explained(
+                    State::MarkerMismatch,
+                    format!("it is object {id}, refused: {error}"),
+                )
+                .with("error", error)
+                .hint(format!(
+                    "Fix the marker or the file; the producer may also deliver it again. `droplake retry {id}` checks the marker again."
+                )));
+            }
+            // The handler that failed, rather than the ones that died with it.
+            let cause = dead
+                .iter()
+                .find(|job| job.attempts > job.retry_base)
+                .or(dead.first())
+                .copied();
+            let reason = match cause {
+                Some(job) => format!(
+                    "it is object {id}, and handler {} is dead after {}: {}",
+                    job.handler,
+                    attempts(job.attempts),
+                    job.last_error.as_deref().unwrap_or("no error was recorded")
+                ),
+                None => format!("it is object {id}, and a job is dead"),
+            };
+            let others: Vec<&str> = dead
+                .iter()
+                .filter(|job| Some(**job) != cause)
+                .map(|job| job.handler.as_str())
+                .collect();
+            let mut explanation = explained(State::Dead, reason);
+            if !others.is_empty() {
+                explanation = explanation.hint(format!("Also dead: {}.", others.join(", ")));
+            }
+            return Ok(explanation.hint(format!(
+                "Fix the cause, then run `droplake retry {id}` (or `droplake show {id}` for every attempt)."
+            )));
+        }
+        let waiting = in_state(JobState::Retry);
+        if let Some(job) = waiting.first() {
+            let at = jiff::Timestamp::from_millisecond(job.next_at_ms)
+                .map(stamp)
+                .unwrap_or_default();
+            let mut explanation = explained(
+                State::Retry,
+                format!(
+                    "it is object {id}, and handler {} failed {}; its next attempt is at {at}: {}",
+                    job.handler,
+                    times(job.attempts.saturating_sub(job.retry_base)),
+                    job.last_error.as_deref().unwrap_or("no error was recorded")
+                ),
+            )
+            .with("next_attempt_at", at)
+            .hint(format!("`droplake retry {id}` tries it now."));
+            if self.daemon.is_none() {
+                explanation = explanation.hint(START_ONE);
+            }
+            return Ok(explanation);
+        }
+        let open: Vec<String> = jobs
+            .iter()
+            .filter(|job| !job.state.is_final())
+            .map(|job| format!("{} {}", job.handler, job.state.name()))
+            .collect();
+        if !open.is_empty() {
+            let mut explanation = explained(
+                State::InProgress,
+                format!("it is object {id}, in progress: {}", open.join(", ")),
+            );
+            explanation = match &self.daemon {
+                Some(holder) => {
+                    explanation.hint(format!("The daemon{} is working on it.", pid_note(holder)))
+                }
+                None => explanation.hint(format!("No daemon is running. {START_ONE}")),
+            };
+            return Ok(explanation);
+        }
+        let counts = match (fate.rows_loaded, fate.rows_rejected) {
+            (Some(loaded), Some(rejected)) => format!(
+                ": {loaded} row{} loaded, {rejected} rejected",
+                if loaded == 1 { "" } else { "s" }
+            ),
+            _ => String::new(),
+        };
+        if fate.rows_rejected.is_some_and(|rejected| rejected > 0) {
+            return Ok(explained(
+                State::Failed,
+                format!("it was processed as object {id}, with rejected rows{counts}"),
+            )
+            .hint(format!(
+                "`droplake show {id}` tells its whole story, with the rejected rows."
+            )));
+        }
+        Ok(explained(
+            State::Done,
+            format!("it was processed as object {id}{counts}"),
+        )
+        .hint(format!("`droplake show {id}` tells its whole story.")))
+    }
+
+    /// A path for people: relative to the lake when it is inside.
+    fn lake_name(&self, path: &Path) -> String {
+        path.strip_prefix(&self.settings.lake)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .into_owned()
+    }
+}
+
+/// Why the file at `relative` is not an object at all, if it is not: not a
+/// regular file, outside any dataset, or a name the filter ignores.
+fn passed_over(
+    relative: &Path,
+    metadata: &std::fs::Metadata,
+    settings: &Settings,
+) -> Option<Explanation> {
+    if !metadata.is_file() {
+        let (kind, reason) = if metadata.is_dir() {
+            ("directory", "it is a directory; objects are files")
+        } else if metadata.is_symlink() {
+            (
+                "symlink",
+                "it is a symbolic link; the daemon does not follow links in the lake",
+            )
+        } else {
+            (
+                "other",
+                "it is not a regular file (a device, socket or pipe)",
+            )
+        };
+        return Some(Explanation::new(State::NotAFile, reason).with("kind", kind));
+    }
+    let ignored = settings.filter.ignored(relative)?;
+    let explanation = Explanation::new(State::Ignored, ignored.to_string());
+    Some(match ignored {
+        Ignored::OutsideDataset | Ignored::NotADataset(_) => Explanation {
+            state: State::NoDataset,
+            ..explanation
+        },
+        Ignored::Hidden(name) => explanation.with("rule", "hidden").with("name", name),
+        Ignored::Temporary(name) => explanation.with("rule", "temporary").with("name", name),
+        Ignored::Glob(pattern) => explanation.with("rule", "glob").with("pattern", pattern),
+    })
+}
+
+const START_ONE: &str = "Start the daemon (`droplake run`), or run `droplake run --once`.";
+
+fn pid_note(holder: &Holder) -> String {
+    holder
+        .pid
+        .map(|pid| format!(" (pid {pid})"))
+        .unwrap_or_default()
+}
+
+fn job_json(job: &JobRow) -> Value {
+    let next = (job.state == JobState::Retry)
+        .then(|| jiff::Timestamp::from_millisecond(job.next_at_ms).ok())
+        .flatten()
+        .map(stamp);
+    json!({
+        "handler": job.handler,
+        "state": job.state.name(),
+        "attempts": job.attempts,
+        "next_attempt_at": next,
+        "error": job.last_error,
+    })
+}
+
+/// A time in UTC, to the millisecond: 2026-11-26T12:00:01.250Z.
+fn stamp(time: jiff::Timestamp) -> String {
+    time.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+fn attempts(n: u32) -> String {
+    if n == 1 {
+        "1 attempt".into()
+    } else {
+        format!("{n} attempts")
+    }
+}
+
+fn times(n: u32) -> String {
+    if n == 1 {
+        "once".into()
+    } else {
+        format!("{n} times")
+    }
+}
+
+/// A duration for people: 0.4s, 12s, 3m 5s, 2h 10m, 3d 4h.
+pub fn duration(duration: Duration) -> String {
+    let seconds = duration.as_secs();
+    match seconds {
+        0..10 => format!("{:.1}s", duration.as_secs_f64()),
+        10..60 => format!("{seconds}s"),
+        60..3600 => format!("{}m {}s", seconds / 60, seconds % 60),
+        3600..86400 => format!("{}h {}m", seconds / 3600, seconds % 3600 / 60),
+        _ => format!("{}d {}h", seconds / 86400, seconds % 86400 / 3600),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_utc_to_the_millisecond() {
+        let time: jiff::Timestamp = "2026-11-26T12:00:01.25Z".parse().expect("time");
+        assert_eq!(stamp(time), "2026-11-26T12:00:01.250Z");
+    }
+
+    #[test]
+    fn every_state_is_documented() {
+        let docs = include_str!("../../docs/inspect.md");
+        let states = [
+            State::OutsideLake,
+            State::Missing,
+            State::NotAFile,
+            State::NoDataset,
+            State::Ignored,
+            State::Marker,
+            State::Unhandled,
+            State::NoMarker,
+            State::Settling,
+            State::Unreadable,
+            State::MarkerMismatch,
+            State::Duplicate,
+            State::Ready,
+            State::InProgress,
+            State::Retry,
+            State::Dead,
+            State::Done,
+            State::Failed,
+        ];
+        for state in states {
+            assert!(
+                docs.contains(&format!("| `{}` |", state.name())),
+                "docs/inspect.md has a row for {}",
+                state.name()
+            );
+        }
+    }
+
+    #[test]
+    fn durations_read_at_a_glance() {
+        assert_eq!(duration(Duration::from_millis(400)), "0.4s");
+        assert_eq!(duration(Duration::from_secs(12)), "12s");
+        assert_eq!(duration(Duration::from_secs(185)), "3m 5s");
+        assert_eq!(duration(Duration::from_secs(7800)), "2h 10m");
+        assert_eq!(duration(Duration::from_secs(273600)), "3d 4h");
+    }
+}
