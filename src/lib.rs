@@ -14,6 +14,8 @@
 //!   through gzip and text-encoding layers, with bounded memory;
 //! - [`schema`] loads Table Schemas, casts cells to typed values and
 //!   validates rows against them;
+//! - [`mainframe`] reads COBOL copybooks into the byte layout of
+//!   mainframe records;
 //! - [`handlers`] runs one attempt of a handler for one lake object;
 //! - [`cli`] is the command line, one module per subcommand;
 //! - [`exit`] maps every outcome to a sysexits-style exit code.
@@ -30,5 +32,6 @@ pub mod formats;
 pub mod handlers;
 pub mod lake;
 pub mod loader;
+pub mod mainframe;
 pub mod schema;
 pub mod warehouse;
