@@ -58,6 +58,35 @@ pub fn column_name(cobol: &str) -> String {
     cobol.to_ascii_lowercase().replace('-', "_")
 }
 
+/// How many columns [`columns`] would make, counted without making them
+/// (a table of a million occurrences is refused before it is built).
+pub fn column_count(copybook: &Copybook, records: &[ItemId], occurs: OccursColumns) -> u64 {
+    let records: Vec<ItemId> = if records.is_empty() {
+        copybook.records().map(|record| record.id).collect()
+    } else {
+        records.to_vec()
+    };
+    let mut count = 0u64;
+    for record in records {
+        let items = std::iter::once(copybook.item(record)).chain(copybook.descendants(record));
+        for item in items {
+            if item.is_filler() || !matches!(item.kind, ItemKind::Elementary(_)) {
+                continue;
+            }
+            let columns = match occurs {
+                OccursColumns::Array => 1,
+                OccursColumns::Expand => copybook
+                    .dimensions(item.id)
+                    .iter()
+                    .map(|table| u64::from(copybook.item(*table).occurs.map_or(1, |o| o.max)))
+                    .fold(1u64, u64::saturating_mul),
+            };
+            count = count.saturating_add(columns);
+        }
+    }
+    count
+}
+
 /// The columns of `records` (all of the copybook's records when empty).
 pub fn columns(copybook: &Copybook, records: &[ItemId], occurs: OccursColumns) -> Vec<Column> {
     let records: Vec<ItemId> = if records.is_empty() {

@@ -25,6 +25,8 @@ mod layout;
 mod lexer;
 mod parse;
 mod picture;
+#[cfg(test)]
+mod properties;
 mod source;
 mod table_schema;
 
@@ -32,7 +34,7 @@ use std::borrow::Cow;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-pub use columns::{Column, ColumnShape, OccursColumns, column_name, columns};
+pub use columns::{Column, ColumnShape, OccursColumns, column_count, column_name, columns};
 pub use item::{
     Binary, Condition, ConditionValue, DataType, Decimal, Elementary, Figurative, FloatWidth, Item,
     ItemId, ItemKind, Literal, NumericLiteral, Occurs, SignPosition, Usage, Zoned, ZonedSign,
@@ -97,7 +99,7 @@ pub enum CopybookError {
     )]
     TooManyColumns {
         origin: String,
-        count: usize,
+        count: u64,
         limit: usize,
     },
 }

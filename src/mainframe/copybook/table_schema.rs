@@ -28,7 +28,7 @@
 
 use serde_json::{Map, Value as Json, json};
 
-use super::columns::{Column, ColumnShape, OccursColumns, columns};
+use super::columns::{Column, ColumnShape, OccursColumns, column_count, columns};
 use super::item::{
     Binary, ConditionValue, DataType, Decimal, Elementary, Figurative, Item, ItemId, Literal,
 };
@@ -58,14 +58,15 @@ pub fn table_schema(copybook: &Copybook, options: &SchemaOptions) -> Result<Json
         Some(name) => vec![copybook.record_named(name)?.id],
         None => copybook.records().map(|record| record.id).collect(),
     };
-    let columns = columns(copybook, &records, options.occurs);
-    if columns.len() > MAX_FIELDS {
+    let count = column_count(copybook, &records, options.occurs);
+    if count > MAX_FIELDS as u64 {
         return Err(CopybookError::TooManyColumns {
             origin: copybook.origin().to_string(),
-            count: columns.len(),
+            count,
             limit: MAX_FIELDS,
         });
     }
+    let columns = columns(copybook, &records, options.occurs);
     let fields: Vec<Json> = columns
         .iter()
         .map(|column| field(copybook, column, options.enums))
@@ -483,10 +484,10 @@ mod tests {
 
     #[test]
     fn too_many_columns_is_an_error_that_suggests_arrays() {
-        let text = "01 R. 05 T OCCURS 1000. 10 A PIC X. 10 B PIC X.";
+        let text = "01 R. 05 T OCCURS 1000. 10 A PIC X. 10 B PIC X. 05 U OCCURS 99999 PIC X.";
         let copybook = Copybook::parse(text, "test.cpy", SourceFormat::Free).expect("valid");
         let error = table_schema(&copybook, &SchemaOptions::default()).expect_err("2000 columns");
-        assert!(error.to_string().contains("2000 columns"), "{error}");
+        assert!(error.to_string().contains("101999 columns"), "{error}");
         let arrays = SchemaOptions {
             occurs: OccursColumns::Array,
             ..SchemaOptions::default()
