@@ -327,7 +327,9 @@ pub struct Occurs {
     /// The item whose value is the actual count (DEPENDING ON). It is
     /// elementary, comes before the table in the record, and lies under no
     /// OCCURS that does not also hold the table, so the same occurrence
-    /// indices find it.
+    /// indices find it. It is normally an unsigned integer, but any
+    /// elementary item is accepted (a Cobrix case counts with a text item
+    /// through a mapping): a reader checks the value it finds.
     pub depending_on: Option<ItemId>,
 }
 

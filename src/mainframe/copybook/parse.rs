@@ -316,9 +316,14 @@ impl Parser<'_> {
         let level = match self.peek_word().and_then(level_of) {
             Some(level) => level,
             None => {
-                return Err(self.expected(
-                    "a level number (01–49, 77 or 88) to begin a data description entry",
-                ));
+                let mut problem = self
+                    .expected("a level number (01–49, 77 or 88) to begin a data description entry");
+                if self.peek_word().is_some_and(|word| word.starts_with('*')) {
+                    problem
+                        .message
+                        .push_str("; in fixed format a comment line has its * in column 7");
+                }
+                return Err(problem);
             }
         };
         self.at += 1;

@@ -244,9 +244,8 @@ fn description(copybook: &Copybook, item: &Item, column: &Column) -> String {
                 format!(" ({})", numbers.join(", "))
             };
             format!(
-                "{name}{subscript}: bytes {}-{}, {kind}",
-                column.offset + 1,
-                column.offset + item.length
+                "{name}{subscript}: {}, {kind}",
+                bytes(column.offset, item.length)
             )
         }
         ColumnShape::Array { .. } => {
@@ -262,12 +261,20 @@ fn description(copybook: &Copybook, item: &Item, column: &Column) -> String {
                 })
                 .collect();
             format!(
-                "{name}: {} occurrences of {kind}, the first at bytes {}-{}",
+                "{name}: {} occurrences of {kind}, the first at {}",
                 counts.join(" x "),
-                column.offset + 1,
-                column.offset + item.length
+                bytes(column.offset, item.length)
             )
         }
+    }
+}
+
+/// `bytes 6-8`, or `byte 6` for one byte (1-based positions).
+fn bytes(offset: usize, length: usize) -> String {
+    if length == 1 {
+        format!("byte {}", offset + 1)
+    } else {
+        format!("bytes {}-{}", offset + 1, offset + length)
     }
 }
 
