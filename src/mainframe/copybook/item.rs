@@ -9,8 +9,8 @@
 //! its `offset` (see [`super::Copybook::offset_at`]). OCCURS DEPENDING ON
 //! tables take their maximum size in this fixed layout; a decoder that reads
 //! records as long as their actual counts (`variable size occurs`) walks the
-//! tree instead: each item's [`Item::offset_in_parent`] is where it starts
-//! after the siblings before it, at their maximum sizes.
+//! tree instead: [`super::Copybook::offset_in_parent`] is where an item
+//! starts after the siblings before it, at their maximum sizes.
 
 use std::fmt;
 
@@ -98,12 +98,6 @@ impl Item {
     /// the maximum count).
     pub fn extent(&self) -> usize {
         self.length * self.occurs.as_ref().map_or(1, |occurs| occurs.max as usize)
-    }
-
-    /// Bytes between the start of its parent and its own start (0 for a
-    /// record).
-    pub fn offset_in_parent(&self, parent: Option<&Item>) -> usize {
-        parent.map_or(0, |parent| self.offset - parent.offset)
     }
 }
 

@@ -401,8 +401,14 @@ fn elementary(
         None => Ok(()),
     };
     let data = match &picture {
-        None if usage == Usage::Double => DataType::Float(FloatWidth::Double),
-        None => DataType::Float(FloatWidth::Single),
+        None => {
+            refuse_sign(usage.keyword())?;
+            if usage == Usage::Double {
+                DataType::Float(FloatWidth::Double)
+            } else {
+                DataType::Float(FloatWidth::Single)
+            }
+        }
         Some(picture) if usage == Usage::Display => match picture.category {
             Category::Alphabetic | Category::Alphanumeric | Category::AlphanumericEdited => {
                 refuse_sign("text")?;

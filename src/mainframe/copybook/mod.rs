@@ -170,10 +170,19 @@ impl Copybook {
         let layout = lexer::tokens(&source.lines)
             .and_then(|tokens| parse::entries(&tokens))
             .and_then(layout::build)
-            .map_err(|problem| CopybookError::Invalid {
-                origin: origin.to_string(),
-                position: problem.position,
-                message: problem.message,
+            .map_err(|problem| {
+                let mut message = problem.message;
+                if let Some(line) = source.free_because {
+                    message.push_str(&format!(
+                        " (read as free format because line {line} has code in columns 1-6 or \
+                         past column 72; if the copybook is in fixed format, read it as fixed)"
+                    ));
+                }
+                CopybookError::Invalid {
+                    origin: origin.to_string(),
+                    position: problem.position,
+                    message,
+                }
             })?;
         if layout.records.is_empty() {
             return Err(CopybookError::Invalid {
@@ -306,6 +315,15 @@ impl Copybook {
         Some(offset)
     }
 
+    /// Bytes between the start of the item's parent and its own start (0
+    /// for a record): where it begins after the siblings before it, at
+    /// their maximum sizes.
+    pub fn offset_in_parent(&self, id: ItemId) -> usize {
+        let item = self.item(id);
+        item.parent
+            .map_or(0, |parent| item.offset - self.item(parent).offset)
+    }
+
     /// The item's name qualified by its groups, COBOL style:
     /// `ADDRESS OF PERSON OF ENTITY` (FILLER groups left out).
     pub fn qualified_name(&self, id: ItemId) -> String {
@@ -352,6 +370,29 @@ mod tests {
             "cust.cpy:2:21: PIC X(3: a repetition count ( has no closing )"
         );
         assert_eq!(error.exit_code(), ExitCode::DataErr);
+    }
+
+    #[test]
+    fn an_error_in_a_copybook_read_as_free_format_by_detection_says_why() {
+        let error = Copybook::parse(
+            "AB CD  01 R.\n000200     05 A PIC X.\n",
+            "tagged.cpy",
+            SourceFormat::Auto,
+        )
+        .expect_err("read as free format");
+        let text = error.to_string();
+        assert!(
+            text.starts_with("tagged.cpy:1:1: expected a level number"),
+            "{text}"
+        );
+        assert!(text.ends_with("(read as free format because line 1 has code in columns 1-6 or past column 72; if the copybook is in fixed format, read it as fixed)"), "{text}");
+        let fixed = Copybook::parse(
+            "AB CD  01 R.\n000200     05 A PIC X.\n",
+            "tagged.cpy",
+            SourceFormat::Fixed,
+        )
+        .expect("valid in fixed format");
+        assert_eq!(fixed.record_length(), 1);
     }
 
     #[test]
@@ -414,6 +455,9 @@ mod tests {
             "VAL OF INNER OF OUTER OF R"
         );
         assert_eq!(copybook.descendants(copybook.items()[2].id).len(), 3);
+        assert_eq!(copybook.offset_in_parent(val.id), 0);
+        let inner = copybook.items()[4].id;
+        assert_eq!(copybook.offset_in_parent(inner), 1, "INNER follows KEY in OUTER");
         assert!(!copybook.has_variable_occurs(copybook.items()[0].id));
     }
 

@@ -15,7 +15,7 @@
 //! Tabs advance to the next multiple of 8 columns (plus one) when deciding
 //! which area a character falls in; positions in messages count characters,
 //! so a tab counts as one. [`SourceFormat::Auto`] reads fixed format unless
-//! a line contradicts it (see [`detect`]).
+//! a line contradicts it (see [`not_fixed`]).
 
 use std::fmt;
 
@@ -102,18 +102,26 @@ pub(super) struct Source {
     /// `Fixed` or `Free`, never `Auto`.
     pub format: SourceFormat,
     pub lines: Vec<Line>,
+    /// When `Auto` chose free format: the first line that is not fixed.
+    pub free_because: Option<u32>,
 }
 
 /// The last column of the code area in fixed format.
 const CODE_END: u32 = 72;
 
-/// Splits `text` into code lines in `format` (`Auto` decided by [`detect`]).
+/// Splits `text` into code lines in `format` (`Auto` decided by
+/// [`not_fixed`]).
 pub(super) fn read(text: &str, format: SourceFormat) -> Source {
     let text = without_end_of_file_mark(text.strip_prefix('\u{feff}').unwrap_or(text));
     let raw: Vec<Vec<Expanded>> = text.split('\n').map(expand).collect();
-    let format = match format {
-        SourceFormat::Auto => detect(&raw),
-        chosen => chosen,
+    let free_because = match format {
+        SourceFormat::Auto => not_fixed(&raw),
+        _ => None,
+    };
+    let format = match (format, free_because) {
+        (SourceFormat::Auto, Some(_)) => SourceFormat::Free,
+        (SourceFormat::Auto, None) => SourceFormat::Fixed,
+        (chosen, _) => chosen,
     };
     let lines = raw
         .iter()
@@ -123,7 +131,11 @@ pub(super) fn read(text: &str, format: SourceFormat) -> Source {
             _ => fixed_line(line, number),
         })
         .collect();
-    Source { format, lines }
+    Source {
+        format,
+        lines,
+        free_because,
+    }
 }
 
 /// Text without a DOS end-of-file mark (Ctrl-Z, 0x1A) at its very end, as
@@ -176,12 +188,12 @@ fn at(line: &[Expanded], column: u32) -> Option<char> {
     line.iter().find(|e| e.expanded == column).map(|e| e.c)
 }
 
-/// Whether the lines read as fixed format. Fixed unless a line that is not
-/// a fixed-format comment has something in columns 1–6 that cannot be a
-/// sequence number or tag (a tag starts in column 1 and has no blanks, like
-/// `000100` or `CHG042`: `01 CUST` or `    05` is code written from column
-/// 1), or has code running from column 72 into column 73.
-fn detect(lines: &[Vec<Expanded>]) -> SourceFormat {
+/// The first line (from 1) that cannot be fixed format, if any: a line that
+/// is not a fixed-format comment and has something in columns 1–6 that
+/// cannot be a sequence number or tag (a tag starts in column 1 and has no
+/// blanks, like `000100` or `CHG042`: `01 CUST` or `    05` is code written
+/// from column 1), or has code running from column 72 into column 73.
+fn not_fixed(lines: &[Vec<Expanded>]) -> Option<u32> {
     let contradicts_fixed = |line: &Vec<Expanded>| {
         if matches!(at(line, 7), Some('*' | '/')) {
             return false;
@@ -199,11 +211,11 @@ fn detect(lines: &[Vec<Expanded>]) -> SourceFormat {
         );
         odd_sequence || runs_past_72
     };
-    if lines.iter().any(contradicts_fixed) {
-        SourceFormat::Free
-    } else {
-        SourceFormat::Fixed
-    }
+    lines
+        .iter()
+        .zip(1u32..)
+        .find(|(line, _)| contradicts_fixed(line))
+        .map(|(_, number)| number)
 }
 
 /// A fixed-format line's code, or `None` for a comment or blank line.
