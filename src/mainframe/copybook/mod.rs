@@ -457,7 +457,11 @@ mod tests {
         assert_eq!(copybook.descendants(copybook.items()[2].id).len(), 3);
         assert_eq!(copybook.offset_in_parent(val.id), 0);
         let inner = copybook.items()[4].id;
-        assert_eq!(copybook.offset_in_parent(inner), 1, "INNER follows KEY in OUTER");
+        assert_eq!(
+            copybook.offset_in_parent(inner),
+            1,
+            "INNER follows KEY in OUTER"
+        );
         assert!(!copybook.has_variable_occurs(copybook.items()[0].id));
     }
 

@@ -2,11 +2,13 @@
 //! an independent model of its items says, items follow one another without
 //! gaps or overlaps (but for REDEFINES), the same copybook written in fixed
 //! and in free format has the same layout, and the column count matches the
-//! columns.
+//! columns; and no edit of a valid copybook makes the parser panic.
 
 use proptest::prelude::*;
 
-use super::{Copybook, OccursColumns, SourceFormat, column_count, columns};
+use super::{
+    Copybook, OccursColumns, SchemaOptions, SourceFormat, column_count, columns, table_schema,
+};
 
 /// A generated data item.
 #[derive(Debug, Clone)]
@@ -222,4 +224,123 @@ proptest! {
         names.dedup();
         prop_assert_eq!(names.len(), made.len(), "column names are unique");
     }
+}
+
+/// A copybook using most of what the parser reads, for mutations.
+const TEMPLATE: &str = "\
+000100 01  CUSTOMER-RECORD.                                             CUSTREC1
+000200* customer master
+000300     05  CUST-ID             PIC X(10).
+000400     05  CUST-STATUS         PIC X.
+000500         88  ACTIVE          VALUE 'A'.
+000600         88  INACTIVE        VALUES ARE 'I' 'S'
+000650                             X'00' THRU HIGH-VALUES.
+000700     05  BALANCE             PIC S9(9)V99 COMP-3 VALUE +0.
+000800     05  NOTE-TEXT           PIC X(60) VALUE 'THIS IS A LONG
+000900-    'TEXT'.
+001000     05  N-ADDR              PIC S9(4) COMP SYNC.
+001100     05  ADDRESSES OCCURS 0 TO 5 TIMES DEPENDING ON N-ADDR
+001200             INDEXED BY ADDR-IX.
+001300         10  STREET          PIC X(30).
+001400         10  ZIP             PIC 9(5) BLANK WHEN ZERO.
+001500         10  ZIP-X REDEFINES ZIP PIC X(5).
+001600     05  AMOUNT-EDITED       PIC $$$,$$9.99CR.
+001700     05  SCALED              PIC SPPP9(5) SIGN LEADING SEPARATE.
+001800     05  RATE                COMP-2.
+";
+
+/// Text that edits may insert.
+const SNIPPETS: &[&str] = &[
+    ".",
+    " ",
+    "\n",
+    "'",
+    "\"",
+    "(",
+    ")",
+    "9",
+    "X",
+    "S",
+    "V",
+    "P",
+    "-",
+    "*",
+    "*>",
+    "\t",
+    "0",
+    "OCCURS 3 ",
+    "REDEFINES ZIP ",
+    "PIC ",
+    "05 ",
+    "10 ",
+    "88 A VALUE 1.",
+    "01 ",
+    "66 ",
+    "77 ",
+    "VALUE ",
+    "THRU ",
+    "DEPENDING ON N-ADDR ",
+    "COMP-3 ",
+    "COMP-1 ",
+    "SIGN LEADING SEPARATE ",
+    "\u{1a}",
+    "é",
+    "X'",
+    "ALL ",
+    "999999999",
+    "(99999)",
+];
+
+/// One edit: delete the character at a position, or insert a snippet there.
+fn edits() -> impl Strategy<Value = Vec<(usize, Option<usize>)>> {
+    proptest::collection::vec(
+        (0usize..2000, proptest::option::of(0..SNIPPETS.len())),
+        1..6,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn no_edit_of_a_copybook_panics_the_parser(edits in edits(), format in 0u8..3) {
+        let mut text: Vec<char> = TEMPLATE.chars().collect();
+        for (at, insert) in edits {
+            let at = at % (text.len() + 1);
+            match insert {
+                Some(snippet) => {
+                    let tail = text.split_off(at);
+                    text.extend(SNIPPETS[snippet].chars());
+                    text.extend(tail);
+                }
+                None if at < text.len() => {
+                    text.remove(at);
+                }
+                None => {}
+            }
+        }
+        let text: String = text.into_iter().collect();
+        let format = [SourceFormat::Auto, SourceFormat::Fixed, SourceFormat::Free][format as usize];
+        if let Ok(copybook) = Copybook::parse(&text, "edited.cpy", format) {
+            for item in copybook.items() {
+                let record = copybook.record_of(item.id);
+                prop_assert!(item.offset + item.extent() <= record.length);
+            }
+            let options = SchemaOptions { enums: true, ..SchemaOptions::default() };
+            if table_schema(&copybook, &options).is_ok() {
+                let made = columns(&copybook, &[], OccursColumns::Expand);
+                prop_assert_eq!(column_count(&copybook, &[], OccursColumns::Expand), made.len() as u64);
+            }
+        }
+    }
+}
+
+#[test]
+fn the_template_for_edits_is_a_valid_copybook() {
+    let copybook = Copybook::parse(TEMPLATE, "template.cpy", SourceFormat::Auto).expect("valid");
+    assert_eq!(copybook.source_format(), SourceFormat::Fixed);
+    assert_eq!(
+        copybook.record_length(),
+        10 + 1 + 6 + 60 + 2 + 5 * 35 + 12 + 6 + 8
+    );
 }
