@@ -6,7 +6,7 @@
 //! into words, literals and periods; `parse` reads data description entries
 //! (level, name, clauses); `layout` nests them by level number, resolves
 //! REDEFINES and DEPENDING ON, works out each elementary item's data type
-//! and size ([`picture`] reads PICTURE strings), and places every item at
+//! and size (`picture` reads PICTURE strings), and places every item at
 //! its offset. The first problem found ends the reading with a
 //! [`CopybookError::Invalid`] that names the file, line and column and says
 //! what was expected.
