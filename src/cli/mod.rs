@@ -7,6 +7,7 @@
 
 mod completions;
 mod config;
+mod copybook;
 mod events;
 mod files;
 mod insert;
@@ -89,8 +90,10 @@ pub enum Command {
     Retry(retry::RetryArgs),
     /// Check data files against a table schema; writes nothing.
     Validate(validate::ValidateArgs),
-    /// Check table schemas.
+    /// Check table schemas, or make one from a COBOL copybook.
     Schema(schema::SchemaArgs),
+    /// Read COBOL copybooks: print the byte layout of their records.
+    Copybook(copybook::CopybookArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(completions::CompletionsArgs),
     /// Print the man page, or write one page per subcommand into a directory.
@@ -155,12 +158,15 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
     })?;
     let sources = Sources::from_process(cli.config);
     // Completions and man pages come from the command line's definition
-    // alone: they never load the configuration, so they work even where
-    // droplake.toml is missing or broken. Every other command loads it first.
+    // alone, and copybooks are read without a lake: these never load the
+    // configuration, so they work even where droplake.toml is missing or
+    // broken. Every other command loads it first (`schema from-copybook`
+    // only when it writes into the schema directory).
     let settings = || Settings::load(&sources);
     match cli.command {
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
+        Command::Copybook(args) => copybook::run(args),
         Command::Run(args) => run::run(settings()?, sources, args),
         Command::Events(args) => events::run(&settings()?, args),
         Command::Status(args) => status::run(&settings()?, args),
@@ -175,7 +181,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Why(args) => why::run(&settings()?, args),
         Command::Retry(args) => retry::run(&settings()?, args),
         Command::Validate(args) => validate::run(&settings()?, args),
-        Command::Schema(args) => schema::run(&settings()?, args),
+        Command::Schema(args) => schema::run(settings, args),
     }
 }
 

@@ -5,6 +5,12 @@
 //! against the other schemas of the same directory. All problems are printed,
 //! one a line as `FILE: JSON-POINTER: message`; the exit code is 0 when every
 //! schema is fine and 78 (configuration error) otherwise.
+//!
+//! `droplake schema diff` and `apply` compare tables with their schema files
+//! and bring them up to date. `droplake schema from-copybook FILE` writes the
+//! Table Schema of a table for a COBOL copybook's records (see
+//! `mainframe::copybook::table_schema`), to standard output, a file, or the
+//! schema directory, never replacing a file unless asked.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -13,8 +19,11 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use super::Failure;
+use super::copybook::SourceArgs;
 use crate::config::Settings;
 use crate::exit::{ExitCode, HasExitCode};
+use crate::lake::DatasetName;
+use crate::mainframe::copybook::{OccursColumns, SchemaOptions, table_schema};
 use crate::schema::{self, Problem, Schema, SchemaError};
 
 /// Arguments of `droplake schema`.
@@ -35,6 +44,54 @@ pub enum SchemaCommand {
     /// Bring tables up to their schema files, rebuilding them through a
     /// verified copy; breaking changes need --allow-breaking.
     Apply(ApplyArgs),
+    /// Make the table schema for the records of a COBOL copybook.
+    FromCopybook(FromCopybookArgs),
+}
+
+/// Arguments of `droplake schema from-copybook`.
+#[derive(Debug, Args)]
+pub struct FromCopybookArgs {
+    /// The copybook.
+    #[arg(value_name = "FILE")]
+    pub copybook: PathBuf,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    /// Only the record (level 01) of this name; by default every record of
+    /// the copybook, as alternatives.
+    #[arg(long, value_name = "NAME")]
+    pub record: Option<String>,
+
+    /// How an item under OCCURS becomes columns: one per occurrence
+    /// (NAME_1 to NAME_n) or one JSON array.
+    #[arg(long, value_enum, value_name = "HOW", default_value_t = OccursArg::Columns)]
+    pub occurs: OccursArg,
+
+    /// Leave out the enum constraints made from condition names (level 88).
+    #[arg(long)]
+    pub no_enums: bool,
+
+    /// Write the schema of table TABLE into the configured schema directory
+    /// (TABLE.json).
+    #[arg(long, value_name = "TABLE", conflicts_with = "out")]
+    pub name: Option<String>,
+
+    /// Write the schema to FILE (whose name is the table's) instead of
+    /// standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Replace the schema file if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// How OCCURS items become columns, as the command line names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OccursArg {
+    Columns,
+    Array,
 }
 
 /// Arguments of `droplake schema diff`.
@@ -70,12 +127,122 @@ pub struct CheckArgs {
     pub json: bool,
 }
 
-pub fn run(settings: &Settings, args: SchemaArgs) -> Result<ExitCode, Failure> {
+/// Runs a `schema` subcommand; `settings` loads the configuration, which
+/// `from-copybook` needs only to find the schema directory.
+pub fn run<E>(
+    settings: impl FnOnce() -> Result<Settings, E>,
+    args: SchemaArgs,
+) -> Result<ExitCode, Failure>
+where
+    Failure: From<E>,
+{
     match args.command {
-        SchemaCommand::Check(args) => check(settings, args),
-        SchemaCommand::Diff(args) => evolve(settings, args.table, None),
-        SchemaCommand::Apply(args) => evolve(settings, args.table, Some(args.allow_breaking)),
+        SchemaCommand::Check(args) => check(&settings()?, args),
+        SchemaCommand::Diff(args) => evolve(&settings()?, args.table, None),
+        SchemaCommand::Apply(args) => evolve(&settings()?, args.table, Some(args.allow_breaking)),
+        SchemaCommand::FromCopybook(args) => from_copybook(settings, args),
     }
+}
+
+fn from_copybook<E>(
+    settings: impl FnOnce() -> Result<Settings, E>,
+    args: FromCopybookArgs,
+) -> Result<ExitCode, Failure>
+where
+    Failure: From<E>,
+{
+    let copybook = args.source.load(&args.copybook)?;
+    let options = SchemaOptions {
+        record: args.record,
+        occurs: match args.occurs {
+            OccursArg::Columns => OccursColumns::Expand,
+            OccursArg::Array => OccursColumns::Array,
+        },
+        enums: !args.no_enums,
+    };
+    let schema = table_schema(&copybook, &options)?;
+    let fields = schema["fields"].as_array().map_or(0, Vec::len);
+    let text = format!(
+        "{}\n",
+        serde_json::to_string_pretty(&schema).map_err(|error| Failure::new(
+            ExitCode::IoErr,
+            anyhow::anyhow!("cannot write the schema as JSON: {error}")
+        ))?
+    );
+    let path = match (args.name, args.out) {
+        (Some(table), _) => {
+            let table = DatasetName::new(&table).map_err(|error| {
+                Failure::new(
+                    ExitCode::Usage,
+                    anyhow::anyhow!("--name {table}: not a valid table name: {error}"),
+                )
+            })?;
+            settings()?.schemas.join(format!("{table}.json"))
+        }
+        (None, Some(out)) => out,
+        (None, None) => {
+            io::stdout()
+                .write_all(text.as_bytes())
+                .map_err(Failure::stdout)?;
+            return Ok(ExitCode::Ok);
+        }
+    };
+    write_new(&path, &text, args.force)?;
+    let table = path
+        .file_stem()
+        .map(|stem| stem.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let note = format!(
+        "wrote {}: {fields} fields of table {table}\n",
+        path.display()
+    );
+    io::stdout()
+        .write_all(note.as_bytes())
+        .map_err(Failure::stdout)?;
+    Ok(ExitCode::Ok)
+}
+
+/// Writes `text` to `path` through a temporary file in the same directory
+/// and a rename, so that no reader sees half a schema; an existing file is
+/// replaced only with `force`.
+fn write_new(path: &Path, text: &str, force: bool) -> Result<(), Failure> {
+    let cannot = |error: &dyn std::fmt::Display| {
+        Failure::new(
+            ExitCode::CantCreate,
+            anyhow::anyhow!("cannot write {}: {error}", path.display()),
+        )
+    };
+    let dir = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut temporary = tempfile::Builder::new()
+        .prefix(".droplake-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|error| cannot(&error))?;
+    temporary
+        .write_all(text.as_bytes())
+        .and_then(|()| temporary.as_file().sync_all())
+        .map_err(|error| cannot(&error))?;
+    let persisted = if force {
+        temporary.persist(path)
+    } else {
+        temporary.persist_noclobber(path)
+    };
+    persisted.map(drop).map_err(|error| {
+        if error.error.kind() == io::ErrorKind::AlreadyExists {
+            Failure::new(
+                ExitCode::CantCreate,
+                anyhow::anyhow!(
+                    "{} already exists; give --force to replace it",
+                    path.display()
+                ),
+            )
+        } else {
+            cannot(&error.error)
+        }
+    })
 }
 
 /// `diff` (with `apply` None) or `apply` (with whether breaking changes

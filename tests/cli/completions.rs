@@ -4,7 +4,7 @@
 use crate::util::TestEnv;
 
 /// Every subcommand, as a user types it.
-const SUBCOMMANDS: [&str; 17] = [
+const SUBCOMMANDS: [&str; 18] = [
     "run",
     "events",
     "status",
@@ -20,6 +20,7 @@ const SUBCOMMANDS: [&str; 17] = [
     "retry",
     "validate",
     "schema",
+    "copybook",
     "completions",
     "man",
 ];
@@ -158,10 +159,11 @@ fn man_dir_writes_one_page_per_command_and_nothing_else() {
         .map(|name| format!("droplake-{name}.1"))
         .chain(["droplake.1".to_string()])
         .chain(
-            ["apply", "check", "diff"]
+            ["apply", "check", "diff", "from-copybook"]
                 .iter()
                 .map(|name| format!("droplake-schema-{name}.1")),
         )
+        .chain(["droplake-copybook-layout.1".to_string()])
         .collect();
     expected.sort();
     assert_eq!(written, expected);

@@ -4,6 +4,7 @@
 mod completions;
 mod config;
 mod conformance;
+mod copybook;
 mod daemon;
 mod durability;
 mod insert;
