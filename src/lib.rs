@@ -14,6 +14,8 @@
 //!   through gzip and text-encoding layers, with bounded memory;
 //! - [`schema`] loads Table Schemas, casts cells to typed values and
 //!   validates rows against them;
+//! - [`mainframe`] reads COBOL copybooks into the byte layout of
+//!   mainframe records;
 //! - [`handlers`] runs one attempt of a handler for one lake object;
 //! - [`inspect`] reads the ledger for `status`, `files` and `show`;
 //! - [`cli`] is the command line, one module per subcommand;

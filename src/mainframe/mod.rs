@@ -1,10 +1,13 @@
-//! Mainframe batch data: EBCDIC code pages and the numbers of COBOL records.
+//! Mainframe batch data: COBOL copybooks, EBCDIC code pages, and the
+//! numbers and records of the files mainframes write.
 //!
-//! `codepage` turns the bytes of text fields into characters and back;
-//! `number` reads and writes zoned, packed, binary and floating-point
-//! fields as exact decimals.
+//! `copybook` reads record layouts; `codepage` turns the bytes of text
+//! fields into characters and back; `decimal` and `number` read and write
+//! zoned, packed, binary and floating-point fields as exact decimals;
+//! `framing` splits a file into records (F, FB, V, VB, text lines).
 
 pub mod codepage;
+pub mod copybook;
 pub mod decimal;
 pub mod framing;
 pub mod number;
