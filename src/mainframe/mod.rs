@@ -4,10 +4,14 @@
 //! `copybook` reads record layouts; `codepage` turns the bytes of text
 //! fields into characters and back; `decimal` and `number` read and write
 //! zoned, packed, binary and floating-point fields as exact decimals;
-//! `framing` splits a file into records (F, FB, V, VB, text lines).
+//! `framing` splits a file into records (F, FB, V, VB, text lines);
+//! `record` decodes a record's fields by its copybook, and `json` prints
+//! one as a flat JSON object.
 
 pub mod codepage;
 pub mod copybook;
 pub mod decimal;
 pub mod framing;
+pub mod json;
 pub mod number;
+pub mod record;
