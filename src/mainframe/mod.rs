@@ -12,5 +12,6 @@ pub mod codepage;
 pub mod copybook;
 pub mod decimal;
 pub mod framing;
+pub mod json;
 pub mod number;
-
+pub mod record;

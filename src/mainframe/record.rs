@@ -1,0 +1,839 @@
+//! Records: the values in one record's bytes, read by its copybook.
+//!
+//! A [`Decoder`] walks a record's items in order and hands every value of
+//! every named elementary item to a [`Sink`], with the occurrence indices
+//! of the OCCURS tables around it. A table DEPENDING ON a count has only
+//! that many occurrences; the count is the value of its counter in the same
+//! record, read before the table (the copybook guarantees it comes first).
+//! In the fixed layout (the default) a table takes its maximum space
+//! whatever its count; with `variable_occurs` it takes only its count's,
+//! and the items after it move up, as in a V record written by COBOL.
+//!
+//! REDEFINES alternatives are all decoded, unless [`Routing`] names the
+//! alternative (or, among several 01 records, the record) that a
+//! record-type field selects. A field whose bytes are not valid for its
+//! type is a [`FieldError`] carrying its name, offset and raw bytes; the
+//! sink decides whether that is a null, a reject or the end.
+
+use std::collections::HashMap;
+
+use super::codepage::Charset;
+use super::copybook::{Copybook, DataType, FloatWidth, Item, ItemId, ItemKind, ZonedSign};
+use super::decimal::Decimal;
+use super::number::{
+    Endian, Family, FloatFormat, NumberError, Reading, Sign, read_binary, read_float, read_packed,
+    read_zoned,
+};
+
+/// A decoded value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// No value: blank numeric (by policy), or a field that could not be
+    /// read where errors become nulls.
+    Null,
+    Text(String),
+    Number(Decimal),
+    Float(f64),
+}
+
+/// What a numeric field of spaces or low-values is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Blank {
+    /// Null: no value was written.
+    #[default]
+    Null,
+    /// An error: the field must hold a number.
+    Error,
+}
+
+/// How records are decoded.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The code page of text fields (and of the signs and points of
+    /// numeric DISPLAY fields).
+    pub charset: Charset,
+    /// Code pages of particular fields, overriding `charset`.
+    pub field_charsets: HashMap<ItemId, Charset>,
+    /// Strict: only C, D and F sign nibbles; text must be printable in the
+    /// code page.
+    pub strict: bool,
+    /// Trailing spaces of text fields are removed (leading ones kept).
+    pub trim: bool,
+    pub blank: Blank,
+    pub floats: FloatFormat,
+    /// Byte order of COMP-5 (native binary); COMP is always big-endian.
+    pub native_endian: Endian,
+    /// OCCURS DEPENDING ON tables take only their count's space.
+    pub variable_occurs: bool,
+}
+
+impl Options {
+    pub fn new(charset: Charset) -> Options {
+        Options {
+            charset,
+            field_charsets: HashMap::new(),
+            strict: false,
+            trim: true,
+            blank: Blank::Null,
+            floats: FloatFormat::IbmHex,
+            native_endian: Endian::Big,
+            variable_occurs: false,
+        }
+    }
+}
+
+/// Which REDEFINES alternative (or which 01 record) a record-type field
+/// selects.
+#[derive(Debug, Clone)]
+pub struct Routing {
+    /// The record-type field: elementary, outside any OCCURS, at the same
+    /// place in every record it routes.
+    pub field: ItemId,
+    /// Its value (text trimmed, or a number as written) and the item that
+    /// value selects: a record, or an alternative of a REDEFINES set.
+    pub routes: Vec<(String, ItemId)>,
+}
+
+/// A field whose bytes are not a value of its type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("field {name} at record offset {offset} (bytes {hex}): {message}", hex = hex::encode_upper(bytes))]
+pub struct FieldError {
+    pub item: ItemId,
+    /// The name, qualified by its groups when it is ambiguous, with its
+    /// occurrence (`AMOUNT (2)`).
+    pub name: String,
+    /// The field's offset in the record.
+    pub offset: usize,
+    pub bytes: Vec<u8>,
+    pub message: String,
+}
+
+/// Why a record cannot be decoded at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    #[error("the record is {len} bytes; its layout needs {needed} bytes up to field {field}")]
+    Short {
+        len: usize,
+        needed: usize,
+        field: String,
+    },
+    #[error("the count {count} of {counter} is outside OCCURS {min} TO {max} of {table}")]
+    Count {
+        counter: String,
+        table: String,
+        count: String,
+        min: u32,
+        max: u32,
+    },
+    #[error("{0}")]
+    Field(FieldError),
+}
+
+/// Receives a record's values in record order.
+pub trait Sink {
+    /// An OCCURS table `table` at `indices` (of the tables around it) has
+    /// `count` occurrences in this record; called before its values, and
+    /// also when `count` is 0.
+    fn table(&mut self, _table: &Item, _indices: &[u32], _count: u32) {}
+
+    /// The value of elementary item `item` at `indices`, or why its bytes
+    /// are not one. Returning an error ends the record with it.
+    fn value(
+        &mut self,
+        item: &Item,
+        indices: &[u32],
+        value: Result<Value, FieldError>,
+    ) -> Result<(), RecordError>;
+}
+
+/// Decodes the records of one copybook.
+#[derive(Debug)]
+pub struct Decoder<'c> {
+    copybook: &'c Copybook,
+    options: Options,
+    routing: Option<Routing>,
+    /// The items tables depend on: their values are counts.
+    counters: Vec<ItemId>,
+    /// Names of ambiguous items, qualified.
+    names: HashMap<ItemId, String>,
+}
+
+impl<'c> Decoder<'c> {
+    pub fn new(copybook: &'c Copybook, options: Options, routing: Option<Routing>) -> Decoder<'c> {
+        let counters = copybook
+            .items()
+            .iter()
+            .filter_map(|item| item.occurs.and_then(|occurs| occurs.depending_on))
+            .collect();
+        Decoder {
+            names: output_names(copybook),
+            copybook,
+            options,
+            routing,
+            counters,
+        }
+    }
+
+    pub fn copybook(&self) -> &'c Copybook {
+        self.copybook
+    }
+
+    /// The name an item's values go by: its own, or, when another item of
+    /// its record has the same name, qualified (`ADDRESS OF PERSON`).
+    pub fn name(&self, id: ItemId) -> &str {
+        self.names
+            .get(&id)
+            .map_or_else(|| self.copybook.item(id).display_name(), String::as_str)
+    }
+
+    /// The record layout `bytes` is in: the routed one, or the first.
+    pub fn record_for(&self, bytes: &[u8]) -> Option<&'c Item> {
+        let routed = self.routing.as_ref().and_then(|routing| {
+            let value = self.route_value(routing, bytes)?;
+            routing
+                .routes
+                .iter()
+                .find(|(key, target)| *key == value && self.copybook.item(*target).parent.is_none())
+                .map(|(_, target)| self.copybook.item(*target))
+        });
+        routed.or_else(|| self.copybook.records().next())
+    }
+
+    /// The record-type value of `bytes`, as routes are written.
+    fn route_value(&self, routing: &Routing, bytes: &[u8]) -> Option<String> {
+        let item = self.copybook.item(routing.field);
+        let field = bytes.get(item.offset..item.offset + item.length)?;
+        match self.field(item, field, item.offset, &[]) {
+            Ok(Value::Text(text)) => Some(text.trim().to_string()),
+            Ok(Value::Number(number)) => Some(number.to_string()),
+            _ => None,
+        }
+    }
+
+    /// Decodes one record into `sink`.
+    pub fn decode(&self, bytes: &[u8], sink: &mut dyn Sink) -> Result<(), RecordError> {
+        let Some(record) = self.record_for(bytes) else {
+            return Ok(());
+        };
+        let route = self
+            .routing
+            .as_ref()
+            .and_then(|routing| self.route_value(routing, bytes));
+        let mut walk = Walk {
+            decoder: self,
+            bytes,
+            sink,
+            counts: Vec::new(),
+            indices: Vec::new(),
+            route,
+        };
+        walk.item(record, 0).map(|_| ())
+    }
+
+    /// Decodes the bytes of one occurrence of elementary item `item`.
+    fn field(
+        &self,
+        item: &Item,
+        bytes: &[u8],
+        offset: usize,
+        indices: &[u32],
+    ) -> Result<Value, FieldError> {
+        let Some(elementary) = item.elementary() else {
+            return Ok(Value::Null);
+        };
+        let charset = self
+            .options
+            .field_charsets
+            .get(&item.id)
+            .unwrap_or(&self.options.charset);
+        let strict = self.options.strict;
+        let error = |message: String| FieldError {
+            item: item.id,
+            name: self.occurrence_name(item.id, indices),
+            offset,
+            bytes: bytes.to_vec(),
+            message,
+        };
+        let number = |reading: Result<Reading<Decimal>, NumberError>| match reading {
+            Ok(Reading::Value(value)) => Ok(Value::Number(value)),
+            Ok(Reading::Blank) if self.options.blank == Blank::Null => Ok(Value::Null),
+            Ok(Reading::Blank) => Err(error("the field is blank".to_string())),
+            Err(problem) => Err(error(problem.to_string())),
+        };
+        let family = if charset.page().is_ebcdic() {
+            Family::Ebcdic
+        } else {
+            Family::Ascii
+        };
+        match elementary.data {
+            DataType::Text => {
+                let mut text = String::with_capacity(bytes.len());
+                if strict {
+                    charset
+                        .decode_strict(bytes, &mut text)
+                        .map_err(|problem| error(problem.to_string()))?;
+                } else {
+                    charset.decode_lossy(bytes, &mut text);
+                }
+                if self.options.trim {
+                    text.truncate(text.trim_end_matches(' ').len());
+                }
+                Ok(Value::Text(text))
+            }
+            DataType::Zoned(zoned) if !zoned.explicit_point => {
+                let sign = match zoned.sign {
+                    ZonedSign::Unsigned => Sign::Unsigned,
+                    ZonedSign::Overpunched(super::copybook::SignPosition::Leading) => Sign::Leading,
+                    ZonedSign::Overpunched(super::copybook::SignPosition::Trailing) => {
+                        Sign::Trailing
+                    }
+                    ZonedSign::Separate(super::copybook::SignPosition::Leading) => {
+                        Sign::LeadingSeparate
+                    }
+                    ZonedSign::Separate(super::copybook::SignPosition::Trailing) => {
+                        Sign::TrailingSeparate
+                    }
+                };
+                number(read_zoned(bytes, zoned.decimal.scale, sign, family, strict))
+            }
+            DataType::Zoned(zoned) => {
+                number(read_edited(bytes, charset, zoned.decimal.scale.max(0)))
+            }
+            DataType::Edited(decimal) => number(read_edited(bytes, charset, decimal.scale.max(0))),
+            DataType::Packed(decimal) => number(read_packed(bytes, decimal.scale, strict)),
+            DataType::Binary(binary) => {
+                let endian = if binary.native {
+                    self.options.native_endian
+                } else {
+                    Endian::Big
+                };
+                read_binary(bytes, binary.decimal.scale, binary.decimal.signed, endian)
+                    .map(Value::Number)
+                    .map_err(|problem| error(problem.to_string()))
+            }
+            DataType::Float(width) => {
+                let value = read_float(bytes, self.options.floats)
+                    .map_err(|problem| error(problem.to_string()))?;
+                Ok(Value::Float(match width {
+                    FloatWidth::Single => f64::from(value as f32),
+                    FloatWidth::Double => value,
+                }))
+            }
+        }
+    }
+
+    /// `NAME`, or `NAME (2, 3)` for an occurrence (1-based, as COBOL counts).
+    fn occurrence_name(&self, id: ItemId, indices: &[u32]) -> String {
+        let name = self.name(id);
+        if indices.is_empty() {
+            return name.to_string();
+        }
+        let list: Vec<String> = indices
+            .iter()
+            .map(|index| (index + 1).to_string())
+            .collect();
+        format!("{name} ({})", list.join(", "))
+    }
+}
+
+/// Reads a number written with editing characters (`9(6).99-`, `+9(8)`,
+/// `Z(6)VZZ-`, `9(8).9(2)`): its digits in order, a sign (`-`, `+`, `CR`,
+/// `DB`), at most one point, and the spaces, commas, `$`, `*` and `/` of
+/// zero suppression and insertion around them. Without a written point the
+/// picture's `scale` places the point.
+fn read_edited(
+    bytes: &[u8],
+    charset: &Charset,
+    scale: i32,
+) -> Result<Reading<Decimal>, NumberError> {
+    let mut text = String::with_capacity(bytes.len());
+    charset.decode_lossy(bytes, &mut text);
+    let mut body = text.trim_matches(|c: char| c == ' ' || c == '\0');
+    if body.is_empty() {
+        return Ok(Reading::Blank);
+    }
+    let mut negative = false;
+    for suffix in ["CR", "DB"] {
+        if let Some(rest) = body.strip_suffix(suffix) {
+            negative = true;
+            body = rest;
+        }
+    }
+    let mut digits = String::new();
+    let mut point: Option<usize> = None;
+    for (index, character) in body.chars().enumerate() {
+        match character {
+            '0'..='9' => digits.push(character),
+            '.' if point.is_none() => point = Some(digits.len()),
+            '-' => negative = true,
+            '+' | ' ' | ',' | '$' | '*' | '/' | 'B' => {}
+            _ => {
+                let at = text.len() - text.trim_start().len() + index;
+                return Err(NumberError::Digit {
+                    at,
+                    byte: bytes.get(at).copied().unwrap_or(0),
+                });
+            }
+        }
+    }
+    if digits.is_empty() {
+        return Ok(Reading::Blank);
+    }
+    let written_scale = point.map_or(scale, |at| (digits.len() - at) as i32);
+    let value: Decimal = digits.parse().map_err(NumberError::Value)?;
+    let coefficient = if negative {
+        -value.coefficient()
+    } else {
+        value.coefficient()
+    };
+    Ok(Reading::Value(Decimal::new(coefficient, written_scale)))
+}
+
+/// One record being decoded.
+struct Walk<'d, 'c, 's> {
+    decoder: &'d Decoder<'c>,
+    bytes: &'d [u8],
+    sink: &'s mut dyn Sink,
+    /// Values of counters read so far: (counter, indices, count).
+    counts: Vec<(ItemId, Vec<u32>, i128)>,
+    /// The occurrence indices of the tables around the current item.
+    indices: Vec<u32>,
+    /// The record-type value, when routing.
+    route: Option<String>,
+}
+
+impl Walk<'_, '_, '_> {
+    /// Decodes item `item` (all its occurrences) starting at `offset`, and
+    /// returns the bytes it took.
+    fn item(&mut self, item: &Item, offset: usize) -> Result<usize, RecordError> {
+        let Some(occurs) = item.occurs else {
+            return self.occurrence(item, offset);
+        };
+        let count = match occurs.depending_on {
+            Some(counter) => self.count(item, counter, occurs.min, occurs.max)?,
+            None => occurs.max,
+        };
+        self.sink.table(item, &self.indices, count);
+        let mut at = offset;
+        for index in 0..count {
+            self.indices.push(index);
+            let taken = self.occurrence(item, at);
+            self.indices.pop();
+            let taken = taken?;
+            at += if self.decoder.options.variable_occurs {
+                taken
+            } else {
+                item.length
+            };
+        }
+        Ok(if self.decoder.options.variable_occurs {
+            at - offset
+        } else {
+            item.extent()
+        })
+    }
+
+    /// The count a table's counter holds at the current indices.
+    fn count(&self, table: &Item, counter: ItemId, min: u32, max: u32) -> Result<u32, RecordError> {
+        let copybook = self.decoder.copybook;
+        let depth = copybook.dimensions(counter).len();
+        let prefix = &self.indices[..depth.min(self.indices.len())];
+        let value = self
+            .counts
+            .iter()
+            .rev()
+            .find(|(item, indices, _)| *item == counter && indices == prefix)
+            .map(|(_, _, value)| *value);
+        let error = |count: String| RecordError::Count {
+            counter: self.decoder.name(counter).to_string(),
+            table: self.decoder.name(table.id).to_string(),
+            count,
+            min,
+            max,
+        };
+        let value = value.ok_or_else(|| error("(unreadable)".to_string()))?;
+        u32::try_from(value)
+            .ok()
+            .filter(|count| (min..=max).contains(count) || (*count == 0 && min <= 1))
+            .ok_or_else(|| error(value.to_string()))
+    }
+
+    /// Decodes one occurrence of `item` at `offset`; returns its bytes.
+    fn occurrence(&mut self, item: &Item, offset: usize) -> Result<usize, RecordError> {
+        let decoder = self.decoder;
+        match &item.kind {
+            ItemKind::Elementary(_) => {
+                let end = offset + item.length;
+                let Some(bytes) = self.bytes.get(offset..end) else {
+                    return Err(RecordError::Short {
+                        len: self.bytes.len(),
+                        needed: end,
+                        field: decoder.occurrence_name(item.id, &self.indices),
+                    });
+                };
+                let value = decoder.field(item, bytes, offset, &self.indices);
+                if decoder.counters.contains(&item.id) {
+                    let count = match &value {
+                        Ok(Value::Number(number)) => {
+                            number.rescale(0).ok().map(Decimal::coefficient)
+                        }
+                        _ => None,
+                    };
+                    if let Some(count) = count {
+                        self.counts.push((item.id, self.indices.clone(), count));
+                    }
+                }
+                if !item.is_filler() {
+                    self.sink.value(item, &self.indices, value)?;
+                }
+                Ok(item.length)
+            }
+            ItemKind::Group => {
+                let copybook = decoder.copybook;
+                let variable = decoder.options.variable_occurs;
+                let mut at = offset;
+                // Where each member of a REDEFINES set starts, and the
+                // furthest any member reached.
+                let mut set_start = offset;
+                let mut set_end = offset;
+                for child in copybook.children(item.id) {
+                    let start = if variable {
+                        match child.redefines {
+                            Some(_) => set_start,
+                            None => {
+                                at = at.max(set_end);
+                                set_start = at;
+                                at
+                            }
+                        }
+                    } else {
+                        offset + child.offset_in_parent(Some(item))
+                    };
+                    if !self.routed_in(child) {
+                        if variable && child.redefines.is_none() {
+                            set_end = start + child.extent();
+                        }
+                        continue;
+                    }
+                    let taken = self.item(child, start)?;
+                    if variable {
+                        set_end = if child.redefines.is_some() {
+                            set_end.max(start + taken)
+                        } else {
+                            start + taken
+                        };
+                    }
+                }
+                Ok(if variable {
+                    at.max(set_end) - offset
+                } else {
+                    item.length
+                })
+            }
+        }
+    }
+
+    /// Whether `child` is decoded: always, unless routing picks another
+    /// member of its REDEFINES set.
+    fn routed_in(&self, child: &Item) -> bool {
+        let Some(routing) = &self.decoder.routing else {
+            return true;
+        };
+        let copybook = self.decoder.copybook;
+        let head = child.redefines.unwrap_or(child.id);
+        let set: Vec<ItemId> = std::iter::once(head)
+            .chain(copybook.item(head).redefined_by.iter().copied())
+            .collect();
+        let routed: Vec<&(String, ItemId)> = routing
+            .routes
+            .iter()
+            .filter(|(_, target)| set.contains(target))
+            .collect();
+        if routed.is_empty() {
+            return true;
+        }
+        routed
+            .iter()
+            .any(|(value, target)| *target == child.id && Some(value) == self.route.as_ref())
+    }
+}
+
+/// Qualified names for the items whose names are not unique in their
+/// record (`ADDRESS OF PERSON`), with as few qualifiers as make them unique.
+fn output_names(copybook: &Copybook) -> HashMap<ItemId, String> {
+    let mut names = HashMap::new();
+    for record in copybook.records() {
+        let items: Vec<&Item> = copybook
+            .descendants(record.id)
+            .iter()
+            .filter(|item| !item.is_filler() && item.elementary().is_some())
+            .collect();
+        let mut by_name: HashMap<String, Vec<ItemId>> = HashMap::new();
+        for item in &items {
+            by_name
+                .entry(item.display_name().to_ascii_uppercase())
+                .or_default()
+                .push(item.id);
+        }
+        for ids in by_name.values().filter(|ids| ids.len() > 1) {
+            for depth in 1.. {
+                let qualified: Vec<String> =
+                    ids.iter().map(|id| qualify(copybook, *id, depth)).collect();
+                let mut unique = qualified.clone();
+                unique.sort();
+                unique.dedup();
+                let exhausted = ids
+                    .iter()
+                    .all(|id| qualify(copybook, *id, depth) == qualify(copybook, *id, depth + 1));
+                if unique.len() == qualified.len() || exhausted {
+                    names.extend(ids.iter().copied().zip(qualified));
+                    break;
+                }
+            }
+        }
+    }
+    names
+}
+
+/// `NAME OF GROUP OF ...` with at most `depth` named groups.
+fn qualify(copybook: &Copybook, id: ItemId, depth: usize) -> String {
+    let item = copybook.item(id);
+    let mut parts = vec![item.display_name().to_string()];
+    let mut at = item.parent;
+    while let Some(parent) = at {
+        let group = copybook.item(parent);
+        if parts.len() > depth {
+            break;
+        }
+        if let Some(name) = &group.name {
+            parts.push(name.clone());
+        }
+        at = group.parent;
+    }
+    parts.join(" OF ")
+}
+
+impl Value {
+    /// Appends the value as JSON: text as a string, a decimal as a JSON
+    /// number written exactly (`-1234.56`, never through a float), a float
+    /// as the shortest number that reads back the same, null as null.
+    pub fn write_json(&self, out: &mut String) {
+        use std::fmt::Write;
+        match self {
+            Value::Null => out.push_str("null"),
+            Value::Text(text) => {
+                // Serializing a string cannot fail.
+                out.push_str(&serde_json::to_string(text).unwrap_or_default());
+            }
+            Value::Number(number) => {
+                let _ = write!(out, "{number}");
+            }
+            Value::Float(value) if value.is_finite() => {
+                let _ = write!(out, "{value:?}");
+            }
+            Value::Float(_) => out.push_str("null"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mainframe::codepage::{CodePage, Newline};
+    use crate::mainframe::copybook::SourceFormat;
+    use crate::mainframe::json::JsonRecord;
+
+    fn copybook(text: &str) -> Copybook {
+        Copybook::parse(text, "test.cpy", SourceFormat::Free).expect("a valid copybook")
+    }
+
+    fn cp037() -> Options {
+        Options::new(Charset::new(CodePage::Cp037, Newline::Nel))
+    }
+
+    /// EBCDIC bytes of `text` (cp037).
+    fn e(text: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        Charset::new(CodePage::Cp037, Newline::Nel)
+            .encode(text, &mut out)
+            .expect("encodable");
+        out
+    }
+
+    fn json(decoder: &Decoder<'_>, bytes: &[u8]) -> String {
+        let mut sink = JsonRecord::new(decoder, false);
+        decoder.decode(bytes, &mut sink).expect("decodes");
+        let mut out = String::new();
+        sink.write(&mut out);
+        out
+    }
+
+    const ACCOUNTS: &str = "
+        01 ACCOUNT.
+           05 CUST-ID    PIC 9(4).
+           05 NAME       PIC X(6).
+           05 BALANCE    PIC S9(5)V99 COMP-3.
+           05 FILLER     PIC X(2).
+           05 N-TX       PIC 9.
+           05 TX OCCURS 0 TO 3 TIMES DEPENDING ON N-TX.
+              10 TX-CODE PIC X.
+              10 TX-AMT  PIC S9(3) COMP.
+           05 TRAILER    PIC X(2).";
+
+    fn account(count: u8, transactions: &[(&str, i16)], fixed: bool) -> Vec<u8> {
+        let mut bytes = e("0042ALICE ");
+        bytes.extend_from_slice(&[0x01, 0x23, 0x45, 0x6D]);
+        bytes.extend_from_slice(&[0x00, 0xFF]);
+        bytes.extend_from_slice(&e(&count.to_string()));
+        for (code, amount) in transactions {
+            bytes.extend_from_slice(&e(code));
+            bytes.extend_from_slice(&amount.to_be_bytes());
+        }
+        if fixed {
+            bytes.resize(bytes.len() + 3 * (3 - transactions.len()), 0x40);
+        }
+        bytes.extend_from_slice(&e("ZZ"));
+        bytes
+    }
+
+    #[test]
+    fn a_record_decodes_to_flat_fields_with_arrays_for_occurs() {
+        let book = copybook(ACCOUNTS);
+        let decoder = Decoder::new(&book, cp037(), None);
+        assert_eq!(
+            json(&decoder, &account(2, &[("D", 150), ("C", -20)], true)),
+            r#"{"CUST-ID":42,"NAME":"ALICE","BALANCE":-1234.56,"N-TX":2,"TX-CODE":["D","C"],"TX-AMT":[150,-20],"TRAILER":"ZZ"}"#
+        );
+    }
+
+    #[test]
+    fn a_count_of_zero_gives_empty_arrays() {
+        let book = copybook(ACCOUNTS);
+        let decoder = Decoder::new(&book, cp037(), None);
+        let line = json(&decoder, &account(0, &[], true));
+        assert!(line.contains(r#""TX-CODE":[],"TX-AMT":[]"#), "{line}");
+    }
+
+    #[test]
+    fn variable_occurs_moves_the_later_fields_up() {
+        let book = copybook(ACCOUNTS);
+        let mut options = cp037();
+        options.variable_occurs = true;
+        let decoder = Decoder::new(&book, options, None);
+        let line = json(&decoder, &account(1, &[("D", 7)], false));
+        assert!(
+            line.ends_with(r#""TX-CODE":["D"],"TX-AMT":[7],"TRAILER":"ZZ"}"#),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn a_count_beyond_the_table_is_an_error_naming_both() {
+        let book = copybook(ACCOUNTS);
+        let decoder = Decoder::new(&book, cp037(), None);
+        let mut sink = JsonRecord::new(&decoder, false);
+        let error = decoder
+            .decode(&account(7, &[], true), &mut sink)
+            .expect_err("refused");
+        assert_eq!(
+            error.to_string(),
+            "the count 7 of N-TX is outside OCCURS 0 TO 3 of TX"
+        );
+    }
+
+    #[test]
+    fn a_bad_field_is_null_with_its_place_and_bytes_unless_strict() {
+        let book = copybook(ACCOUNTS);
+        let decoder = Decoder::new(&book, cp037(), None);
+        let mut bytes = account(0, &[], true);
+        // BALANCE is bytes 10-13: a digit nibble of B in its third byte.
+        bytes[12] = 0xAB;
+        let mut sink = JsonRecord::new(&decoder, false);
+        decoder.decode(&bytes, &mut sink).expect("decodes");
+        let mut line = String::new();
+        sink.write(&mut line);
+        assert!(line.contains(r#""BALANCE":null"#), "{line}");
+        assert_eq!(
+            sink.problems[0].to_string(),
+            "field BALANCE at record offset 10 (bytes 0123AB6D): byte 2 (0xAB) is not a digit"
+        );
+        let mut strict = JsonRecord::new(&decoder, true);
+        assert!(matches!(
+            decoder.decode(&bytes, &mut strict),
+            Err(RecordError::Field(_))
+        ));
+    }
+
+    const ENTITIES: &str = "
+        01 ENTITY.
+           05 SEGMENT-ID PIC X.
+           05 COMPANY.
+              10 COMPANY-NAME PIC X(4).
+              10 ADDRESS      PIC X(3).
+           05 PERSON REDEFINES COMPANY.
+              10 FIRST-NAME   PIC X(2).
+              10 ADDRESS      PIC X(5).";
+
+    #[test]
+    fn every_redefines_view_is_decoded_and_repeated_names_are_qualified() {
+        let book = copybook(ENTITIES);
+        let decoder = Decoder::new(&book, cp037(), None);
+        assert_eq!(
+            json(&decoder, &e("CACMEOSL")),
+            r#"{"SEGMENT-ID":"C","COMPANY-NAME":"ACME","ADDRESS OF COMPANY":"OSL","FIRST-NAME":"AC","ADDRESS OF PERSON":"MEOSL"}"#
+        );
+    }
+
+    #[test]
+    fn routing_decodes_only_the_alternative_the_record_type_selects() {
+        let book = copybook(ENTITIES);
+        let id = |name: &str| {
+            book.items()
+                .iter()
+                .find(|item| item.is_named(name))
+                .map(|item| item.id)
+                .expect("an item")
+        };
+        let routing = Routing {
+            field: id("SEGMENT-ID"),
+            routes: vec![("C".into(), id("COMPANY")), ("P".into(), id("PERSON"))],
+        };
+        let decoder = Decoder::new(&book, cp037(), Some(routing));
+        assert_eq!(
+            json(&decoder, &e("PJOBERGN")),
+            r#"{"SEGMENT-ID":"P","FIRST-NAME":"JO","ADDRESS OF PERSON":"BERGN"}"#
+        );
+        assert_eq!(json(&decoder, &e("XJOBERGN")), r#"{"SEGMENT-ID":"X"}"#);
+    }
+
+    #[test]
+    fn edited_and_explicit_point_numbers_read_their_written_point_and_sign() {
+        let book = copybook(
+            "01 R.
+               05 A PIC 9(6).99-.
+               05 B PIC +9(4).
+               05 C PIC 9(3).9(2).",
+        );
+        let mut options = Options::new(Charset::new(CodePage::Ascii, Newline::Nel));
+        options.trim = true;
+        let decoder = Decoder::new(&book, options, None);
+        assert_eq!(
+            json(&decoder, b"001234.50--0042789.0 "),
+            r#"{"A":-1234.50,"B":-42,"C":789.0}"#
+        );
+    }
+
+    #[test]
+    fn a_short_record_names_the_field_it_ends_in() {
+        let book = copybook(ACCOUNTS);
+        let decoder = Decoder::new(&book, cp037(), None);
+        let mut sink = JsonRecord::new(&decoder, false);
+        let error = decoder
+            .decode(&e("0042AL"), &mut sink)
+            .expect_err("refused");
+        assert_eq!(
+            error.to_string(),
+            "the record is 6 bytes; its layout needs 10 bytes up to field NAME"
+        );
+    }
+}
