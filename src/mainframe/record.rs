@@ -507,7 +507,7 @@ impl Walk<'_, '_, '_> {
                             }
                         }
                     } else {
-                        offset + child.offset_in_parent(Some(item))
+                        offset + copybook.offset_in_parent(child.id)
                     };
                     if !self.routed_in(child) {
                         if variable && child.redefines.is_none() {
