@@ -13,6 +13,7 @@
 //! its configuration on SIGHUP.
 
 mod jobs;
+mod metrics;
 mod notify;
 mod poll;
 mod queue;
@@ -24,7 +25,7 @@ use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use rusqlite::Connection;
 use serde_json::{Value, json};
@@ -44,6 +45,7 @@ use crate::lake::{DatasetName, Lake};
 use crate::schema::SchemaError;
 use crate::warehouse::ledger::{self, Finished, JobState, NewObject, Registered};
 use crate::warehouse::{Warehouse, WarehouseError};
+use metrics::Metrics;
 use queue::{Job, Jobs, Queue};
 use ready::{Tracker, Verdict};
 use registry::Registry;
@@ -96,6 +98,14 @@ pub enum DaemonError {
     Locked { path: PathBuf, holder: String },
     #[error("{what}: {error}")]
     Io { what: String, error: std::io::Error },
+    #[error(
+        "{origin}: `metrics`: cannot serve metrics on {address}: {error}; choose another address or port, or remove the key"
+    )]
+    Metrics {
+        origin: String,
+        address: std::net::SocketAddr,
+        error: std::io::Error,
+    },
 }
 
 impl HasExitCode for DaemonError {
@@ -106,6 +116,7 @@ impl HasExitCode for DaemonError {
             DaemonError::Lake(_) => ExitCode::Config,
             DaemonError::Locked { .. } => ExitCode::TempFail,
             DaemonError::Io { .. } => ExitCode::IoErr,
+            DaemonError::Metrics { .. } => ExitCode::Config,
         }
     }
 }
@@ -155,7 +166,13 @@ struct Scanned {
 
 /// A hashed file, or why it could not be.
 enum Hashed {
-    Stable { seen: Seen, sha256: String },
+    /// `arrived`: the file's ctime, when it arrived complete (a rename
+    /// into place or its last write).
+    Stable {
+        seen: Seen,
+        sha256: String,
+        arrived: Option<SystemTime>,
+    },
     Changed(Seen),
     Gone(Seen),
     Failed(Seen, std::io::Error),
@@ -211,6 +228,10 @@ struct Daemon {
     /// The poller's memory of the lake's directories.
     poller: Arc<std::sync::Mutex<poll::Poller>>,
     polling: bool,
+    /// What the daemon counts for Prometheus.
+    metrics: Arc<Metrics>,
+    /// The metrics endpoint, bound at startup and served once running.
+    endpoint: Option<std::net::TcpListener>,
 }
 
 impl Daemon {
@@ -218,6 +239,19 @@ impl Daemon {
         let lake = Lake::open(&settings.lake, settings.filter.clone())?;
         let registry = Registry::build(&settings, &options.embedded)?;
         let lock = lock(&settings.warehouse)?;
+        let endpoint = settings
+            .metrics
+            .map(|address| {
+                metrics::bind(address).map_err(|error| DaemonError::Metrics {
+                    origin: settings
+                        .origins
+                        .get("metrics")
+                        .map_or_else(|| "configuration".to_string(), ToString::to_string),
+                    address,
+                    error,
+                })
+            })
+            .transpose()?;
         let owner = format!(
             "pid {} since {}",
             std::process::id(),
@@ -313,6 +347,8 @@ impl Daemon {
             "Starting the daemon."
         );
         let jobs = jobs::Runner::new(&settings, &registry)?;
+        let metrics = Arc::new(Metrics::new(&settings.warehouse));
+        metrics.configure(&registry);
         let (hashed_tx, hashed_rx) = mpsc::unbounded_channel();
         let (scans_tx, scans_rx) = mpsc::unbounded_channel();
         Ok(Daemon {
@@ -346,12 +382,17 @@ impl Daemon {
             full_scans: 0,
             poller: Arc::default(),
             polling: false,
+            metrics,
+            endpoint,
             settings,
         })
     }
 
     async fn run(mut self) -> Result<Ended, DaemonError> {
         let (messages_tx, mut messages) = mpsc::unbounded_channel();
+        if let Some(endpoint) = self.endpoint.take() {
+            self.serve_metrics(endpoint)?;
+        }
         if !self.once {
             listen_for_signals(
                 messages_tx,
@@ -520,6 +561,21 @@ impl Daemon {
         };
         tracing::info!(?ended, "The daemon stopped.");
         Ok(ended)
+    }
+
+    /// Serves the metrics endpoint on its own tasks.
+    fn serve_metrics(&self, endpoint: std::net::TcpListener) -> Result<(), DaemonError> {
+        let io = |error| DaemonError::Io {
+            what: "cannot serve the metrics endpoint".into(),
+            error,
+        };
+        let address = endpoint.local_addr().map_err(io)?;
+        metrics::serve(endpoint, Arc::clone(&self.metrics)).map_err(io)?;
+        tracing::info!(%address, "Serving metrics at http://{address}/metrics.");
+        if !address.ip().is_loopback() {
+            tracing::warn!(%address, "The metrics endpoint listens beyond loopback: anyone who can reach this address can read the metrics.");
+        }
+        Ok(())
     }
 
     /// In once mode: nothing in flight and nothing that can start now.
@@ -716,7 +772,11 @@ impl Daemon {
         let mut stable = Vec::new();
         for hashed in batch {
             match hashed {
-                Hashed::Stable { seen, sha256 } => stable.push((seen, sha256)),
+                Hashed::Stable {
+                    seen,
+                    sha256,
+                    arrived,
+                } => stable.push((seen, sha256, arrived)),
                 Hashed::Changed(seen) => {
                     tracing::debug!(file = %seen.relative.display(), "A file changed while it was hashed; it must settle again.");
                     self.tracker.forget(&seen.relative);
@@ -742,29 +802,31 @@ impl Daemon {
         let result = (|| {
             let transaction =
                 connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            for (seen, sha256) in &stable {
-                if let Some(entry) = register(settings, registry, &transaction, seen, sha256)? {
-                    added.push(entry);
+            for (seen, sha256, arrived) in &stable {
+                if let Some(new) = register(settings, registry, &transaction, seen, sha256)? {
+                    added.push((new, *arrived));
                 }
             }
             transaction.commit()
         })();
         if let Err(error) = result {
             tracing::error!(%error, "Cannot register new objects in the ledger; they will be tried again.");
-            for (seen, _) in &stable {
+            for (seen, _, _) in &stable {
                 self.tracker.forget(&seen.relative);
                 self.reread(&seen.relative);
             }
             return;
         }
-        for (seen, _) in &stable {
+        for (seen, _, _) in &stable {
             self.tracker.hashed(&seen.relative, seen.stat);
         }
-        for (info, jobs, finished) in added {
-            if let Some(finished) = finished {
-                self.finished_object(&info, &finished);
+        for (new, arrived) in added {
+            self.metrics
+                .registered(new.info.dataset.as_str(), new.duplicate, arrived);
+            if let Some(finished) = new.finished {
+                self.finished_object(&new.info, &finished);
             } else {
-                self.queue.add(info, &jobs);
+                self.queue.add(new.info, &new.jobs);
             }
         }
     }
@@ -820,6 +882,8 @@ impl Daemon {
                 return;
             }
         };
+        let table = self.settings.table_of(&done.info.dataset);
+        self.metrics.recorded(&done, &outcome, &table);
         self.apply(&done.info, &done.handler, outcome, true);
     }
 
@@ -986,6 +1050,7 @@ impl Daemon {
             handlers = registry.handlers.len(),
             "Reloaded the configuration and schemas."
         );
+        self.metrics.configure(&registry);
         self.registry = registry;
         self.settings = settings;
         self.bury(retired);
@@ -1127,11 +1192,22 @@ fn register(
         .into_iter()
         .map(|handler| (handler, Job { state, attempts: 0 }, 0))
         .collect();
-    Ok(Some((info, jobs, finished)))
+    Ok(Some(NewlyRegistered {
+        info,
+        jobs,
+        finished,
+        duplicate: matches!(registered, Registered::Duplicate { .. }),
+    }))
 }
 
 /// A new object, its jobs, and its end if it has no job to wait for.
-type NewlyRegistered = (Arc<ObjectInfo>, Jobs, Option<Finished>);
+struct NewlyRegistered {
+    info: Arc<ObjectInfo>,
+    jobs: Jobs,
+    finished: Option<Finished>,
+    /// Its content is another object's of the dataset.
+    duplicate: bool,
+}
 
 /// Takes the daemon lock next to the warehouse: one daemon (or `run
 /// --once`) per warehouse.
@@ -1218,8 +1294,8 @@ fn hash_stable(seen: Seen) -> Hashed {
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Hashed::Gone(seen),
         Err(error) => return Hashed::Failed(seen, error),
     };
-    let before = match file.metadata() {
-        Ok(metadata) => Stat::of(&metadata),
+    let (before, arrived) = match file.metadata() {
+        Ok(metadata) => (Stat::of(&metadata), changed_at(&metadata)),
         Err(error) => return Hashed::Failed(seen, error),
     };
     if before != seen.stat {
@@ -1242,10 +1318,20 @@ fn hash_stable(seen: Seen) -> Hashed {
         (Ok(after), Ok(at_path)) if after == before && at_path == before => Hashed::Stable {
             sha256: hex::encode(hasher.finalize()),
             seen,
+            arrived,
         },
         (_, Err(error)) if error.kind() == std::io::ErrorKind::NotFound => Hashed::Gone(seen),
         _ => Hashed::Changed(seen),
     }
+}
+
+/// A file's ctime: when its inode last changed, which a rename into place
+/// and every write do.
+fn changed_at(metadata: &std::fs::Metadata) -> Option<SystemTime> {
+    use std::os::unix::fs::MetadataExt;
+    let seconds = u64::try_from(metadata.ctime()).ok()?;
+    let nanos = u32::try_from(metadata.ctime_nsec()).ok()?;
+    SystemTime::UNIX_EPOCH.checked_add(Duration::new(seconds, nanos))
 }
 
 /// Checks what a marker declares against the file; the refusal, if any.

@@ -13,10 +13,10 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::util::TestEnv;
 
-const ITEMS: &str = r#"{"fields": [{"name": "id", "type": "integer"}, {"name": "label", "type": "string"}], "primaryKey": ["id"]}"#;
+pub(crate) const ITEMS: &str = r#"{"fields": [{"name": "id", "type": "integer"}, {"name": "label", "type": "string"}], "primaryKey": ["id"]}"#;
 
 /// A test lake with the `items` table and a configuration.
-fn env_with(config: &str) -> TestEnv {
+pub(crate) fn env_with(config: &str) -> TestEnv {
     let env = TestEnv::new();
     env.write("warehouse-schema/items.json", ITEMS);
     env.write("droplake.toml", config);
@@ -24,7 +24,7 @@ fn env_with(config: &str) -> TestEnv {
 }
 
 /// CSV of `rows` items with ids from `first`.
-fn items(first: u64, rows: u64) -> String {
+pub(crate) fn items(first: u64, rows: u64) -> String {
     let mut csv = String::from("id,label\n");
     for id in first..first + rows {
         csv.push_str(&format!("{id},item {id}\n"));
@@ -34,7 +34,7 @@ fn items(first: u64, rows: u64) -> String {
 
 /// Writes a file outside the lake, then renames it in (how producers
 /// should deliver).
-fn drop_in(env: &TestEnv, relative: impl AsRef<Path>, content: &str) -> PathBuf {
+pub(crate) fn drop_in(env: &TestEnv, relative: impl AsRef<Path>, content: &str) -> PathBuf {
     let staged = env.write(
         Path::new("staging").join(relative.as_ref().file_name().expect("a name")),
         content,
@@ -56,12 +56,12 @@ fn settled(path: &Path) {
 }
 
 /// A running `droplake run`, stopped (SIGTERM) when dropped.
-struct Daemon {
+pub(crate) struct Daemon {
     child: Child,
 }
 
 impl Daemon {
-    fn start(env: &TestEnv) -> Daemon {
+    pub(crate) fn start(env: &TestEnv) -> Daemon {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -86,7 +86,7 @@ impl Daemon {
     }
 
     /// SIGTERM, and the exit code.
-    fn stop(mut self) -> Option<i32> {
+    pub(crate) fn stop(mut self) -> Option<i32> {
         self.signal("TERM");
         wait_for_exit(&mut self.child, Duration::from_secs(30))
     }
@@ -116,7 +116,7 @@ fn wait_for_exit(child: &mut Child, timeout: Duration) -> Option<i32> {
 }
 
 /// Waits until `done` holds, up to `timeout`; the last value seen.
-fn eventually<T: std::fmt::Debug>(
+pub(crate) fn eventually<T: std::fmt::Debug>(
     timeout: Duration,
     mut probe: impl FnMut() -> T,
     done: impl Fn(&T) -> bool,
@@ -139,7 +139,7 @@ fn warehouse(env: &TestEnv) -> Option<Connection> {
     })
 }
 
-fn count(env: &TestEnv, sql: &str) -> i64 {
+pub(crate) fn count(env: &TestEnv, sql: &str) -> i64 {
     warehouse(env)
         .and_then(|connection| connection.query_row(sql, [], |row| row.get(0)).ok())
         .unwrap_or(-1)
@@ -149,7 +149,7 @@ fn rows(env: &TestEnv) -> i64 {
     count(env, "SELECT count(*) FROM items")
 }
 
-fn job_states(env: &TestEnv) -> Vec<(String, String, String)> {
+pub(crate) fn job_states(env: &TestEnv) -> Vec<(String, String, String)> {
     let Some(connection) = warehouse(env) else {
         return Vec::new();
     };
@@ -163,7 +163,7 @@ fn job_states(env: &TestEnv) -> Vec<(String, String, String)> {
         .expect("rows")
 }
 
-fn config(mode: &str) -> String {
+pub(crate) fn config(mode: &str) -> String {
     format!(
         "[detect]\nmode = \"{mode}\"\npoll_interval = \"100ms\"\nscan_interval = \"2s\"\n\n[datasets.items]\nsettle = \"300ms\"\n"
     )
@@ -515,7 +515,7 @@ fn sigterm_during_a_large_load_commits_or_rolls_back_and_exits_0() {
 
 /// A command handler that appends its first argument (as raw bytes, one
 /// per line) and stdin to files, then behaves as the script says.
-fn handler_config(mode: &str, script: &str, extra: &str) -> String {
+pub(crate) fn handler_config(mode: &str, script: &str, extra: &str) -> String {
     format!(
         "{}\n[[handlers]]\nname = \"probe\"\ndatasets = [\"items\"]\ncommand = [\"/bin/sh\", \"-c\", {script:?}, \"probe\", \"{{path}}\", \"{{object_id}}\"]\nafter = [\"loader\"]\nbackoff = \"100ms\"\nmax_backoff = \"200ms\"\n{extra}\n",
         config(mode)

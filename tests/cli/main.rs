@@ -9,6 +9,7 @@ mod durability;
 mod insert;
 mod load;
 mod logging;
+mod metrics;
 mod notify;
 mod put;
 mod query;
