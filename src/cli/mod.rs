@@ -12,6 +12,7 @@ mod insert;
 mod interrupt;
 mod load;
 pub mod logging;
+mod progress;
 mod put;
 mod query;
 mod rejects;

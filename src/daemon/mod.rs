@@ -24,7 +24,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use rusqlite::Connection;
@@ -59,6 +59,16 @@ pub struct Options {
     pub sources: Sources,
     /// Rust handlers registered by an embedding program.
     pub embedded: Vec<Embedded>,
+    /// Counts the objects of the run, for a progress bar.
+    pub tally: Arc<Tally>,
+}
+
+/// The objects a run has to finish (those unfinished at startup, and every
+/// one registered since) and those it finished, counted as it goes.
+#[derive(Debug, Default)]
+pub struct Tally {
+    pub objects: AtomicU64,
+    pub finished: AtomicU64,
 }
 
 /// How a run ended.
@@ -232,6 +242,7 @@ struct Daemon {
     metrics: Arc<Metrics>,
     /// The metrics endpoint, bound at startup and served once running.
     endpoint: Option<std::net::TcpListener>,
+    tally: Arc<Tally>,
 }
 
 impl Daemon {
@@ -324,6 +335,7 @@ impl Daemon {
                 }
             }
             unfinished += 1;
+            options.tally.objects.fetch_add(1, Ordering::Relaxed);
             orphans.extend(queue.add(info, &jobs));
         }
         // Dead jobs of ordered handlers still hold their datasets back.
@@ -384,6 +396,7 @@ impl Daemon {
             polling: false,
             metrics,
             endpoint,
+            tally: options.tally,
             settings,
         })
     }
@@ -821,6 +834,7 @@ impl Daemon {
             self.tracker.hashed(&seen.relative, seen.stat);
         }
         for (new, arrived) in added {
+            self.tally.objects.fetch_add(1, Ordering::Relaxed);
             self.metrics
                 .registered(new.info.dataset.as_str(), new.duplicate, arrived);
             if let Some(finished) = new.finished {
@@ -947,6 +961,7 @@ impl Daemon {
 
     /// Every handler is done with an object: count it, write its receipt.
     fn finished_object(&mut self, info: &ObjectInfo, finished: &Finished) {
+        self.tally.finished.fetch_add(1, Ordering::Relaxed);
         if finished.state == "failed" {
             self.failures = true;
         }

@@ -11,6 +11,7 @@ mod load;
 mod logging;
 mod metrics;
 mod notify;
+mod progress;
 mod put;
 mod query;
 mod schema;
