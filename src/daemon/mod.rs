@@ -10,7 +10,8 @@
 //!
 //! `run --once` reconciles, processes what is ready, waits for the work in
 //! flight, and ends; `run` keeps going until SIGTERM or SIGINT, reloading
-//! its configuration on SIGHUP.
+//! its configuration on SIGHUP. With `metrics` set, either serves
+//! Prometheus metrics beside the main loop ([`metrics`]).
 
 mod jobs;
 mod metrics;
@@ -67,7 +68,9 @@ pub struct Options {
 /// one registered since) and those it finished, counted as it goes.
 #[derive(Debug, Default)]
 pub struct Tally {
+    /// Objects to finish: unfinished at startup, or registered since.
     pub objects: AtomicU64,
+    /// Objects every handler is done with.
     pub finished: AtomicU64,
 }
 
@@ -242,6 +245,7 @@ struct Daemon {
     metrics: Arc<Metrics>,
     /// The metrics endpoint, bound at startup and served once running.
     endpoint: Option<std::net::TcpListener>,
+    /// The run's objects, counted for whoever shows progress.
     tally: Arc<Tally>,
 }
 
