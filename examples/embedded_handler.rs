@@ -55,6 +55,7 @@ fn main() -> std::process::ExitCode {
             settings: counter,
             handler: Arc::new(LineCounter),
         }],
+        ..Options::default()
     };
     match daemon::run(settings, options) {
         Ok(ended) => {

@@ -53,7 +53,8 @@ impl HasExitCode for LoadError {
     }
 }
 
-/// Loads the file at `path` (the lake object `object`) into `table`.
+/// Loads the file at `path` (the lake object `object`) into `table`; its
+/// bytes pass through `wrap` (which may count them for a progress bar).
 pub fn load_file(
     warehouse: &mut Warehouse,
     table: &Table,
@@ -61,8 +62,9 @@ pub fn load_file(
     object: &ObjectRef,
     read: &ReadOptions,
     options: LoadOptions,
+    wrap: impl FnOnce(std::fs::File) -> Box<dyn std::io::Read + Send>,
 ) -> Result<LoadReport, LoadError> {
-    let mut reader = formats::open(path, read)?;
+    let mut reader = formats::open_through(path, read, wrap)?;
     Ok(warehouse.load(
         &table.schema,
         &table.descriptor,

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use super::progress::Bar;
 use super::{Failure, interrupt};
 use crate::config::Settings;
 use crate::exit::{ExitCode, HasExitCode};
@@ -90,6 +91,7 @@ pub fn run(settings: &Settings, args: InsertArgs) -> Result<ExitCode, Failure> {
                         sha256: stored.sha256_hex(),
                         size: stored.size,
                     };
+                    let bar = Bar::bytes(&stored.path, stored.size);
                     let report = loader::load_file(
                         &mut warehouse,
                         &table,
@@ -97,6 +99,7 @@ pub fn run(settings: &Settings, args: InsertArgs) -> Result<ExitCode, Failure> {
                         &object,
                         &read,
                         load_options,
+                        |file| bar.reader(file),
                     )
                     .map_err(|error| {
                         let code = error.exit_code();

@@ -12,6 +12,7 @@ use clap::Args;
 
 use super::Failure;
 use super::insert::{code_of, print_report};
+use super::progress::{self, Bar};
 use crate::config::Settings;
 use crate::exit::{ExitCode, HasExitCode};
 use crate::lake::{DatasetName, Lake, sha256_of};
@@ -52,19 +53,33 @@ pub fn run(settings: &Settings, args: LoadArgs) -> Result<ExitCode, Failure> {
     let mut outcome = ExitCode::Ok;
     let mut loaded = 0;
     let mut stdout = io::stdout().lock();
-    for dataset in &datasets {
+    // The objects are listed first, so that the bar knows how many.
+    let objects: Vec<_> = datasets
+        .iter()
+        .map(|dataset| (dataset, lake.objects(dataset)))
+        .collect();
+    let total = objects.iter().map(|(_, found)| found.len() as u64).sum();
+    let overall = (total > 1).then(|| Bar::objects("objects", total));
+    let mut examined = 0;
+    for (dataset, found_in_dataset) in objects {
         let table_name = settings.table_of(dataset);
         let table = Table::load(&settings.schemas, &table_name)?;
         let read = settings.dataset(dataset).read;
         let options = settings.load_options(dataset, &table_name);
-        for found in lake.objects(dataset) {
+        for found in found_in_dataset {
+            if let Some(overall) = &overall {
+                overall.set(examined, total);
+            }
+            examined += 1;
             let sha256 = match sha256_of(&found.path) {
                 Ok(sha256) => hex::encode(sha256),
                 Err(error) => {
-                    eprintln!(
-                        "droplake: cannot read {}: {error}; skipped",
-                        found.path.display()
-                    );
+                    progress::suspend(|| {
+                        eprintln!(
+                            "droplake: cannot read {}: {error}; skipped",
+                            found.path.display()
+                        )
+                    });
                     outcome = outcome.worst(ExitCode::IoErr);
                     continue;
                 }
@@ -78,27 +93,43 @@ pub fn run(settings: &Settings, args: LoadArgs) -> Result<ExitCode, Failure> {
                 sha256,
                 size: found.size,
             };
-            match loader::load_file(&mut warehouse, &table, &found.path, &object, &read, options) {
+            let bar = Bar::bytes(&found.path, found.size);
+            let loaded_file = loader::load_file(
+                &mut warehouse,
+                &table,
+                &found.path,
+                &object,
+                &read,
+                options,
+                |file| bar.reader(file),
+            );
+            drop(bar);
+            match loaded_file {
                 Ok(report) => {
                     loaded += u32::from(report.outcome != crate::warehouse::Outcome::Duplicate);
                     outcome = outcome.worst(code_of(&report));
-                    print_report(
-                        &mut stdout,
-                        &found.path,
-                        &object.sha256,
-                        &table_name,
-                        &report,
-                        args.json,
-                    )
+                    progress::suspend(|| {
+                        print_report(
+                            &mut stdout,
+                            &found.path,
+                            &object.sha256,
+                            &table_name,
+                            &report,
+                            args.json,
+                        )
+                    })
                     .map_err(Failure::stdout)?;
                 }
                 Err(error) => {
-                    eprintln!("droplake: loading {}: {error}", found.path.display());
+                    progress::suspend(|| {
+                        eprintln!("droplake: loading {}: {error}", found.path.display())
+                    });
                     outcome = outcome.worst(error.exit_code());
                 }
             }
         }
     }
+    drop(overall);
     if !args.json {
         let _ = writeln!(
             stdout,

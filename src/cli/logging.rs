@@ -14,6 +14,7 @@
 //!   fields at the top level), for log shippers.
 
 use std::fmt::{self, Write as _};
+use std::io::IsTerminal;
 use std::os::fd::AsFd;
 use std::os::unix::fs::MetadataExt;
 
@@ -23,6 +24,8 @@ use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
 use tracing_subscriber::registry::LookupSpan;
+
+use super::progress;
 
 /// How log lines are written (`--log-format`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -50,14 +53,19 @@ impl LogFormat {
 }
 
 /// Installs the global subscriber writing to standard error in `format`,
-/// filtered by `DROPLAKE_LOG` or else `default_filter`.
+/// filtered by `DROPLAKE_LOG` or else `default_filter`. Progress bars are
+/// drawn only for a person: with human lines on a terminal.
 pub fn init(format: LogFormat, default_filter: &str) {
     let filter =
         EnvFilter::try_from_env("DROPLAKE_LOG").unwrap_or_else(|_| EnvFilter::new(default_filter));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format.resolve() {
+        .with_writer(progress::LogWriter);
+    let format = format.resolve();
+    if format == LogFormat::Human && std::io::stderr().is_terminal() {
+        progress::enable();
+    }
+    match format {
         LogFormat::Journald => builder.with_ansi(false).event_format(JournaldFormat).init(),
         LogFormat::Json => builder.json().flatten_event(true).init(),
         LogFormat::Human | LogFormat::Auto => builder

@@ -17,6 +17,7 @@ mod load;
 pub mod logging;
 pub mod output;
 mod prose;
+mod progress;
 mod put;
 mod query;
 mod rejects;

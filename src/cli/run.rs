@@ -2,7 +2,12 @@
 
 use clap::Args;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
 use super::Failure;
+use super::progress::{self, Bar};
 use crate::config::{Settings, Sources};
 use crate::daemon::{self, Options};
 use crate::exit::ExitCode;
@@ -25,8 +30,28 @@ pub fn run(settings: Settings, sources: Sources, args: RunArgs) -> Result<ExitCo
     let options = Options {
         once: args.once,
         sources,
-        embedded: Vec::new(),
+        ..Options::default()
     };
-    let ended = daemon::run(settings, options)?;
+    if !(args.once && progress::enabled()) {
+        return Ok(daemon::run(settings, options)?.exit_code());
+    }
+    // A batch on a terminal: its objects finished out of those to do.
+    let tally = Arc::clone(&options.tally);
+    let over = AtomicBool::new(false);
+    let ended = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let bar = Bar::objects("objects", 0);
+            while !over.load(Ordering::Relaxed) {
+                bar.set(
+                    tally.finished.load(Ordering::Relaxed),
+                    tally.objects.load(Ordering::Relaxed),
+                );
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        let ended = daemon::run(settings, options);
+        over.store(true, Ordering::Relaxed);
+        ended
+    })?;
     Ok(ended.exit_code())
 }

@@ -1,4 +1,4 @@
-//! The daemon's settings: `shutdown_timeout`, `[detect]`, the keys of
+//! The daemon's settings: `shutdown_timeout`, `metrics`, `[detect]`, the keys of
 //! `[datasets.NAME]` that say when a file is ready and what becomes of it
 //! (`ready`, `settle`, `marker`, `order`, `duplicates`, `receipts`, `retain`,
 //! `archive`), and the `[[handlers]]` list.
@@ -11,6 +11,8 @@
 //! give the validated values back for `droplake config`.
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
 
 use toml::Spanned;
 
@@ -88,6 +90,43 @@ pub(super) fn shutdown_timeout(
             *timeout.get_ref()
         }
         None => default_shutdown_timeout(),
+    }
+}
+
+/// `metrics` when it is not given: no endpoint.
+pub(super) fn metrics_off() -> toml::Value {
+    toml::Value::String(String::new())
+}
+
+/// The address `metrics` names: `"127.0.0.1:9464"`, `"[::1]:9464"`, or a
+/// port alone (`9464` or `"9464"`), which means loopback (127.0.0.1). An
+/// empty string or `"off"` (how the environment turns a file's endpoint
+/// off) means none. Port 0 asks the system for a free port, which the
+/// daemon logs.
+pub(super) fn metrics_address(value: &toml::Value) -> Result<Option<SocketAddr>, String> {
+    const EXPECTED: &str = "give an address and port such as \"127.0.0.1:9464\" or \"[::1]:9464\", or a port alone such as 9464 (on loopback)";
+    let loopback = |port: Option<u16>, written: &dyn fmt::Display| {
+        port.map(|port| Some(SocketAddr::from((Ipv4Addr::LOCALHOST, port))))
+            .ok_or_else(|| format!("port {written} is out of range (0 to 65535); {EXPECTED}"))
+    };
+    match value {
+        toml::Value::Integer(port) => loopback(u16::try_from(*port).ok(), port),
+        toml::Value::String(text) => {
+            let text = text.trim();
+            if text.is_empty() || text == "off" {
+                Ok(None)
+            } else if text.bytes().all(|byte| byte.is_ascii_digit()) {
+                loopback(text.parse().ok(), &text)
+            } else {
+                text.parse::<SocketAddr>()
+                    .map(Some)
+                    .map_err(|_| format!("{text:?} is not an address and port; {EXPECTED}"))
+            }
+        }
+        other => Err(format!(
+            "expected an address, found {}; {EXPECTED}",
+            other.type_str()
+        )),
     }
 }
 
@@ -964,6 +1003,22 @@ command = ["/usr/bin/awk", "{print $1}"]
                 ":2:8: `detect.mode`: unknown variant `inotify`, expected one of `auto`, `watch`, `poll`",
             ),
             (
+                "metrics = \"localhost:9464\"\n".into(),
+                ":1:11: `metrics`: \"localhost:9464\" is not an address and port; give an address and port such as \"127.0.0.1:9464\"",
+            ),
+            (
+                "metrics = 70000\n".into(),
+                ":1:11: `metrics`: port 70000 is out of range (0 to 65535)",
+            ),
+            (
+                "metrics = \"99999\"\n".into(),
+                ":1:11: `metrics`: port 99999 is out of range (0 to 65535)",
+            ),
+            (
+                "metrics = true\n".into(),
+                ":1:11: `metrics`: expected an address, found boolean",
+            ),
+            (
                 "[detect]\nscan_interval = \"0s\"\n".into(),
                 ":2:17: `detect.scan_interval`: must be longer than zero",
             ),
@@ -1189,5 +1244,37 @@ command = ["/usr/bin/awk", "{print $1}"]
             name,
             Some((toml::Value::String("x.y".into()), line(dir.path(), 5)))
         );
+    }
+
+    #[test]
+    fn metrics_is_an_address_or_a_port_on_loopback() {
+        let cases = [
+            ("metrics = \"127.0.0.1:9464\"", Some("127.0.0.1:9464")),
+            ("metrics = \"[::1]:9464\"", Some("[::1]:9464")),
+            ("metrics = \"0.0.0.0:9100\"", Some("0.0.0.0:9100")),
+            ("metrics = 9464", Some("127.0.0.1:9464")),
+            ("metrics = \" 9464 \"", Some("127.0.0.1:9464")),
+            ("metrics = 0", Some("127.0.0.1:0")),
+            ("metrics = \"off\"", None),
+            ("metrics = \"\"", None),
+            ("", None),
+        ];
+        for (text, expected) in cases {
+            let (dir, settings) = load(&format!("lake = \"lake\"\n{text}\n"));
+            let settings = settings.expect(text);
+            let address = settings.metrics.map(|address| address.to_string());
+            assert_eq!(address.as_deref(), expected, "{text}");
+            let reported = settings
+                .report()
+                .into_iter()
+                .find(|(key, _, _)| key == "metrics")
+                .map(|(_, value, origin)| (value, origin));
+            let expected = expected.map(|address| (text_value(address), line(dir.path(), 2)));
+            assert_eq!(reported, expected, "{text}");
+        }
+    }
+
+    fn text_value(text: &str) -> toml::Value {
+        toml::Value::String(text.to_owned())
     }
 }

@@ -6,7 +6,7 @@
 //! `DROPLAKE_*` variables. Then [`Settings::load`] merges them over the
 //! defaults, validates every value, and records where each one came from.
 //! The rest of droplake only ever sees [`Settings`]. The daemon's keys
-//! (`shutdown_timeout`, `[detect]`, readiness and retention of datasets,
+//! (`shutdown_timeout`, `metrics`, `[detect]`, readiness and retention of datasets,
 //! `[[handlers]]`) are validated in `daemon.rs`.
 //!
 //! Relative paths in a file are relative to the file's directory; relative
@@ -21,6 +21,7 @@ mod raw;
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fmt;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use toml::Spanned;
@@ -61,6 +62,9 @@ pub struct Settings {
     /// How long a stopping daemon waits for loads and handlers before it
     /// rolls back and kills them (`shutdown_timeout`, default 30s).
     pub shutdown_timeout: Duration,
+    /// Where the daemon serves Prometheus metrics (`metrics`); `None`: it
+    /// serves none.
+    pub metrics: Option<SocketAddr>,
     /// The configuration file that was read, if any.
     pub file: Option<PathBuf>,
     /// Where each setting's value came from, by dotted key.
@@ -386,6 +390,10 @@ impl EnvLayer {
                 "lake" => layer.raw.lake = spanned(value.to_owned()),
                 "schemas" => layer.raw.schemas = spanned(value.to_owned()),
                 "warehouse" => layer.raw.warehouse = spanned(value.to_owned()),
+                "metrics" => {
+                    let value = toml::Value::String(value.to_owned());
+                    layer.raw.metrics = Some(Spanned::new(0..0, value));
+                }
                 "ignore" => {
                     let globs = env_list(value).map_err(error)?;
                     layer.raw.ignore = Some(Spanned::new(
@@ -697,6 +705,12 @@ impl Settings {
         })?;
         origins.insert("ignore".to_string(), ignore.origin);
 
+        let metrics = layers.choose("metrics", |raw| &raw.metrics, daemon::metrics_off());
+        let offset = layers.offset(|raw| &raw.metrics);
+        let metrics_address = daemon::metrics_address(&metrics.value)
+            .map_err(|message| layers.error("metrics", &metrics.origin, offset, message))?;
+        origins.insert("metrics".to_string(), metrics.origin);
+
         let mut datasets = BTreeMap::new();
         let mut tables = BTreeMap::new();
         let mut shutdown_timeout = daemon::default_shutdown_timeout();
@@ -751,6 +765,7 @@ impl Settings {
             detect,
             handlers,
             shutdown_timeout,
+            metrics: metrics_address,
             file: path,
             origins,
         })
@@ -812,6 +827,7 @@ impl Settings {
                 toml::Value::String(self.shutdown_timeout.to_string()),
             ),
         ];
+        let text = |value: &str| toml::Value::String(value.to_string());
         let mut report: Vec<(String, toml::Value, Origin)> = Vec::new();
         let mut push = |key: String, value: toml::Value| {
             let origin = self.origins.get(&key).cloned().unwrap_or(Origin::Default);
@@ -820,10 +836,12 @@ impl Settings {
         for (key, value) in values {
             push(key.to_string(), value);
         }
+        if let Some(address) = self.metrics {
+            push("metrics".to_string(), text(&address.to_string()));
+        }
         for (key, value) in daemon::report_detect(&self.detect) {
             push(format!("detect.{key}"), value);
         }
-        let text = |value: &str| toml::Value::String(value.to_string());
         for (name, dataset) in &self.datasets {
             let mut entry =
                 |key: &str, value: toml::Value| push(format!("datasets.{name}.{key}"), value);
@@ -1022,6 +1040,38 @@ write_mode = "upsert"
                 .to_string();
             assert!(error.contains(expected), "{text:?}: {error}");
         }
+    }
+
+    #[test]
+    fn the_environment_sets_or_turns_off_the_metrics_endpoint() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("droplake.toml"), "metrics = 9464\n").expect("write");
+        let load = |value: &str| {
+            Settings::load(&sources(dir.path(), None, &[("DROPLAKE_METRICS", value)]))
+        };
+        let settings = load("[::1]:9100").expect("load");
+        assert_eq!(
+            settings.metrics,
+            Some("[::1]:9100".parse().expect("address"))
+        );
+        assert_eq!(
+            settings.origins["metrics"],
+            Origin::Env {
+                var: "DROPLAKE_METRICS"
+            }
+        );
+        assert_eq!(
+            load("9200").expect("load").metrics,
+            Some("127.0.0.1:9200".parse().expect("address"))
+        );
+        assert_eq!(load("").expect("load").metrics, None);
+        let error = load("nine").expect_err("not an address");
+        assert!(
+            error
+                .to_string()
+                .starts_with("environment DROPLAKE_METRICS: `metrics`: \"nine\" is not an address"),
+            "{error}"
+        );
     }
 
     #[test]

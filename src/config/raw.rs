@@ -33,6 +33,10 @@ pub(super) struct RawConfig {
     pub detect: Option<Spanned<RawDetect>>,
     /// The handlers, in file order: `[[handlers]]`.
     pub handlers: Option<Vec<Spanned<RawHandler>>>,
+    /// Where the daemon serves Prometheus metrics: an address such as
+    /// `"127.0.0.1:9464"`, or a port (a number or a string of digits) on
+    /// loopback.
+    pub metrics: Option<Spanned<toml::Value>>,
 }
 
 /// `[datasets.NAME]`: how one dataset's objects are read and loaded.
@@ -171,11 +175,12 @@ pub(super) struct RawHandler {
 
 /// Settings that a `DROPLAKE_*` environment variable overrides: the variable
 /// and the key it sets.
-pub(super) const ENV_SETTINGS: [(&str, &str); 4] = [
+pub(super) const ENV_SETTINGS: [(&str, &str); 5] = [
     ("DROPLAKE_LAKE", "lake"),
     ("DROPLAKE_SCHEMAS", "schemas"),
     ("DROPLAKE_WAREHOUSE", "warehouse"),
     ("DROPLAKE_IGNORE", "ignore"),
+    ("DROPLAKE_METRICS", "metrics"),
 ];
 
 /// Environment variables droplake reads that are not settings.

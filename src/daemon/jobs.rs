@@ -335,6 +335,7 @@ impl Runner {
                 state,
                 report,
                 finished,
+                ..
             }) => {
                 tracing::info!(
                     object = done.info.id,

@@ -11,9 +11,11 @@
 //!
 //! `run --once` reconciles, processes what is ready, waits for the work in
 //! flight, and ends; `run` keeps going until SIGTERM or SIGINT, reloading
-//! its configuration on SIGHUP.
+//! its configuration on SIGHUP. With `metrics` set, either serves
+//! Prometheus metrics beside the main loop ([`metrics`]).
 
 mod jobs;
+mod metrics;
 mod notify;
 mod poll;
 mod queue;
@@ -26,8 +28,8 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
 
 use rusqlite::Connection;
 use serde_json::{Value, json};
@@ -47,6 +49,7 @@ use crate::lake::{DatasetName, Lake};
 use crate::schema::SchemaError;
 use crate::warehouse::ledger::{self, Finished, JobState, NewObject, Registered};
 use crate::warehouse::{Warehouse, WarehouseError};
+use metrics::Metrics;
 use queue::{Job, Jobs, Queue};
 use ready::{Tracker, Verdict};
 use registry::Registry;
@@ -60,6 +63,18 @@ pub struct Options {
     pub sources: Sources,
     /// Rust handlers registered by an embedding program.
     pub embedded: Vec<Embedded>,
+    /// Counts the objects of the run, for a progress bar.
+    pub tally: Arc<Tally>,
+}
+
+/// The objects a run has to finish (those unfinished at startup, and every
+/// one registered since) and those it finished, counted as it goes.
+#[derive(Debug, Default)]
+pub struct Tally {
+    /// Objects to finish: unfinished at startup, or registered since.
+    pub objects: AtomicU64,
+    /// Objects every handler is done with.
+    pub finished: AtomicU64,
 }
 
 /// How a run ended.
@@ -99,6 +114,14 @@ pub enum DaemonError {
     Locked { path: PathBuf, holder: String },
     #[error("{what}: {error}")]
     Io { what: String, error: std::io::Error },
+    #[error(
+        "{origin}: `metrics`: cannot serve metrics on {address}: {error}; choose another address or port, or remove the key"
+    )]
+    Metrics {
+        origin: String,
+        address: std::net::SocketAddr,
+        error: std::io::Error,
+    },
 }
 
 impl HasExitCode for DaemonError {
@@ -109,6 +132,7 @@ impl HasExitCode for DaemonError {
             DaemonError::Lake(_) => ExitCode::Config,
             DaemonError::Locked { .. } => ExitCode::TempFail,
             DaemonError::Io { .. } => ExitCode::IoErr,
+            DaemonError::Metrics { .. } => ExitCode::Config,
         }
     }
 }
@@ -160,7 +184,13 @@ struct Scanned {
 
 /// A hashed file, or why it could not be.
 enum Hashed {
-    Stable { seen: Seen, sha256: String },
+    /// `arrived`: the file's ctime, when it arrived complete (a rename
+    /// into place or its last write).
+    Stable {
+        seen: Seen,
+        sha256: String,
+        arrived: Option<SystemTime>,
+    },
     Changed(Seen),
     Gone(Seen),
     Failed(Seen, std::io::Error),
@@ -219,6 +249,12 @@ struct Daemon {
     /// The poller's memory of the lake's directories.
     poller: Arc<std::sync::Mutex<poll::Poller>>,
     polling: bool,
+    /// What the daemon counts for Prometheus.
+    metrics: Arc<Metrics>,
+    /// The metrics endpoint, bound at startup and served once running.
+    endpoint: Option<std::net::TcpListener>,
+    /// The run's objects, counted for whoever shows progress.
+    tally: Arc<Tally>,
 }
 
 impl Daemon {
@@ -226,6 +262,19 @@ impl Daemon {
         let lake = Lake::open(&settings.lake, settings.filter.clone())?;
         let registry = Registry::build(&settings, &options.embedded)?;
         let lock = lock(&settings.warehouse)?;
+        let endpoint = settings
+            .metrics
+            .map(|address| {
+                metrics::bind(address).map_err(|error| DaemonError::Metrics {
+                    origin: settings
+                        .origins
+                        .get("metrics")
+                        .map_or_else(|| "configuration".to_string(), ToString::to_string),
+                    address,
+                    error,
+                })
+            })
+            .transpose()?;
         let owner = format!(
             "pid {} since {}",
             std::process::id(),
@@ -301,6 +350,7 @@ impl Daemon {
                 }
             }
             unfinished += 1;
+            options.tally.objects.fetch_add(1, Ordering::Relaxed);
             orphans.extend(queue.add(info, &jobs));
         }
         // Dead jobs of ordered handlers still hold their datasets back.
@@ -324,6 +374,8 @@ impl Daemon {
             "Starting the daemon."
         );
         let jobs = jobs::Runner::new(&settings, &registry)?;
+        let metrics = Arc::new(Metrics::new(&settings.warehouse));
+        metrics.configure(&registry);
         let (hashed_tx, hashed_rx) = mpsc::unbounded_channel();
         let (scans_tx, scans_rx) = mpsc::unbounded_channel();
         Ok(Daemon {
@@ -358,12 +410,18 @@ impl Daemon {
             full_scans: 0,
             poller: Arc::default(),
             polling: false,
+            metrics,
+            endpoint,
+            tally: options.tally,
             settings,
         })
     }
 
     async fn run(mut self) -> Result<Ended, DaemonError> {
         let (messages_tx, mut messages) = mpsc::unbounded_channel();
+        if let Some(endpoint) = self.endpoint.take() {
+            self.serve_metrics(endpoint)?;
+        }
         if !self.once {
             listen_for_signals(
                 messages_tx,
@@ -541,6 +599,21 @@ impl Daemon {
         };
         tracing::info!(?ended, "The daemon stopped.");
         Ok(ended)
+    }
+
+    /// Serves the metrics endpoint on its own tasks.
+    fn serve_metrics(&self, endpoint: std::net::TcpListener) -> Result<(), DaemonError> {
+        let io = |error| DaemonError::Io {
+            what: "cannot serve the metrics endpoint".into(),
+            error,
+        };
+        let address = endpoint.local_addr().map_err(io)?;
+        metrics::serve(endpoint, Arc::clone(&self.metrics)).map_err(io)?;
+        tracing::info!(%address, "Serving metrics at http://{address}/metrics.");
+        if !address.ip().is_loopback() {
+            tracing::warn!(%address, "The metrics endpoint listens beyond loopback: anyone who can reach this address can read the metrics.");
+        }
+        Ok(())
     }
 
     /// In once mode: nothing in flight and nothing that can start now.
@@ -737,7 +810,11 @@ impl Daemon {
         let mut stable = Vec::new();
         for hashed in batch {
             match hashed {
-                Hashed::Stable { seen, sha256 } => stable.push((seen, sha256)),
+                Hashed::Stable {
+                    seen,
+                    sha256,
+                    arrived,
+                } => stable.push((seen, sha256, arrived)),
                 Hashed::Changed(seen) => {
                     tracing::debug!(file = %seen.relative.display(), "A file changed while it was hashed; it must settle again.");
                     self.tracker.forget(&seen.relative);
@@ -763,29 +840,32 @@ impl Daemon {
         let result = (|| {
             let transaction =
                 connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            for (seen, sha256) in &stable {
-                if let Some(entry) = register(settings, registry, &transaction, seen, sha256)? {
-                    added.push(entry);
+            for (seen, sha256, arrived) in &stable {
+                if let Some(new) = register(settings, registry, &transaction, seen, sha256)? {
+                    added.push((new, *arrived));
                 }
             }
             transaction.commit()
         })();
         if let Err(error) = result {
             tracing::error!(%error, "Cannot register new objects in the ledger; they will be tried again.");
-            for (seen, _) in &stable {
+            for (seen, _, _) in &stable {
                 self.tracker.forget(&seen.relative);
                 self.reread(&seen.relative);
             }
             return;
         }
-        for (seen, _) in &stable {
+        for (seen, _, _) in &stable {
             self.tracker.hashed(&seen.relative, seen.stat);
         }
-        for (info, jobs, finished) in added {
-            if let Some(finished) = finished {
-                self.finished_object(&info, &finished);
+        for (new, arrived) in added {
+            self.tally.objects.fetch_add(1, Ordering::Relaxed);
+            self.metrics
+                .registered(new.info.dataset.as_str(), new.duplicate, arrived);
+            if let Some(finished) = new.finished {
+                self.finished_object(&new.info, &finished);
             } else {
-                self.queue.add(info, &jobs);
+                self.queue.add(new.info, &new.jobs);
             }
         }
     }
@@ -841,6 +921,8 @@ impl Daemon {
                 return;
             }
         };
+        let table = self.settings.table_of(&done.info.dataset);
+        self.metrics.recorded(&done, &outcome, &table);
         self.apply(&done.info, &done.handler, outcome, true);
     }
 
@@ -961,6 +1043,7 @@ impl Daemon {
 
     /// Every handler is done with an object: count it, write its receipt.
     fn finished_object(&mut self, info: &ObjectInfo, finished: &Finished) {
+        self.tally.finished.fetch_add(1, Ordering::Relaxed);
         if finished.state == "failed" {
             self.failures = true;
         }
@@ -1064,6 +1147,7 @@ impl Daemon {
             handlers = registry.handlers.len(),
             "Reloaded the configuration and schemas."
         );
+        self.metrics.configure(&registry);
         self.registry = registry;
         self.settings = settings;
         self.bury(retired);
@@ -1205,11 +1289,22 @@ fn register(
         .into_iter()
         .map(|handler| (handler, Job { state, attempts: 0 }, 0))
         .collect();
-    Ok(Some((info, jobs, finished)))
+    Ok(Some(NewlyRegistered {
+        info,
+        jobs,
+        finished,
+        duplicate: matches!(registered, Registered::Duplicate { .. }),
+    }))
 }
 
 /// A new object, its jobs, and its end if it has no job to wait for.
-type NewlyRegistered = (Arc<ObjectInfo>, Jobs, Option<Finished>);
+struct NewlyRegistered {
+    info: Arc<ObjectInfo>,
+    jobs: Jobs,
+    finished: Option<Finished>,
+    /// Its content is another object's of the dataset.
+    duplicate: bool,
+}
 
 /// The daemon lock of the warehouse at `warehouse`: `<warehouse>.lock`,
 /// held (flock, exclusive) by the daemon or `run --once` while it runs.
@@ -1355,8 +1450,8 @@ fn hash_stable(seen: Seen) -> Hashed {
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Hashed::Gone(seen),
         Err(error) => return Hashed::Failed(seen, error),
     };
-    let before = match file.metadata() {
-        Ok(metadata) => Stat::of(&metadata),
+    let (before, arrived) = match file.metadata() {
+        Ok(metadata) => (Stat::of(&metadata), changed_at(&metadata)),
         Err(error) => return Hashed::Failed(seen, error),
     };
     if before != seen.stat {
@@ -1379,10 +1474,20 @@ fn hash_stable(seen: Seen) -> Hashed {
         (Ok(after), Ok(at_path)) if after == before && at_path == before => Hashed::Stable {
             sha256: hex::encode(hasher.finalize()),
             seen,
+            arrived,
         },
         (_, Err(error)) if error.kind() == std::io::ErrorKind::NotFound => Hashed::Gone(seen),
         _ => Hashed::Changed(seen),
     }
+}
+
+/// A file's ctime: when its inode last changed, which a rename into place
+/// and every write do.
+fn changed_at(metadata: &std::fs::Metadata) -> Option<SystemTime> {
+    use std::os::unix::fs::MetadataExt;
+    let seconds = u64::try_from(metadata.ctime()).ok()?;
+    let nanos = u32::try_from(metadata.ctime_nsec()).ok()?;
+    SystemTime::UNIX_EPOCH.checked_add(Duration::new(seconds, nanos))
 }
 
 /// Checks what a marker declares against the file; the refusal, if any.

@@ -52,8 +52,11 @@ pub enum LoadResult {
     /// if it was its last job: all of it is in the ledger already.
     Committed {
         state: JobState,
-        report: LoadReport,
+        report: Box<LoadReport>,
         finished: Option<Finished>,
+        /// From opening the file to the commit (in a group, to the
+        /// savepoint's release).
+        took: std::time::Duration,
     },
     /// Nothing was committed; the daemon records the job's new state.
     /// `retry`: a temporary problem (the warehouse busy or full, a schema
@@ -158,6 +161,7 @@ impl Read for Hashing {
 
 /// Runs `job` on `warehouse`.
 pub fn load(warehouse: &mut Warehouse, job: &LoadJob) -> LoadResult {
+    let timer = std::time::Instant::now();
     let started = jiff::Timestamp::now().to_string();
     let seen = Arc::new(Mutex::new((Sha256::new(), 0u64)));
     let opened = formats::open_through(&job.info.path, &job.read, |file| {
@@ -217,8 +221,9 @@ pub fn load(warehouse: &mut Warehouse, job: &LoadJob) -> LoadResult {
         Ok(report) => match hook.committed {
             Some((state, finished)) => LoadResult::Committed {
                 state,
-                report,
+                report: Box::new(report),
                 finished,
+                took: timer.elapsed(),
             },
             None => LoadResult::Uncommitted {
                 outcome: Uncommitted::Retry,

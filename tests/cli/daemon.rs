@@ -835,6 +835,7 @@ fn an_embedded_rust_handler_runs_after_the_loader_with_the_event() {
             settings: handler,
             handler: Arc::clone(&recorder) as Arc<dyn droplake::handlers::embedded::Handler>,
         }],
+        ..Options::default()
     };
     let ended = daemon::run(settings, options).expect("run");
     assert_eq!(ended, Ended::Failures, "refused.csv died");
