@@ -277,7 +277,7 @@ fn item_json(item: &Item) -> Json {
 
 /// How an elementary item's bytes are encoded, for `--json`.
 fn data_json(data: &DataType) -> Json {
-    let decimal = |kind: &str, decimal: crate::mainframe::copybook::Decimal| {
+    let decimal = |kind: &str, decimal: crate::mainframe::copybook::Precision| {
         json!({
             "kind": kind,
             "digits": decimal.digits,

@@ -221,10 +221,10 @@ pub enum DataType {
     Zoned(Zoned),
     /// A numeric-edited picture: digits with editing characters, one a
     /// byte; the picture's runs say which is where.
-    Edited(Decimal),
+    Edited(Precision),
     /// A packed decimal (COMP-3): two digits a byte, the sign in the last
     /// nibble; `length` is `digits / 2 + 1`.
-    Packed(Decimal),
+    Packed(Precision),
     /// A binary integer (COMP, COMP-4, BINARY, COMP-5), big-endian.
     Binary(Binary),
     /// A floating-point number, IBM hexadecimal or IEEE 754 by the
@@ -234,7 +234,7 @@ pub enum DataType {
 
 impl DataType {
     /// The digits and scale of a decimal type; `None` for text and floats.
-    pub fn decimal(&self) -> Option<Decimal> {
+    pub fn decimal(&self) -> Option<Precision> {
         match self {
             DataType::Text | DataType::Float(_) => None,
             DataType::Zoned(zoned) => Some(zoned.decimal),
@@ -247,7 +247,7 @@ impl DataType {
 /// The digits of a decimal number and where its point is. The value of
 /// the digit string `n` is `n × 10^-scale`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Decimal {
+pub struct Precision {
     /// Digit positions in the picture (`9`s; `P`s not counted), 1–38.
     pub digits: u32,
     /// Digits after the decimal point: negative for trailing `P`s
@@ -261,7 +261,7 @@ pub struct Decimal {
 /// first or last digit or in a character of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Zoned {
-    pub decimal: Decimal,
+    pub decimal: Precision,
     /// Where the sign is; `Unsigned` when the picture has no `S`.
     pub sign: ZonedSign,
     /// The picture has an explicit `.`, which takes a byte.
@@ -291,7 +291,7 @@ pub enum SignPosition {
 /// A binary integer's digits and storage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Binary {
-    pub decimal: Decimal,
+    pub decimal: Precision,
     /// Bytes: 2 for 1–4 digits, 4 for 5–9, 8 for 10–18; above 18, the
     /// bytes that hold the digits and a sign bit (as Cobrix does: 9 bytes
     /// for 19 and 20 digits, 16 for 37).

@@ -13,7 +13,7 @@
 
 use super::Problem;
 use super::item::{
-    Binary, Condition, DataType, Decimal, Elementary, FloatWidth, Item, ItemId, ItemKind, Occurs,
+    Binary, Condition, DataType, Elementary, FloatWidth, Item, ItemId, ItemKind, Occurs, Precision,
     SignPosition, Usage, Zoned, ZonedSign,
 };
 use super::parse::{Entry, QualifiedName, SignClause, Spanned};
@@ -416,7 +416,7 @@ fn elementary(
             }
             Category::NumericEdited => {
                 refuse_sign("numeric-edited (its picture writes the sign)")?;
-                DataType::Edited(Decimal {
+                DataType::Edited(Precision {
                     digits: picture.digits,
                     scale: picture.scale,
                     signed: picture.signed,
@@ -434,7 +434,7 @@ fn elementary(
                     None => ZonedSign::Unsigned,
                 };
                 DataType::Zoned(Zoned {
-                    decimal: Decimal {
+                    decimal: Precision {
                         digits: picture.digits,
                         scale: picture.scale,
                         signed: sign != ZonedSign::Unsigned,
@@ -472,7 +472,7 @@ fn elementary(
                 ));
             }
             refuse_sign(&format!("{usage}"))?;
-            let decimal = Decimal {
+            let decimal = Precision {
                 digits: picture.digits,
                 scale: picture.scale,
                 signed: picture.signed,

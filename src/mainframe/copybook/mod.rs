@@ -36,8 +36,8 @@ use std::path::{Path, PathBuf};
 
 pub use columns::{Column, ColumnShape, OccursColumns, column_count, column_name, columns};
 pub use item::{
-    Binary, Condition, ConditionValue, DataType, Decimal, Elementary, Figurative, FloatWidth, Item,
-    ItemId, ItemKind, Literal, NumericLiteral, Occurs, SignPosition, Usage, Zoned, ZonedSign,
+    Binary, Condition, ConditionValue, DataType, Elementary, Figurative, FloatWidth, Item, ItemId,
+    ItemKind, Literal, NumericLiteral, Occurs, Precision, SignPosition, Usage, Zoned, ZonedSign,
 };
 pub use picture::{Category, MAX_DIGITS, Picture, PictureRun, Symbol};
 pub use source::{SourceFormat, SourcePosition};

@@ -30,7 +30,7 @@ use serde_json::{Map, Value as Json, json};
 
 use super::columns::{Column, ColumnShape, OccursColumns, column_count, columns};
 use super::item::{
-    Binary, ConditionValue, DataType, Decimal, Elementary, Figurative, Item, ItemId, Literal,
+    Binary, ConditionValue, DataType, Elementary, Figurative, Item, ItemId, Literal, Precision,
 };
 use super::{Copybook, CopybookError};
 
@@ -173,7 +173,7 @@ fn kind_of(elementary: &Elementary) -> Kind {
 }
 
 /// The kind of a decimal whose digits (without scaling) may number `digits`.
-fn decimal_kind(decimal: Decimal, digits: u32) -> Kind {
+fn decimal_kind(decimal: Precision, digits: u32) -> Kind {
     if decimal.scale <= 0 {
         let whole = i64::from(digits) - i64::from(decimal.scale);
         if whole <= 18 {
