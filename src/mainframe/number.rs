@@ -47,6 +47,13 @@ impl Family {
             Family::Ascii => b'-',
         }
     }
+
+    fn point(self) -> u8 {
+        match self {
+            Family::Ebcdic => 0x4B,
+            Family::Ascii => b'.',
+        }
+    }
 }
 
 /// Where a zoned number's sign is.
@@ -184,6 +191,62 @@ pub fn read_zoned(
         if negative { -coefficient } else { coefficient },
         scale,
     )))
+}
+
+/// Reads a zoned decimal written with its decimal point as a byte
+/// (`9(8).9(2)`, `S9(3).99`, which Cobrix reads as numbers): the digits
+/// around one point byte, the sign as [`read_zoned`] reads it, and spaces
+/// on either side as padding (`789.09    `). The written point places the
+/// decimal point; without one, `scale` does.
+pub fn read_zoned_point(
+    bytes: &[u8],
+    scale: i32,
+    sign: Sign,
+    family: Family,
+    strict: bool,
+) -> Result<Reading<Decimal>, NumberError> {
+    if is_blank(bytes, family.space()) {
+        return Ok(Reading::Blank);
+    }
+    let space = family.space();
+    let start = bytes.iter().position(|&b| b != space).unwrap_or(0);
+    let end = bytes
+        .iter()
+        .rposition(|&b| b != space)
+        .map_or(bytes.len(), |at| at + 1);
+    let mut digits = Vec::with_capacity(end - start);
+    let mut point = None;
+    for &byte in &bytes[start..end] {
+        if byte == family.point() && point.is_none() {
+            point = Some(digits.len());
+        } else {
+            digits.push(byte);
+        }
+    }
+    let written_scale = match point {
+        Some(at) => {
+            let sign_after = usize::from(sign == Sign::TrailingSeparate);
+            (digits.len() - at).saturating_sub(sign_after) as i32
+        }
+        None => scale,
+    };
+    // Positions in errors are the field's, not the digits'.
+    let place = |at: usize| start + at + usize::from(point.is_some_and(|point| at >= point));
+    read_zoned(&digits, written_scale, sign, family, strict).map_err(|error| match error {
+        NumberError::Digit { at, byte } => NumberError::Digit {
+            at: place(at),
+            byte,
+        },
+        NumberError::Sign { at, byte } => NumberError::Sign {
+            at: place(at),
+            byte,
+        },
+        NumberError::Length { .. } => NumberError::Length {
+            len: bytes.len(),
+            expected: bytes.len(),
+        },
+        other => other,
+    })
 }
 
 /// The digit of a zoned byte that carries no sign.
@@ -608,6 +671,36 @@ mod tests {
             lenient(&[0xF1, 0xD2]),
             "error: byte 1 (0xD2) has no valid sign"
         );
+    }
+
+    #[test]
+    fn a_written_point_places_the_decimal_point_and_the_sign_stays_overpunched() {
+        let read = |bytes: &[u8], scale, sign| {
+            value(read_zoned_point(bytes, scale, sign, Family::Ebcdic, false))
+        };
+        // S9(3).99 holding -305.03: the sign on the last digit (0xD3).
+        assert_eq!(
+            read(&[0xF3, 0xF0, 0xF5, 0x4B, 0xF0, 0xD3], 2, Sign::Trailing),
+            "-305.03"
+        );
+        // 9(8).9(2) written left-justified: "789.09    ".
+        let mut left = vec![0xF7, 0xF8, 0xF9, 0x4B, 0xF0, 0xF9];
+        left.resize(11, 0x40);
+        assert_eq!(read(&left, 2, Sign::Unsigned), "789.09");
+        assert_eq!(
+            read(&[0x60, 0xF1, 0x4B, 0xF5], 1, Sign::LeadingSeparate),
+            "-1.5"
+        );
+        assert_eq!(
+            read(&[0xF1, 0x4B, 0xF5, 0xF0, 0x4E], 2, Sign::TrailingSeparate),
+            "1.50"
+        );
+        // Positions in errors count the point.
+        assert_eq!(
+            read(&[0xF1, 0x4B, 0xC1, 0xF0], 2, Sign::Unsigned),
+            "error: byte 2 (0xC1) is not a digit"
+        );
+        assert_eq!(read(&[0x40; 6], 2, Sign::Trailing), "blank");
     }
 
     #[test]

@@ -18,11 +18,13 @@
 use std::collections::HashMap;
 
 use super::codepage::Charset;
-use super::copybook::{Copybook, DataType, FloatWidth, Item, ItemId, ItemKind, ZonedSign};
+use super::copybook::{
+    Copybook, DataType, FloatWidth, Item, ItemId, ItemKind, SignPosition, ZonedSign,
+};
 use super::decimal::Decimal;
 use super::number::{
     Endian, Family, FloatFormat, NumberError, Reading, Sign, read_binary, read_float, read_packed,
-    read_zoned,
+    read_zoned, read_zoned_point,
 };
 
 /// A decoded value.
@@ -125,6 +127,10 @@ pub enum RecordError {
         min: u32,
         max: u32,
     },
+    #[error(
+        "the count of {table} cannot be read: its counter {counter} does not hold a whole number"
+    )]
+    Uncounted { counter: String, table: String },
     #[error("{0}")]
     Field(FieldError),
 }
@@ -152,6 +158,8 @@ pub struct Decoder<'c> {
     copybook: &'c Copybook,
     options: Options,
     routing: Option<Routing>,
+    /// The record decoded when routing does not choose one (the first).
+    record: Option<ItemId>,
     /// The items tables depend on: their values are counts.
     counters: Vec<ItemId>,
     /// Names of ambiguous items, qualified.
@@ -170,8 +178,16 @@ impl<'c> Decoder<'c> {
             copybook,
             options,
             routing,
+            record: None,
             counters,
         }
+    }
+
+    /// Decodes records by the layout of `record` (one of the copybook's
+    /// records) unless routing chooses another, rather than by the first.
+    pub fn with_record(mut self, record: ItemId) -> Decoder<'c> {
+        self.record = Some(record);
+        self
     }
 
     pub fn copybook(&self) -> &'c Copybook {
@@ -186,7 +202,8 @@ impl<'c> Decoder<'c> {
             .map_or_else(|| self.copybook.item(id).display_name(), String::as_str)
     }
 
-    /// The record layout `bytes` is in: the routed one, or the first.
+    /// The record layout `bytes` is in: the routed one, or the one chosen
+    /// by [`Decoder::with_record`], or the first.
     pub fn record_for(&self, bytes: &[u8]) -> Option<&'c Item> {
         let routed = self.routing.as_ref().and_then(|routing| {
             let value = self.route_value(routing, bytes)?;
@@ -196,15 +213,18 @@ impl<'c> Decoder<'c> {
                 .find(|(key, target)| *key == value && self.copybook.item(*target).parent.is_none())
                 .map(|(_, target)| self.copybook.item(*target))
         });
-        routed.or_else(|| self.copybook.records().next())
+        routed
+            .or_else(|| self.record.map(|id| self.copybook.item(id)))
+            .or_else(|| self.copybook.records().next())
     }
 
-    /// The record-type value of `bytes`, as routes are written.
+    /// The record-type value of `bytes`, as routes are written: text without
+    /// the spaces or low-values (0x00) that pad it, a number as printed.
     fn route_value(&self, routing: &Routing, bytes: &[u8]) -> Option<String> {
         let item = self.copybook.item(routing.field);
         let field = bytes.get(item.offset..item.offset + item.length)?;
         match self.field(item, field, item.offset, &[]) {
-            Ok(Value::Text(text)) => Some(text.trim().to_string()),
+            Ok(Value::Text(text)) => Some(text.trim_matches([' ', '\0']).to_string()),
             Ok(Value::Number(number)) => Some(number.to_string()),
             _ => None,
         }
@@ -212,8 +232,15 @@ impl<'c> Decoder<'c> {
 
     /// Decodes one record into `sink`.
     pub fn decode(&self, bytes: &[u8], sink: &mut dyn Sink) -> Result<(), RecordError> {
+        self.decode_measured(bytes, sink).map(|_| ())
+    }
+
+    /// Decodes one record into `sink` and returns the bytes its layout
+    /// took: the record's length, or with `variable_occurs` only as much as
+    /// its counts make it (for records written back to back).
+    pub fn decode_measured(&self, bytes: &[u8], sink: &mut dyn Sink) -> Result<usize, RecordError> {
         let Some(record) = self.record_for(bytes) else {
-            return Ok(());
+            return Ok(0);
         };
         let route = self
             .routing
@@ -227,7 +254,7 @@ impl<'c> Decoder<'c> {
             indices: Vec::new(),
             route,
         };
-        walk.item(record, 0).map(|_| ())
+        walk.item(record, 0)
     }
 
     /// Decodes the bytes of one occurrence of elementary item `item`.
@@ -280,24 +307,20 @@ impl<'c> Decoder<'c> {
                 }
                 Ok(Value::Text(text))
             }
-            DataType::Zoned(zoned) if !zoned.explicit_point => {
+            DataType::Zoned(zoned) => {
                 let sign = match zoned.sign {
                     ZonedSign::Unsigned => Sign::Unsigned,
-                    ZonedSign::Overpunched(super::copybook::SignPosition::Leading) => Sign::Leading,
-                    ZonedSign::Overpunched(super::copybook::SignPosition::Trailing) => {
-                        Sign::Trailing
-                    }
-                    ZonedSign::Separate(super::copybook::SignPosition::Leading) => {
-                        Sign::LeadingSeparate
-                    }
-                    ZonedSign::Separate(super::copybook::SignPosition::Trailing) => {
-                        Sign::TrailingSeparate
-                    }
+                    ZonedSign::Overpunched(SignPosition::Leading) => Sign::Leading,
+                    ZonedSign::Overpunched(SignPosition::Trailing) => Sign::Trailing,
+                    ZonedSign::Separate(SignPosition::Leading) => Sign::LeadingSeparate,
+                    ZonedSign::Separate(SignPosition::Trailing) => Sign::TrailingSeparate,
                 };
-                number(read_zoned(bytes, zoned.decimal.scale, sign, family, strict))
-            }
-            DataType::Zoned(zoned) => {
-                number(read_edited(bytes, charset, zoned.decimal.scale.max(0)))
+                let scale = zoned.decimal.scale;
+                number(if zoned.explicit_point {
+                    read_zoned_point(bytes, scale, sign, family, strict)
+                } else {
+                    read_zoned(bytes, scale, sign, family, strict)
+                })
             }
             DataType::Edited(decimal) => number(read_edited(bytes, charset, decimal.scale.max(0))),
             DataType::Packed(decimal) => number(read_packed(bytes, decimal.scale, strict)),
@@ -451,7 +474,10 @@ impl Walk<'_, '_, '_> {
             min,
             max,
         };
-        let value = value.ok_or_else(|| error("(unreadable)".to_string()))?;
+        let value = value.ok_or_else(|| RecordError::Uncounted {
+            counter: self.decoder.name(counter).to_string(),
+            table: self.decoder.name(table.id).to_string(),
+        })?;
         u32::try_from(value)
             .ok()
             .filter(|count| (min..=max).contains(count) || (*count == 0 && min <= 1))
@@ -834,6 +860,65 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "the record is 6 bytes; its layout needs 10 bytes up to field NAME"
+        );
+    }
+
+    #[test]
+    fn decode_measured_says_how_many_bytes_the_record_took() {
+        let book = copybook(ACCOUNTS);
+        let mut options = cp037();
+        let fixed = Decoder::new(&book, options.clone(), None);
+        let bytes = account(1, &[("D", 7)], true);
+        let mut sink = JsonRecord::new(&fixed, false);
+        assert_eq!(fixed.decode_measured(&bytes, &mut sink), Ok(bytes.len()));
+        options.variable_occurs = true;
+        let variable = Decoder::new(&book, options, None);
+        let bytes = account(1, &[("D", 7)], false);
+        let mut longer = bytes.clone();
+        longer.extend(e("NEXT RECORD"));
+        let mut sink = JsonRecord::new(&variable, false);
+        assert_eq!(
+            variable.decode_measured(&longer, &mut sink),
+            Ok(bytes.len())
+        );
+    }
+
+    #[test]
+    fn with_record_decodes_by_another_01_record() {
+        let book = copybook(
+            "01 HEADER. 05 KIND PIC X. 05 RUN-DATE PIC 9(4).
+             01 DETAIL. 05 KIND PIC X. 05 QTY PIC 9(2). 05 FILLER PIC X(2).",
+        );
+        let detail = book.record("DETAIL").expect("a record").id;
+        let decoder = Decoder::new(&book, cp037(), None).with_record(detail);
+        assert_eq!(json(&decoder, &e("D42  ")), r#"{"KIND":"D","QTY":42}"#);
+    }
+
+    #[test]
+    fn a_record_type_padded_with_low_values_still_routes() {
+        let padded = copybook("01 R. 05 KIND PIC X(3). 05 A PIC X(2). 05 B REDEFINES A PIC 9(2).");
+        let kind = padded.items()[1].id;
+        let b = padded.items()[3].id;
+        let routing = Routing {
+            field: kind,
+            routes: vec![("N".into(), b)],
+        };
+        let decoder = Decoder::new(&padded, cp037(), Some(routing));
+        let mut bytes = e("N");
+        bytes.extend([0x00, 0x00]);
+        bytes.extend(e("42"));
+        assert_eq!(json(&decoder, &bytes), r#"{"KIND":"N\u0000\u0000","B":42}"#);
+    }
+
+    #[test]
+    fn a_counter_that_holds_no_number_is_named() {
+        let book = copybook("01 R. 05 N PIC X. 05 T OCCURS 0 TO 2 DEPENDING ON N. 10 V PIC X.");
+        let decoder = Decoder::new(&book, cp037(), None);
+        let mut sink = JsonRecord::new(&decoder, false);
+        let error = decoder.decode(&e("A  "), &mut sink).expect_err("refused");
+        assert_eq!(
+            error.to_string(),
+            "the count of T cannot be read: its counter N does not hold a whole number"
         );
     }
 }
