@@ -1,11 +1,13 @@
 //! Integration tests: the real `droplake` binary, run in temporary
 //! directories against real files. One test binary, one module per command.
 
+mod cobrix;
 mod completions;
 mod config;
 mod conformance;
 mod copybook;
 mod daemon;
+mod decode;
 mod durability;
 mod insert;
 mod inspect;
