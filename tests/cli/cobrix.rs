@@ -150,7 +150,7 @@ const GENERATED: [&str; 5] = [
 /// Reads JSON keeping every number as its text: a number becomes a
 /// string that starts with [`NUMBER`], so that 37-digit integers and
 /// decimals survive serde_json (which would make them f64).
-fn read_json_values(text: &str) -> Vec<Json> {
+pub(crate) fn read_json_values(text: &str) -> Vec<Json> {
     serde_json::Deserializer::from_str(&mark_numbers(text))
         .into_iter::<Json>()
         .map(|value| value.expect("valid JSON"))
@@ -204,14 +204,14 @@ fn mark_numbers(json: &str) -> String {
 }
 
 /// The text of a number read by [`read_json_values`], if `value` is one.
-fn number_text(value: &Json) -> Option<&str> {
+pub(crate) fn number_text(value: &Json) -> Option<&str> {
     value.as_str().and_then(|text| text.strip_prefix(NUMBER))
 }
 
 /// A decimal's value in a canonical form: sign, significant digits, and
 /// the power of ten of the last of them (`-30.50` and `-3.05E1` alike are
 /// `(true, "305", -1)`; zero is `(false, "", 0)`).
-fn canonical(number: &str) -> (bool, String, i64) {
+pub(crate) fn canonical(number: &str) -> (bool, String, i64) {
     let (mantissa, exponent) = match number.find(['e', 'E']) {
         Some(at) => (
             &number[..at],

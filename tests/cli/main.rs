@@ -9,6 +9,7 @@ mod copybook;
 mod daemon;
 mod decode;
 mod durability;
+mod gnucobol;
 mod insert;
 mod inspect;
 mod load;
