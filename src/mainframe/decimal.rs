@@ -132,23 +132,67 @@ fn pow10(exponent: u32) -> Option<i128> {
 
 impl fmt::Display for Decimal {
     /// Plain notation with exactly `scale` decimal places: `-1234.56`,
-    /// `0.00030503`, `30503000`.
+    /// `0.00030503`, `30503000`. Written without allocating: decode prints
+    /// millions of these.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let digits = self.coefficient.unsigned_abs().to_string();
-        let sign = if self.coefficient < 0 { "-" } else { "" };
+        let mut buffer = [0u8; 40];
+        let digits = ascii_digits(self.coefficient.unsigned_abs(), &mut buffer);
+        if self.coefficient < 0 {
+            f.write_str("-")?;
+        }
         if self.scale <= 0 {
-            let zeros = if self.coefficient == 0 {
-                0
-            } else {
-                self.scale.unsigned_abs() as usize
-            };
-            return write!(f, "{sign}{digits}{}", "0".repeat(zeros));
+            f.write_str(digits)?;
+            if self.coefficient != 0 {
+                for _ in 0..self.scale.unsigned_abs() {
+                    f.write_str("0")?;
+                }
+            }
+            return Ok(());
         }
         let scale = self.scale.unsigned_abs() as usize;
-        let padded = format!("{digits:0>width$}", width = scale + 1);
-        let (whole, fraction) = padded.split_at(padded.len() - scale);
-        write!(f, "{sign}{whole}.{fraction}")
+        if digits.len() > scale {
+            let (whole, fraction) = digits.split_at(digits.len() - scale);
+            f.write_str(whole)?;
+            f.write_str(".")?;
+            return f.write_str(fraction);
+        }
+        f.write_str("0.")?;
+        for _ in digits.len()..scale {
+            f.write_str("0")?;
+        }
+        f.write_str(digits)
     }
+}
+
+/// The decimal digits of `value`, written at the end of `buffer`.
+fn ascii_digits(value: u128, buffer: &mut [u8; 40]) -> &str {
+    let mut at = buffer.len();
+    let mut push = |digit: u8| {
+        at -= 1;
+        buffer[at] = b'0' + digit;
+    };
+    match u64::try_from(value) {
+        // 64-bit division is several times faster than 128-bit.
+        Ok(mut small) => loop {
+            push((small % 10) as u8);
+            small /= 10;
+            if small == 0 {
+                break;
+            }
+        },
+        Err(_) => {
+            let mut large = value;
+            loop {
+                push((large % 10) as u8);
+                large /= 10;
+                if large == 0 {
+                    break;
+                }
+            }
+        }
+    }
+    // Only ASCII digits were written.
+    std::str::from_utf8(&buffer[at..]).unwrap_or("")
 }
 
 impl FromStr for Decimal {

@@ -173,24 +173,83 @@ pub fn read_zoned(
         Sign::Unsigned if !strict => Some(digits.len() - 1),
         _ => None,
     };
-    let mut coefficient: i128 = 0;
+    let mut coefficient = Digits::default();
     for (index, &byte) in digits.iter().enumerate() {
-        let at = index + offset;
         let digit = if Some(index) == sign_at {
             let (digit, is_negative) = overpunched(byte, family, strict)
                 .filter(|(_, is_negative)| sign.is_signed() || !is_negative)
-                .ok_or(NumberError::Sign { at, byte })?;
+                .ok_or_else(|| NumberError::Sign {
+                    at: index + offset,
+                    byte,
+                })?;
             negative = is_negative;
             digit
         } else {
-            plain_digit(byte, family).ok_or(NumberError::Digit { at, byte })?
+            plain_digit(byte, family).ok_or_else(|| NumberError::Digit {
+                at: index + offset,
+                byte,
+            })?
         };
-        coefficient = coefficient * 10 + i128::from(digit);
+        coefficient.push(digit);
     }
+    let coefficient = coefficient.value().ok_or_else(|| too_long(digits))?;
     Ok(Reading::Value(Decimal::new(
         if negative { -coefficient } else { coefficient },
         scale,
     )))
+}
+
+/// The error of a field whose digits are more than a decimal holds.
+fn too_long(bytes: &[u8]) -> NumberError {
+    NumberError::Value(super::decimal::DecimalError::TooLong {
+        value: format!("the number in bytes {}", hex::encode_upper(bytes)),
+    })
+}
+
+/// Decimal digits gathered into an integer: 18 at a time in 64-bit
+/// arithmetic, which is all most fields have, and 128-bit only between
+/// those runs.
+#[derive(Debug, Default)]
+struct Digits {
+    high: i128,
+    low: u64,
+    count: u32,
+}
+
+impl Digits {
+    const RUN: u32 = 18;
+
+    #[inline]
+    fn push(&mut self, digit: u8) {
+        if self.count == Self::RUN {
+            self.high = shift(self.high, Self::RUN, self.low);
+            self.low = 0;
+            self.count = 0;
+        }
+        self.low = self.low * 10 + u64::from(digit);
+        self.count += 1;
+    }
+
+    /// The integer, or `None` beyond what an `i128` holds (more than 38
+    /// digits can be written in a 20-byte packed field).
+    fn value(&self) -> Option<i128> {
+        if self.high == 0 {
+            return Some(i128::from(self.low));
+        }
+        let value = shift(self.high, self.count, self.low);
+        (value >= 0).then_some(value)
+    }
+}
+
+/// `high` followed by the `count` digits of `low`; negative (-1) once it
+/// no longer fits, and from then on.
+fn shift(high: i128, count: u32, low: u64) -> i128 {
+    if high < 0 {
+        return -1;
+    }
+    high.checked_mul(10i128.pow(count))
+        .and_then(|value| value.checked_add(i128::from(low)))
+        .unwrap_or(-1)
 }
 
 /// Reads a zoned decimal written with its decimal point as a byte
@@ -365,28 +424,30 @@ pub fn read_packed(
     if bytes.iter().all(|&b| b == 0) || bytes.iter().all(|&b| b == 0x40 || b == b' ') {
         return Ok(Reading::Blank);
     }
-    let mut coefficient: i128 = 0;
+    let mut digits = Digits::default();
     let last = bytes.len() - 1;
+    let mut negative = false;
     for (at, &byte) in bytes.iter().enumerate() {
         let high = byte >> 4;
         if high > 9 {
             return Err(NumberError::Digit { at, byte });
         }
-        coefficient = coefficient * 10 + i128::from(high);
+        digits.push(high);
         let low = byte & 0x0F;
         if at < last {
             if low > 9 {
                 return Err(NumberError::Digit { at, byte });
             }
-            coefficient = coefficient * 10 + i128::from(low);
+            digits.push(low);
         } else {
-            let negative = nibble_sign(low, strict).ok_or(NumberError::Sign { at, byte })?;
-            if negative {
-                coefficient = -coefficient;
-            }
+            negative = nibble_sign(low, strict).ok_or(NumberError::Sign { at, byte })?;
         }
     }
-    Ok(Reading::Value(Decimal::new(coefficient, scale)))
+    let coefficient = digits.value().ok_or_else(|| too_long(bytes))?;
+    Ok(Reading::Value(Decimal::new(
+        if negative { -coefficient } else { coefficient },
+        scale,
+    )))
 }
 
 /// Writes `value` as a packed decimal of `digits` digits: sign C or D when
@@ -468,7 +529,8 @@ pub fn read_binary(
         })?
     };
     let value = Decimal::new(coefficient, scale);
-    if value.digits() > MAX_DIGITS {
+    // Only 16 bytes hold more digits than a decimal may have.
+    if bytes.len() == 16 && value.digits() > MAX_DIGITS {
         return Err(NumberError::Overflow {
             value: coefficient.to_string(),
             bytes: bytes.len(),
@@ -670,6 +732,32 @@ mod tests {
         assert_eq!(
             lenient(&[0xF1, 0xD2]),
             "error: byte 1 (0xD2) has no valid sign"
+        );
+    }
+
+    #[test]
+    fn digits_beyond_what_a_decimal_holds_are_an_error_not_a_wrap() {
+        let mut nines = vec![0x99; 19];
+        nines.push(0x9C);
+        assert_eq!(
+            value(read_packed(&nines, 0, true)),
+            format!(
+                "error: the number in bytes {} has more than 38 digits",
+                hex::encode_upper(&nines)
+            )
+        );
+        // 38 nines and more leading zeros than a run still read exactly.
+        let mut widest = vec![0x09];
+        widest.extend([0x99; 18]);
+        widest.push(0x9D);
+        assert_eq!(
+            value(read_packed(&widest, 0, true)),
+            format!("-{}", "9".repeat(38))
+        );
+        let zoned = vec![0xF9; 38];
+        assert_eq!(
+            value(read_zoned(&zoned, 2, Sign::Unsigned, Family::Ebcdic, true)),
+            format!("{}.99", "9".repeat(36))
         );
     }
 

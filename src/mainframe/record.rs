@@ -294,16 +294,25 @@ impl<'c> Decoder<'c> {
         };
         match elementary.data {
             DataType::Text => {
-                let mut text = String::with_capacity(bytes.len());
+                // Trailing spaces are left out before decoding: only one
+                // byte of a page is a space, and most text is padding.
+                let kept = if self.options.trim {
+                    let space = charset.page().space();
+                    let end = bytes
+                        .iter()
+                        .rposition(|&b| b != space)
+                        .map_or(0, |at| at + 1);
+                    &bytes[..end]
+                } else {
+                    bytes
+                };
+                let mut text = String::new();
                 if strict {
                     charset
-                        .decode_strict(bytes, &mut text)
+                        .decode_strict(kept, &mut text)
                         .map_err(|problem| error(problem.to_string()))?;
                 } else {
-                    charset.decode_lossy(bytes, &mut text);
-                }
-                if self.options.trim {
-                    text.truncate(text.trim_end_matches(' ').len());
+                    charset.decode_lossy(kept, &mut text);
                 }
                 Ok(Value::Text(text))
             }
@@ -497,8 +506,13 @@ impl Walk<'_, '_, '_> {
                         field: decoder.occurrence_name(item.id, &self.indices),
                     });
                 };
+                let counter = decoder.counters.contains(&item.id);
+                if item.is_filler() && !counter {
+                    // A FILLER's value is never wanted.
+                    return Ok(item.length);
+                }
                 let value = decoder.field(item, bytes, offset, &self.indices);
-                if decoder.counters.contains(&item.id) {
+                if counter {
                     let count = match &value {
                         Ok(Value::Number(number)) => {
                             number.rescale(0).ok().map(Decimal::coefficient)
@@ -647,10 +661,7 @@ impl Value {
         use std::fmt::Write;
         match self {
             Value::Null => out.push_str("null"),
-            Value::Text(text) => {
-                // Serializing a string cannot fail.
-                out.push_str(&serde_json::to_string(text).unwrap_or_default());
-            }
+            Value::Text(text) => super::json::write_string(text, out),
             Value::Number(number) => {
                 let _ = write!(out, "{number}");
             }
