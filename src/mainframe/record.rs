@@ -662,9 +662,7 @@ impl Value {
         match self {
             Value::Null => out.push_str("null"),
             Value::Text(text) => super::json::write_string(text, out),
-            Value::Number(number) => {
-                let _ = write!(out, "{number}");
-            }
+            Value::Number(number) => number.write_to(out),
             Value::Float(value) if value.is_finite() => {
                 let _ = write!(out, "{value:?}");
             }
