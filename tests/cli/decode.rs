@@ -452,3 +452,80 @@ fn memory_does_not_grow_with_the_size_of_the_file() {
         "decoding 64 MiB peaked at {max_rss_kib} KiB"
     );
 }
+
+#[test]
+fn records_back_to_back_are_as_long_as_their_counts_make_them() {
+    let env = TestEnv::new();
+    let copybook = env.write(
+        "b.cpy",
+        "01 B. 05 N PIC 9. 05 T OCCURS 0 TO 3 DEPENDING ON N. 10 V PIC X(2). 05 E PIC X.",
+    );
+    let copybook = copybook.display().to_string();
+    // A 3-byte header, records "1AAz", "0y", "2BBCCx", a 2-byte footer.
+    let data = env
+        .write("b.dat", "HDR1AAz0y2BBCCxFT")
+        .display()
+        .to_string();
+    let args = [
+        "decode",
+        "--encoding",
+        "ascii",
+        "--variable-occurs",
+        "--header-bytes",
+        "3",
+        "--footer-bytes",
+        "2",
+        "--copybook",
+        &copybook,
+        &data,
+    ];
+    let run = env.run(args);
+    run.expect_code(0);
+    assert_eq!(
+        run.stdout,
+        "{\"N\":1,\"V\":[\"AA\"],\"E\":\"z\"}\n{\"N\":0,\"V\":[],\"E\":\"y\"}\n\
+         {\"N\":2,\"V\":[\"BB\",\"CC\"],\"E\":\"x\"}\n"
+    );
+    // Many records: the window over the file moves on past its buffer.
+    let mut many = String::new();
+    for number in 0..100_000 {
+        let count = number % 4;
+        many.push_str(&count.to_string());
+        for _ in 0..count {
+            many.push_str("QQ");
+        }
+        many.push('e');
+    }
+    let data_many = env.write("many.dat", &many).display().to_string();
+    let run = env.run([
+        "decode",
+        "--encoding",
+        "ascii",
+        "--variable-occurs",
+        "--copybook",
+        &copybook,
+        &data_many,
+    ]);
+    run.expect_code(0);
+    let lines = run.json_lines();
+    assert_eq!(lines.len(), 100_000);
+    assert_eq!(lines[99_999]["V"], serde_json::json!(["QQ", "QQ", "QQ"]));
+    assert!(lines.iter().all(|line| line["E"] == "e"));
+    // The last record cut short: the records before it, then where it is.
+    let data = env.write("cut.dat", "1AAz2BB").display().to_string();
+    let run = env.run([
+        "decode",
+        "--encoding",
+        "ascii",
+        "--variable-occurs",
+        "--copybook",
+        &copybook,
+        &data,
+    ]);
+    run.expect_code(65);
+    assert_eq!(run.json_lines().len(), 1);
+    assert_eq!(
+        run.stderr,
+        "droplake: record 2 at byte 4: the record is 3 bytes; its layout needs 5 bytes up to field V (2)\n"
+    );
+}
