@@ -217,8 +217,8 @@ pub fn run(args: DecodeArgs) -> Result<ExitCode, Failure> {
     let outcome = decode_all(&decoder, frames, printer, &mut warnings, &mut out);
     // What was decoded before a failure is printed before it is reported.
     let flushed = out.flush().map_err(Stop::from);
-    match outcome.and_then(|records| flushed.map(|()| records)) {
-        Ok(_) => Ok(warnings.finish()),
+    match outcome.and(flushed) {
+        Ok(()) => Ok(warnings.finish()),
         Err(Stop::PipeClosed) => Ok(ExitCode::Ok),
         Err(Stop::Failed(failure)) => {
             warnings.finish();
@@ -244,14 +244,14 @@ impl From<io::Error> for Stop {
     }
 }
 
-/// Decodes and prints every record; returns how many there were.
+/// Decodes and prints every record.
 fn decode_all(
     decoder: &Decoder<'_>,
     mut frames: Box<dyn Frames>,
     mut printer: Printer<'_, '_>,
     warnings: &mut Warnings,
     out: &mut impl Write,
-) -> Result<u64, Stop> {
+) -> Result<(), Stop> {
     let mut records: u64 = 0;
     loop {
         let next = frames
@@ -279,7 +279,7 @@ fn decode_all(
     if matches!(printer, Printer::Count(_)) {
         writeln!(out, "{records}")?;
     }
-    Ok(records)
+    Ok(())
 }
 
 /// The decoding options the arguments ask for.
