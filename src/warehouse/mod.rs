@@ -148,7 +148,10 @@ fn configure(connection: &Connection) -> rusqlite::Result<()> {
 }
 
 /// Opens the warehouse at `path` read-only: it must exist, and no statement
-/// run on the connection can change it.
+/// run on the connection can change it. A warehouse an older droplake wrote
+/// first gets the bookkeeping migrations it lacks (they add droplake's own
+/// tables and columns, never touch data), so that reading commands see the
+/// ledger as this version knows it.
 pub(crate) fn open_read_only(path: &Path) -> Result<Connection, WarehouseError> {
     if !path.exists() {
         return Err(WarehouseError::Missing {
@@ -191,11 +194,46 @@ pub(crate) fn open_read_only(path: &Path) -> Result<Connection, WarehouseError> 
         }
         _ => Ok(connection),
     }
+    .and_then(|connection| {
+        if !bookkeeping::is_behind(&connection)
+            .map_err(|error| WarehouseError::from_sqlite(path, error))?
+        {
+            return Ok(connection);
+        }
+        drop(connection);
+        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
+            .and_then(|mut writer| {
+                writer.busy_timeout(BUSY_TIMEOUT)?;
+                bookkeeping::migrate(&mut writer)
+            })
+            .map_err(|error| WarehouseError::from_sqlite(path, error))?;
+        open()
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reading_a_warehouse_an_older_droplake_wrote_brings_its_bookkeeping_up_to_date() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("warehouse.db");
+        drop(Warehouse::open(&path).expect("open"));
+        // As version 2 left it: no retry_base yet.
+        let old = Connection::open(&path).expect("open");
+        old.execute_batch(
+            "ALTER TABLE _droplake_jobs DROP COLUMN retry_base; PRAGMA user_version = 2;",
+        )
+        .expect("downgrade");
+        drop(old);
+        let reader = open_read_only(&path).expect("open read-only");
+        reader
+            .prepare("SELECT retry_base FROM _droplake_jobs")
+            .expect("the column is there");
+        let denied = reader.execute_batch("CREATE TABLE t (x)");
+        assert!(denied.is_err(), "the connection itself stays read-only");
+    }
 
     #[test]
     fn opening_creates_a_wal_database_with_bookkeeping() {
