@@ -11,6 +11,7 @@
 pub mod codepage;
 pub mod copybook;
 pub mod decimal;
+pub mod encode;
 pub mod framing;
 pub mod json;
 pub mod number;
