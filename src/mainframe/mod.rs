@@ -12,6 +12,7 @@ pub mod codepage;
 pub mod copybook;
 pub mod decimal;
 pub mod encode;
+pub mod extract;
 pub mod framing;
 pub mod json;
 pub mod number;
