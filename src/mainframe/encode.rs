@@ -33,7 +33,8 @@
 //!   alternatives with values are an error; none leaves the bytes spaces.
 //! - **OCCURS DEPENDING ON**: the counter's value is the count. Where the
 //!   source has no value for the counter, the count is the number of
-//!   occurrences the source holds (its arrays), and that is written. A
+//!   occurrences the source holds (its arrays), and that is written (0
+//!   when it holds none: a missing number is zero). A
 //!   count the arrays disagree with, or a value past the count, is an error.
 //!   With `variable_occurs` a table takes only its count's space and the
 //!   items after it move up, as the decoder's option reads them.
@@ -953,20 +954,25 @@ impl Walk<'_, '_> {
                         _ => {}
                     }
                 }
-                found.ok_or_else(|| {
-                    let tables: Vec<&str> = tables
-                        .iter()
-                        .map(|table| self.encoder.name(*table))
-                        .collect();
-                    self.error(
-                        item.id,
-                        format!(
-                            "no value is given for this count of {}: give one, or give the \
-                             table's fields as arrays",
-                            tables.join(", ")
-                        ),
-                    )
-                })?
+                match (found, &value) {
+                    (Some(count), _) => count,
+                    // A missing counter is blank, as every missing number is.
+                    (None, None) => 0,
+                    (None, Some(_)) => {
+                        let tables: Vec<&str> = tables
+                            .iter()
+                            .map(|table| self.encoder.name(*table))
+                            .collect();
+                        return Err(self.error(
+                            item.id,
+                            format!(
+                                "the count of {} is null: give it a value, or give the table's \
+                                 fields as arrays",
+                                tables.join(", ")
+                            ),
+                        ));
+                    }
+                }
             }
         };
         for &table in tables {
@@ -1423,14 +1429,16 @@ mod tests {
             error.to_string(),
             "field TX-CODE (2): a value is given past the count: N-TX says TX has 1 occurrences"
         );
-        let mut unknown = transactions(&book, 0);
-        unknown.occurrences.clear();
-        let error = encode(&book, options(), &unknown).expect_err("refused");
-        assert!(
-            error
-                .to_string()
-                .starts_with("field N-TX: no value is given"),
-            "{error}"
+        let mut missing = transactions(&book, 0);
+        missing.occurrences.clear();
+        let bytes = encode(&book, options(), &missing).expect("a missing count is 0");
+        assert_eq!(bytes[0], b'0');
+        let null = missing.set(&book, "N-TX", &[], Value::Null);
+        let error = encode(&book, options(), &null).expect_err("refused");
+        assert_eq!(
+            error.to_string(),
+            "field N-TX: the count of TX is null: give it a value, or give the table's fields as \
+             arrays"
         );
         let mut many = transactions(&book, 4);
         many.occurrences.clear();
