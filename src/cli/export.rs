@@ -780,3 +780,19 @@ fn print(written: &Written, json: bool) -> io::Result<()> {
         None => writeln!(stdout),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_trigger_is_a_suffix_or_a_pattern_never_the_file_itself() {
+        let name = |trigger: &str| trigger_name("CUST.G0001V00.dat", trigger).map_err(|f| f.code);
+        assert_eq!(name(".done"), Ok("CUST.G0001V00.dat.done".to_string()));
+        assert_eq!(name("{stem}.ok"), Ok("CUST.G0001V00.ok".to_string()));
+        assert_eq!(name("{name}.trg"), Ok("CUST.G0001V00.dat.trg".to_string()));
+        assert_eq!(name("{name}"), Err(ExitCode::Usage));
+        assert_eq!(name("/../x"), Err(ExitCode::Usage));
+        assert!(check_name("..").is_err() && check_name("a/b").is_err());
+    }
+}

@@ -519,3 +519,90 @@ fn the_trigger_is_written_after_the_extract_is_renamed_and_its_directory_synced(
         line.contains("fsync(") && line.contains(&out)
     });
 }
+
+/// Compiles a COBOL program of `tests/cli/cobol/` into `dir`, or `None`
+/// when GnuCOBOL is not installed (`.ci/run` installs it).
+fn gnucobol(program: &str, dir: &Path) -> Option<std::path::PathBuf> {
+    if std::process::Command::new("cobc")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: GnuCOBOL is not installed (apt-get install gnucobol3)");
+        return None;
+    }
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/cli/cobol")
+        .join(format!("{program}.cob"));
+    let binary = dir.join(program);
+    let output = std::process::Command::new("cobc")
+        .args(["-x", "-fsign=EBCDIC", "-o"])
+        .arg(&binary)
+        .arg(&source)
+        .output()
+        .expect("run cobc");
+    assert!(
+        output.status.success(),
+        "cobc {program}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(binary)
+}
+
+/// What a GnuCOBOL program displays, read as Latin-1 (byte for byte).
+fn run_cobol(binary: &Path, dir: &Path) -> Vec<String> {
+    let output = std::process::Command::new(binary)
+        .current_dir(dir)
+        .output()
+        .expect("run the COBOL program");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text: String = output.stdout.iter().map(|&byte| char::from(byte)).collect();
+    text.lines().map(str::to_string).collect()
+}
+
+#[test]
+fn gnucobol_reads_the_fixed_and_variable_extracts_as_they_were_exported() {
+    let env = with_customers(CSV);
+    let cobol = env.root().join("cobol");
+    fs::create_dir(&cobol).expect("cobol/");
+    let Some(fixed) = gnucobol("read_fixed", &cobol) else {
+        return;
+    };
+    let Some(variable) = gnucobol("read_variable", &cobol) else {
+        return;
+    };
+    let export = |extra: &[&str]| {
+        let mut args = vec![
+            "export",
+            "customers",
+            "--copybook",
+            "cust.cpy",
+            "--encoding",
+            "latin1",
+            "--to",
+            "cobol",
+            "--replace",
+        ];
+        args.extend(extra);
+        env.run(&args).expect_code(0);
+    };
+    let rows = [
+        "000001|ALICE       | 0001234.56| 0.0125|-007| 0300|2|11111|22222",
+        "000002|BJÖRK       |-0000000.50|-0.5000| 012|-0002|0|     |     ",
+        "000003|CAROL       | 0000000.00| 0.0000| 000| 0000|1|33333|     ",
+    ];
+    export(&[]);
+    assert_eq!(run_cobol(&fixed, &cobol), rows);
+    export(&["--recfm", "V", "--rdw-excludes-header", "--variable-occurs"]);
+    let lengths = ["0046", "0036", "0041"];
+    let expected: Vec<String> = lengths
+        .iter()
+        .zip(rows)
+        .map(|(length, row)| format!("{length}|{row}"))
+        .collect();
+    assert_eq!(run_cobol(&variable, &cobol), expected);
+}
