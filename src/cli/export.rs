@@ -357,8 +357,9 @@ pub fn run(settings: &Settings, args: ExportArgs) -> Result<ExitCode, Failure> {
         framed: Vec::new(),
         failure: None,
     };
+    let mut header_len = 0;
     if let Some((control, header_encoder)) = &header {
-        writer.control(control, header_encoder, "the header")?;
+        header_len = writer.control(control, header_encoder, "the header")?;
     }
     let result = query::query(&settings.warehouse, &sql, &mut writer);
     if let Some(failure) = writer.failure.take() {
@@ -394,6 +395,13 @@ pub fn run(settings: &Settings, args: ExportArgs) -> Result<ExitCode, Failure> {
             .map_err(|error| data_error(format!("the header: {error}")))?;
         frame(format, &record, args.encoding.space(), &mut framed)
             .map_err(|error| data_error(format!("the header: {error}")))?;
+        if framed.len() != header_len {
+            return Err(data_error(format!(
+                "the header's length changed with its count or totals ({header_len} bytes, then \
+                 {}); its layout must not depend on them",
+                framed.len()
+            )));
+        }
         out.seek(SeekFrom::Start(0))
             .and_then(|_| out.write_all(&framed))
             .map_err(write_error)?;
@@ -693,13 +701,14 @@ impl<W: Write> Extract<'_, W> {
         Ok(())
     }
 
-    /// Writes a header or trailer record with the totals so far.
+    /// Writes a header or trailer record with the totals so far; returns
+    /// its length, framed.
     fn control(
         &mut self,
         control: &Control,
         encoder: &Encoder<'_>,
         what: &str,
-    ) -> Result<(), Failure> {
+    ) -> Result<usize, Failure> {
         encoder
             .encode(&control.values(&self.totals), &mut self.record)
             .map_err(|error| data_error(format!("{what}: {error}")))?;
@@ -711,7 +720,8 @@ impl<W: Write> Extract<'_, W> {
                 ExitCode::IoErr,
                 anyhow::anyhow!("writing the extract failed: {error}; nothing was written"),
             )
-        })
+        })?;
+        Ok(self.framed.len())
     }
 
     /// Stops the query with `failure`.

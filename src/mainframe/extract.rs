@@ -510,7 +510,8 @@ impl Control {
                 .iter()
                 .find(|item| {
                     item.elementary().is_some()
-                        && (item.is_named(name) || column_name(item.display_name()) == name)
+                        && (item.is_named(name)
+                            || column_name(item.display_name()).eq_ignore_ascii_case(name))
                 })
                 .ok_or_else(|| BindError::NoField {
                     record: record_name.clone(),

@@ -16,6 +16,9 @@
 //! A header and a footer of fixed byte counts may be skipped. Records are
 //! read through one reused buffer; each comes with its byte offset in the
 //! file, so every error can say where it is.
+//!
+//! [`frame`] goes the other way, for `droplake export`: one record written
+//! as F (padded to `lrecl`), V (after its RDW) or a text line.
 
 use std::io::{self, BufRead, Read};
 

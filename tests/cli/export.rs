@@ -454,6 +454,10 @@ fn the_trigger_is_written_after_the_extract_is_renamed_and_its_directory_synced(
         .output()
         .is_err()
     {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "strace is missing under CI; .ci/run must install it"
+        );
         eprintln!("skipped: strace is not installed (apt-get install strace); .ci/run installs it");
         return;
     }
@@ -528,6 +532,10 @@ fn gnucobol(program: &str, dir: &Path) -> Option<std::path::PathBuf> {
         .output()
         .is_err()
     {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "GnuCOBOL is missing under CI; .ci/run must install gnucobol3"
+        );
         eprintln!("skipped: GnuCOBOL is not installed (apt-get install gnucobol3)");
         return None;
     }
