@@ -9,6 +9,7 @@ mod completions;
 mod config;
 mod copybook;
 mod events;
+mod export;
 mod files;
 mod insert;
 mod interrupt;
@@ -95,6 +96,8 @@ pub enum Command {
     Schema(schema::SchemaArgs),
     /// Read COBOL copybooks: print the byte layout of their records.
     Copybook(copybook::CopybookArgs),
+    /// Write rows of the warehouse as a mainframe file of copybook records, then a trigger file.
+    Export(export::ExportArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(completions::CompletionsArgs),
     /// Print the man page, or write one page per subcommand into a directory.
@@ -183,6 +186,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Retry(args) => retry::run(&settings()?, args),
         Command::Validate(args) => validate::run(&settings()?, args),
         Command::Schema(args) => schema::run(settings, args),
+        Command::Export(args) => export::run(&settings()?, args),
     }
 }
 

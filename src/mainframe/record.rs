@@ -57,7 +57,8 @@ pub struct Options {
     /// Strict: only C, D and F sign nibbles; text must be printable in the
     /// code page.
     pub strict: bool,
-    /// Trailing spaces of text fields are removed (leading ones kept).
+    /// The padding of text fields is removed: trailing spaces, or leading
+    /// ones for a JUSTIFIED RIGHT item (whose padding is on the left).
     pub trim: bool,
     pub blank: Blank,
     pub floats: FloatFormat,
@@ -275,7 +276,11 @@ impl<'c> Decoder<'c> {
                 } else {
                     charset.decode_lossy(bytes, &mut text);
                 }
-                if self.options.trim {
+                // The padding is trimmed: on the right, or on the left of
+                // a JUSTIFIED RIGHT item.
+                if self.options.trim && elementary.justified_right {
+                    text.drain(..text.len() - text.trim_start_matches(' ').len());
+                } else if self.options.trim {
                     text.truncate(text.trim_end_matches(' ').len());
                 }
                 Ok(Value::Text(text))
@@ -560,7 +565,7 @@ impl Walk<'_, '_, '_> {
 
 /// Qualified names for the items whose names are not unique in their
 /// record (`ADDRESS OF PERSON`), with as few qualifiers as make them unique.
-fn output_names(copybook: &Copybook) -> HashMap<ItemId, String> {
+pub(super) fn output_names(copybook: &Copybook) -> HashMap<ItemId, String> {
     let mut names = HashMap::new();
     for record in copybook.records() {
         let items: Vec<&Item> = copybook
@@ -820,6 +825,16 @@ mod tests {
         assert_eq!(
             json(&decoder, b"001234.50--0042789.0 "),
             r#"{"A":-1234.50,"B":-42,"C":789.0}"#
+        );
+    }
+
+    #[test]
+    fn a_justified_right_item_loses_its_padding_on_the_left() {
+        let book = copybook("01 R. 05 A PIC X(5) JUSTIFIED RIGHT. 05 B PIC X(5).");
+        let decoder = Decoder::new(&book, cp037(), None);
+        assert_eq!(
+            json(&decoder, &e("  A B A B ")),
+            r#"{"A":"A B","B":" A B"}"#
         );
     }
 

@@ -4,7 +4,7 @@
 use crate::util::TestEnv;
 
 /// Every subcommand, as a user types it.
-const SUBCOMMANDS: [&str; 18] = [
+const SUBCOMMANDS: [&str; 19] = [
     "run",
     "events",
     "status",
@@ -21,6 +21,7 @@ const SUBCOMMANDS: [&str; 18] = [
     "validate",
     "schema",
     "copybook",
+    "export",
     "completions",
     "man",
 ];

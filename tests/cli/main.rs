@@ -7,6 +7,7 @@ mod conformance;
 mod copybook;
 mod daemon;
 mod durability;
+mod export;
 mod insert;
 mod inspect;
 mod load;
