@@ -209,12 +209,12 @@ fn validate_file(schema: &Schema, data: &Path, options: &ReadOptions, report: &m
         match reader.read(&mut record) {
             Ok(true) => {}
             Ok(false) => break,
-            Err(error @ ReadError::Record { .. }) => {
+            Err(error @ (ReadError::Record { .. } | ReadError::Undecodable(_))) => {
                 report.rows += 1;
                 report.add(&file, &RowError::from_read_error(&error));
                 continue;
             }
-            Err(error @ ReadError::Fatal { .. }) => {
+            Err(error @ (ReadError::Fatal { .. } | ReadError::Refused { .. })) => {
                 report.add(&file, &RowError::from_read_error(&error));
                 report.unreadable.push(format!("{file}: {error}"));
                 break;

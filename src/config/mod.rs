@@ -16,6 +16,7 @@
 
 mod daemon;
 mod duration;
+mod fixed;
 mod raw;
 
 use std::collections::BTreeMap;
@@ -28,7 +29,7 @@ use toml::Spanned;
 
 pub use daemon::{COMMAND_PLACEHOLDERS, LOADER, MARKER_PLACEHOLDERS, placeholders};
 pub use duration::{Duration, DurationError};
-use raw::{RawConfig, RawDataset, RawOnError, RawTable, RawWriteMode};
+use raw::{RawConfig, RawDataset, RawFormat, RawOnError, RawTable, RawWriteMode};
 
 use crate::exit::{ExitCode, HasExitCode};
 use crate::formats::{Dialect, Format, ReadOptions, TextEncoding};
@@ -483,6 +484,7 @@ fn dataset_settings(
     origins: &mut BTreeMap<String, Origin>,
 ) -> Result<DatasetSettings, ConfigError> {
     let mut settings = DatasetSettings::default();
+    let mut format_origins = BTreeMap::new();
     let mut note = |key: &str, offset: usize| {
         origins.insert(format!("datasets.{name}.{key}"), file.origin(offset));
     };
@@ -492,14 +494,31 @@ fn dataset_settings(
     }
     if let Some(format) = &raw.format {
         note("format", format.span().start);
-        let parsed = format.get_ref().parse::<Format>();
-        settings.read.format = Some(parsed.map_err(|error| {
-            file.error_at(
-                &format!("datasets.{name}.format"),
-                format.span().start,
-                error,
-            )
-        })?);
+        let key = format!("datasets.{name}.format");
+        match format.get_ref() {
+            RawFormat::Name(text) if text.eq_ignore_ascii_case("fixed") => {
+                return Err(file.error_at(
+                    &key,
+                    format.span().start,
+                    "a fixed-width format needs its copybook: write format = { type = \"fixed\", copybook = \"copybooks/cust.cpy\", recfm = \"F\", lrecl = 200, encoding = \"cp037\" }",
+                ));
+            }
+            RawFormat::Name(text) => {
+                let parsed = text.parse::<Format>();
+                settings.read.format =
+                    Some(parsed.map_err(|error| file.error_at(&key, format.span().start, error))?);
+            }
+            RawFormat::Fixed(fixed) => {
+                settings.read.format = Some(Format::Fixed);
+                settings.read.fixed = Some(fixed::layout(
+                    file,
+                    name,
+                    fixed,
+                    format.span().start,
+                    &mut format_origins,
+                )?);
+            }
+        }
     }
     if let Some(encoding) = &raw.encoding {
         note("encoding", encoding.span().start);
@@ -536,6 +555,7 @@ fn dataset_settings(
             RawOnError::Abort => OnError::Abort,
         };
     }
+    origins.extend(format_origins);
     daemon::dataset_lifecycle(file, name, raw, &mut settings, origins)?;
     Ok(settings)
 }
@@ -849,10 +869,18 @@ impl Settings {
                 "table",
                 text(dataset.table.as_deref().unwrap_or(name.as_str())),
             );
-            if let Some(format) = dataset.read.format {
-                entry("format", text(format.name()));
+            match (&dataset.read.fixed, dataset.read.format) {
+                (Some(layout), _) => {
+                    for (key, value) in fixed::report(layout) {
+                        entry(&format!("format.{key}"), value);
+                    }
+                }
+                (None, Some(format)) => entry("format", text(format.name())),
+                (None, None) => {}
             }
-            entry("encoding", text(&dataset.read.encoding.to_string()));
+            if dataset.read.fixed.is_none() {
+                entry("encoding", text(&dataset.read.encoding.to_string()));
+            }
             entry("on_error", text(on_error_name(dataset.on_error)));
             for (key, value) in daemon::report_dataset(dataset) {
                 entry(key, value);
