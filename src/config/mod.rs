@@ -1070,6 +1070,120 @@ write_mode = "upsert"
         }
     }
 
+    const COPYBOOK: &str = "       01  DETAIL-REC.
+           05  REC-TYPE   PIC X.
+           05  CUST-ID    PIC 9(6).
+           05  BALANCE    PIC S9(7)V99 COMP-3.
+       01  TRAILER-REC.
+           05  TRL-TYPE   PIC X.
+           05  TRL-COUNT  PIC 9(9).
+           05  FILLER     PIC X(2).
+";
+
+    #[test]
+    fn a_fixed_width_format_is_read_with_its_copybook_and_reported() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("copybooks")).expect("mkdir");
+        std::fs::write(dir.path().join("copybooks/cust.cpy"), COPYBOOK).expect("copybook");
+        let text = r#"
+[datasets.cust.format]
+type = "fixed"
+copybook = "copybooks/cust.cpy"
+record = "DETAIL-REC"
+recfm = "FB"
+lrecl = 12
+encoding = "cp500"
+record_type = "REC-TYPE"
+routes = { D = "DETAIL-REC", T = "TRAILER-REC" }
+trailer = "T"
+count = "TRL-COUNT"
+"#;
+        std::fs::write(dir.path().join("droplake.toml"), text).expect("write");
+        let settings = Settings::load(&sources(dir.path(), None, &[])).expect("load");
+        let cust = settings.dataset(&DatasetName::new("cust").expect("name"));
+        assert_eq!(cust.read.format, Some(Format::Fixed));
+        let layout = cust.read.fixed.as_ref().expect("a layout");
+        assert_eq!(layout.labels(), ["rec_type", "cust_id", "balance"]);
+        assert_eq!(layout.lrecl(), Some(12));
+        let report = settings.report();
+        let value = |key: &str| {
+            report
+                .iter()
+                .find(|(name, _, _)| name == key)
+                .map(|(_, value, origin)| (value.to_string(), origin.to_string()))
+        };
+        let file = dir.path().join("droplake.toml").display().to_string();
+        assert_eq!(
+            value("datasets.cust.format.encoding"),
+            Some(("\"cp500\"".into(), format!("{file}:8")))
+        );
+        assert_eq!(
+            value("datasets.cust.format.routes").map(|(value, _)| value),
+            Some(r#"{ D = "DETAIL-REC", T = "TRAILER-REC" }"#.into())
+        );
+        assert_eq!(
+            value("datasets.cust.format.count_includes").map(|(value, _)| value),
+            Some("\"details\"".into())
+        );
+    }
+
+    #[test]
+    fn a_bad_fixed_width_format_is_placed_by_line_and_column() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("cust.cpy"), COPYBOOK).expect("copybook");
+        std::fs::write(
+            dir.path().join("broken.cpy"),
+            "01 R.\n   05 A PIC X(3)\n   05 B PIC 9.\n",
+        )
+        .expect("copybook");
+        let head = "[datasets.cust]\nformat = { type = \"fixed\", copybook = \"cust.cpy\", ";
+        let cases = [
+            (
+                format!("{head}recfm = \"U\" }}\n"),
+                ":2:59: `datasets.cust.format.recfm`: unknown record format \"U\"",
+            ),
+            (
+                format!("{head}recfm = \"F\", lrecl = 4 }}\n"),
+                ":2:72: `datasets.cust.format.lrecl`: 4 is shorter than the 12 bytes",
+            ),
+            (
+                format!("{head}record_type = \"REC-TYPE\", routes = {{ D = \"NOPE\" }} }}\n"),
+                ":2:92: `datasets.cust.format.routes`: \"D\": the copybook",
+            ),
+            (
+                format!("{head}count = \"TRL-COUNT\" }}\n"),
+                ":2:59: `datasets.cust.format.count`: needs trailer",
+            ),
+            (
+                format!("{head}lrecel = 12 }}\n"),
+                ":2:51: `datasets.cust.format.lrecel`: unknown key `lrecel`",
+            ),
+            (
+                "[datasets.cust]\nformat = \"fixed\"\n".to_string(),
+                ":2:10: `datasets.cust.format`: a fixed-width format needs its copybook",
+            ),
+            (
+                "[datasets.cust]\nformat = { type = \"fixed\", copybook = \"broken.cpy\" }\n"
+                    .to_string(),
+                "broken.cpy:3:4: expected a period",
+            ),
+        ];
+        for (text, expected) in cases {
+            std::fs::write(dir.path().join("droplake.toml"), &text).expect("write");
+            let error = Settings::load(&sources(dir.path(), None, &[]))
+                .expect_err(&text)
+                .to_string();
+            assert!(error.contains(expected), "{text:?}: {error}");
+        }
+        let error = Settings::load(&sources(dir.path(), None, &[]))
+            .expect_err("broken")
+            .to_string();
+        assert!(
+            error.contains("it is the copybook of `datasets.cust.format.copybook`"),
+            "{error}"
+        );
+    }
+
     #[test]
     fn the_environment_sets_or_turns_off_the_metrics_endpoint() {
         let dir = tempfile::tempdir().expect("tempdir");

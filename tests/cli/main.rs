@@ -7,6 +7,7 @@ mod conformance;
 mod copybook;
 mod daemon;
 mod durability;
+mod fixed;
 mod insert;
 mod inspect;
 mod load;
