@@ -125,6 +125,10 @@ pub enum Order {
     Arrival,
     /// By path, bytewise (`order = "name"`).
     Name,
+    /// By the generation in GDG names such as `CUST.DAILY.G0042V00`
+    /// (`order = "generation"`); with `gap_check`, later generations wait
+    /// while one is missing.
+    Generation { gap_check: bool },
 }
 
 /// What happens to an object whose content another object of the dataset

@@ -63,8 +63,11 @@ pub(super) struct RawDataset {
     /// With `ready = "marker"`: the marker file's name, from `{name}` and
     /// `{stem}`.
     pub marker: Option<Spanned<String>>,
-    /// `arrival` or `name`.
+    /// `arrival`, `name` or `generation`.
     pub order: Option<Spanned<RawOrder>>,
+    /// With `order = "generation"`: hold later generations back while one
+    /// is missing.
+    pub gap_check: Option<Spanned<bool>>,
     /// `skip` or `process`.
     pub duplicates: Option<Spanned<RawDuplicates>>,
     /// The directory receipts are written to.
@@ -193,6 +196,7 @@ pub(super) enum RawReady {
 pub(super) enum RawOrder {
     Arrival,
     Name,
+    Generation,
 }
 
 /// `duplicates` as written.

@@ -353,3 +353,97 @@ fn validate_reads_a_table_s_files_with_its_dataset_s_format() {
         config.stdout
     );
 }
+
+/// The generations of the `items` dataset whose loads committed, in the
+/// order they committed.
+fn loaded_in_order(env: &TestEnv) -> Vec<String> {
+    let Some(connection) = warehouse(env) else {
+        return Vec::new();
+    };
+    let mut statement = connection
+        .prepare("SELECT object_path FROM _droplake_loads ORDER BY id")
+        .expect("prepare");
+    statement
+        .query_map([], |row| row.get::<_, String>(0))
+        .expect("query")
+        .map(|path| {
+            let path = path.expect("a path");
+            path.rsplit('.').nth(0).unwrap_or_default().to_string()
+        })
+        .collect()
+}
+
+fn generation(env: &TestEnv, number: u32, mtime_ago: u64) {
+    let path = env.write(
+        format!("lake/items/ITEMS.G{number:04}V00"),
+        crate::daemon::items(u64::from(number) * 10, 2),
+    );
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .expect("open")
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(mtime_ago))
+        .expect("set the modification time");
+}
+
+#[test]
+fn generations_load_in_generation_order_whatever_their_arrival() {
+    let env =
+        crate::daemon::env_with("[datasets.items]\nformat = \"csv\"\norder = \"generation\"\n");
+    // G0003 arrived first; G9999 then G0001 wrap around after G0003? No:
+    // G0001 to G0003 are one run, and G0010 comes after them.
+    generation(&env, 10, 400);
+    generation(&env, 3, 300);
+    generation(&env, 1, 200);
+    generation(&env, 2, 100);
+    env.run(["load"]).expect_code(0);
+    assert_eq!(
+        loaded_in_order(&env),
+        ["G0001V00", "G0002V00", "G0003V00", "G0010V00"]
+    );
+}
+
+#[test]
+fn a_missing_generation_holds_later_ones_back_until_it_arrives() {
+    let env = crate::daemon::env_with(
+        "[datasets.items]\nformat = \"csv\"\norder = \"generation\"\ngap_check = true\n",
+    );
+    generation(&env, 42, 300);
+    generation(&env, 44, 200);
+    generation(&env, 45, 100);
+    env.run(["run", "--once"]).expect_code(75);
+    assert_eq!(loaded_in_order(&env), ["G0042V00"]);
+    let gaps = || {
+        count(
+            &env,
+            "SELECT count(*) FROM _droplake_events WHERE kind = 'dataset.gap' AND json_extract(body, '$.missing') = 'G0043' AND json_extract(body, '$.after') = 'G0042'",
+        )
+    };
+    assert_eq!(gaps(), 1, "the gap is told once");
+    let why = env.run(["why", "--json", "lake/items/ITEMS.G0044V00"]);
+    why.expect_code(1);
+    let answer: serde_json::Value = serde_json::from_str(&why.stdout).expect("JSON");
+    assert_eq!(answer["state"], "generation_gap", "{answer}");
+    assert_eq!(answer["missing"], "G0043");
+    assert!(
+        answer["reason"].as_str().is_some_and(
+            |reason| reason.contains("generation G0043 of dataset items has not arrived")
+        ),
+        "{answer}"
+    );
+
+    // Still held at the next run, and not told again.
+    env.run(["run", "--once"]).expect_code(75);
+    assert_eq!(loaded_in_order(&env), ["G0042V00"]);
+    assert_eq!(gaps(), 1);
+
+    generation(&env, 43, 50);
+    env.run(["run", "--once"]).expect_code(0);
+    assert_eq!(
+        loaded_in_order(&env),
+        ["G0042V00", "G0043V00", "G0044V00", "G0045V00"]
+    );
+    assert_eq!(count(&env, "SELECT count(*) FROM items"), 8);
+    let why = env.run(["why", "lake/items/ITEMS.G0045V00"]);
+    why.expect_code(0);
+}

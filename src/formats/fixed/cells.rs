@@ -240,7 +240,7 @@ fn write_node(node: &Node, text: &str, out: &mut String) {
 }
 
 /// Writes `number` with exactly its scale (`-1234.56`, `0.05`, `12300`),
-/// without allocating.
+/// composed on the stack and appended at once.
 pub(super) fn write_decimal(number: Decimal, out: &mut String) {
     let mut digits = [0u8; 40];
     let mut magnitude = number.coefficient().unsigned_abs();
@@ -254,31 +254,41 @@ pub(super) fn write_decimal(number: Decimal, out: &mut String) {
         }
     }
     let digits = &digits[at..];
-    if number.coefficient() < 0 {
-        out.push('-');
-    }
-    let push = |out: &mut String, bytes: &[u8]| {
-        out.extend(bytes.iter().map(|byte| char::from(*byte)));
-    };
     let scale = number.scale();
-    if scale <= 0 {
-        push(out, digits);
-        if number.coefficient() != 0 {
-            out.extend(std::iter::repeat_n('0', scale.unsigned_abs() as usize));
-        }
+    let zeros = match (scale, number.coefficient()) {
+        (..=0, 0) => 0,
+        (..=0, _) => scale.unsigned_abs() as usize,
+        _ => (scale as usize).saturating_sub(digits.len()),
+    };
+    const ZEROS: [u8; 64] = [b'0'; 64];
+    let mut buffer = [0u8; 112];
+    if zeros > ZEROS.len() {
+        // A scale no picture gives in practice.
+        out.push_str(&number.to_string());
         return;
     }
-    let scale = scale as usize;
-    if digits.len() > scale {
-        let (whole, fraction) = digits.split_at(digits.len() - scale);
-        push(out, whole);
-        out.push('.');
-        push(out, fraction);
-    } else {
-        out.push_str("0.");
-        out.extend(std::iter::repeat_n('0', scale - digits.len()));
-        push(out, digits);
+    let mut len = 0;
+    let mut put = |bytes: &[u8]| {
+        buffer[len..len + bytes.len()].copy_from_slice(bytes);
+        len += bytes.len();
+    };
+    if number.coefficient() < 0 {
+        put(b"-");
     }
+    if scale <= 0 {
+        put(digits);
+        put(&ZEROS[..zeros]);
+    } else if digits.len() > scale as usize {
+        let (whole, fraction) = digits.split_at(digits.len() - scale as usize);
+        put(whole);
+        put(b".");
+        put(fraction);
+    } else {
+        put(b"0.");
+        put(&ZEROS[..zeros]);
+        put(digits);
+    }
+    out.push_str(std::str::from_utf8(&buffer[..len]).unwrap_or_default());
 }
 
 #[cfg(test)]
