@@ -390,8 +390,7 @@ fn generation(env: &TestEnv, number: u32, mtime_ago: u64) {
 fn generations_load_in_generation_order_whatever_their_arrival() {
     let env =
         crate::daemon::env_with("[datasets.items]\nformat = \"csv\"\norder = \"generation\"\n");
-    // G0003 arrived first; G9999 then G0001 wrap around after G0003? No:
-    // G0001 to G0003 are one run, and G0010 comes after them.
+    // The oldest file is G0010, the newest G0002.
     generation(&env, 10, 400);
     generation(&env, 3, 300);
     generation(&env, 1, 200);
