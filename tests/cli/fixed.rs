@@ -368,7 +368,7 @@ fn loaded_in_order(env: &TestEnv) -> Vec<String> {
         .expect("query")
         .map(|path| {
             let path = path.expect("a path");
-            path.rsplit('.').nth(0).unwrap_or_default().to_string()
+            path.rsplit('.').next().unwrap_or_default().to_string()
         })
         .collect()
 }

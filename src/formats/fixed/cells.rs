@@ -243,14 +243,29 @@ fn write_node(node: &Node, text: &str, out: &mut String) {
 /// composed on the stack and appended at once.
 pub(super) fn write_decimal(number: Decimal, out: &mut String) {
     let mut digits = [0u8; 40];
-    let mut magnitude = number.coefficient().unsigned_abs();
     let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (magnitude % 10) as u8;
-        magnitude /= 10;
-        if magnitude == 0 {
-            break;
+    let magnitude = number.coefficient().unsigned_abs();
+    // Dividing a u128 is a call; a u64 (every number up to 19 digits), an
+    // instruction.
+    match u64::try_from(magnitude) {
+        Ok(mut small) => loop {
+            at -= 1;
+            digits[at] = b'0' + (small % 10) as u8;
+            small /= 10;
+            if small == 0 {
+                break;
+            }
+        },
+        Err(_) => {
+            let mut large = magnitude;
+            loop {
+                at -= 1;
+                digits[at] = b'0' + (large % 10) as u8;
+                large /= 10;
+                if large == 0 {
+                    break;
+                }
+            }
         }
     }
     let digits = &digits[at..];
