@@ -41,6 +41,11 @@ pub enum Kind {
     JobRetried,
     /// An ordered handler holds a dataset's later objects behind a failed one.
     HeldBack,
+    /// A dataset with `gap_check` holds later generations back while one is
+    /// missing.
+    GenerationGap,
+    /// A dataset with `gap_check` starts its sequence of generations.
+    GenerationsStarted,
     /// Every handler is done with the object (or one died): its outcome.
     ObjectFinished,
     /// A receipt was written.
@@ -61,6 +66,8 @@ impl Kind {
             Kind::JobDead => "job.dead",
             Kind::JobRetried => "job.retried",
             Kind::HeldBack => "dataset.held_back",
+            Kind::GenerationGap => "dataset.gap",
+            Kind::GenerationsStarted => "dataset.generations_started",
             Kind::ObjectFinished => "object.finished",
             Kind::ReceiptWritten => "receipt.written",
             Kind::ObjectRemoved => "object.removed",

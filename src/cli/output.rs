@@ -61,7 +61,7 @@ impl Tone {
     pub fn of_event(kind: &str) -> Tone {
         match kind {
             "job.dead" | "object.marker_mismatch" => Tone::Bad,
-            "job.failed" | "dataset.held_back" => Tone::Busy,
+            "job.failed" | "dataset.held_back" | "dataset.gap" => Tone::Busy,
             "job.done" => Tone::Good,
             "object.duplicate" => Tone::Faint,
             _ => Tone::Plain,

@@ -107,6 +107,9 @@ pub struct Metrics {
     load_seconds: Histograms<TableLabel>,
     detection_seconds: Histograms<DatasetLabel>,
     jobs: Family<JobLabels, Gauge>,
+    /// Objects of `gap_check` datasets waiting for a missing generation,
+    /// set by the daemon whenever that changes.
+    generations_held: Family<DatasetLabel, Gauge>,
     oldest: Family<HandlerLabel, Gauge<f64, AtomicU64>>,
     /// The handlers configured: their gauges read 0 when they have nothing
     /// unfinished. Replaced on reload.
@@ -154,6 +157,7 @@ impl Metrics {
             load_seconds: Family::new_with_constructor(|| Histogram::new(LOAD_BUCKETS)),
             detection_seconds: Family::new_with_constructor(|| Histogram::new(DETECTION_BUCKETS)),
             jobs: Family::default(),
+            generations_held: Family::default(),
             oldest: Family::default(),
             handlers: Mutex::default(),
             ledger: Mutex::new(Ledger {
@@ -196,6 +200,11 @@ impl Metrics {
             "droplake_jobs_pending",
             "Jobs not final yet, by state: pending (waiting to start or loading), retry (waiting for their next attempt), running (a command or Rust handler at work)",
             self.jobs.clone(),
+        );
+        registry.register(
+            "droplake_generations_held",
+            "Objects of a dataset with gap_check = true held back while an earlier generation is missing",
+            self.generations_held.clone(),
         );
         registry.register_with_unit(
             "droplake_oldest_pending_job_age",
@@ -247,6 +256,16 @@ impl Metrics {
         if let Ok(mut handlers) = self.handlers.lock() {
             *handlers = names;
         }
+    }
+
+    /// `held` objects of `dataset` wait for a missing generation.
+    pub fn generations_held(&self, dataset: &str, held: usize) {
+        let label = DatasetLabel {
+            dataset: dataset.to_owned(),
+        };
+        self.generations_held
+            .get_or_create(&label)
+            .set(i64::try_from(held).unwrap_or(i64::MAX));
     }
 
     /// An object was registered, `arrived` being when its file arrived.

@@ -14,6 +14,7 @@
 //! its configuration on SIGHUP. With `metrics` set, either serves
 //! Prometheus metrics beside the main loop ([`metrics`]).
 
+pub mod generations;
 mod jobs;
 mod metrics;
 mod notify;
@@ -255,6 +256,8 @@ struct Daemon {
     endpoint: Option<std::net::TcpListener>,
     /// The run's objects, counted for whoever shows progress.
     tally: Arc<Tally>,
+    /// The generations of the datasets ordered by generation.
+    generations: HashMap<DatasetName, generations::Sequence>,
 }
 
 impl Daemon {
@@ -322,8 +325,10 @@ impl Daemon {
                 )
             })
             .collect();
+        let generations = sequences(&settings, ledger.connection()).map_err(sql)?;
         let mut queue = Queue::new(&registry.settings());
         queue.set_prefetch(LOADER, LOADER_PREFETCH);
+        queue.set_gap_held(held_for_gaps(&generations));
         let open = ledger::open_jobs(ledger.connection()).map_err(sql)?;
         let mut by_object: HashMap<i64, (Arc<ObjectInfo>, Jobs)> = HashMap::new();
         for job in open {
@@ -376,6 +381,9 @@ impl Daemon {
         let jobs = jobs::Runner::new(&settings, &registry)?;
         let metrics = Arc::new(Metrics::new(&settings.warehouse));
         metrics.configure(&registry);
+        for (dataset, sequence) in &generations {
+            metrics.generations_held(dataset.as_str(), sequence.held().count());
+        }
         let (hashed_tx, hashed_rx) = mpsc::unbounded_channel();
         let (scans_tx, scans_rx) = mpsc::unbounded_channel();
         Ok(Daemon {
@@ -413,6 +421,7 @@ impl Daemon {
             metrics,
             endpoint,
             tally: options.tally,
+            generations,
             settings,
         })
     }
@@ -465,6 +474,7 @@ impl Daemon {
                 self.pick_up_retried();
                 next_retried_check = Instant::now() + RETRIED_CHECK;
             }
+            self.start_generations();
             self.dispatch();
             if self.stopping && self.jobs.in_flight() == 0 {
                 break;
@@ -837,17 +847,24 @@ impl Daemon {
         let mut added = Vec::new();
         let (settings, registry) = (&self.settings, &self.registry);
         let connection = self.ledger.connection();
+        // Registrations place generations; a transaction that fails takes
+        // its registrations back, and so the places.
+        let before = self.generations.clone();
+        let generations = &mut self.generations;
         let result = (|| {
             let transaction =
                 connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             for (seen, sha256, arrived) in &stable {
-                if let Some(new) = register(settings, registry, &transaction, seen, sha256)? {
+                if let Some(new) =
+                    register(settings, registry, &transaction, generations, seen, sha256)?
+                {
                     added.push((new, *arrived));
                 }
             }
             transaction.commit()
         })();
         if let Err(error) = result {
+            self.generations = before;
             tracing::error!(%error, "Cannot register new objects in the ledger; they will be tried again.");
             for (seen, _, _) in &stable {
                 self.tracker.forget(&seen.relative);
@@ -858,16 +875,71 @@ impl Daemon {
         for (seen, _, _) in &stable {
             self.tracker.hashed(&seen.relative, seen.stat);
         }
+        let mut released = Vec::new();
+        let mut gapped = HashSet::new();
         for (new, arrived) in added {
             self.tally.objects.fetch_add(1, Ordering::Relaxed);
             self.metrics
                 .registered(new.info.dataset.as_str(), new.duplicate, arrived);
+            if new.held || !new.released.is_empty() {
+                gapped.insert(new.info.dataset.clone());
+            }
+            if new.held {
+                self.queue.hold_for_gap(new.info.id);
+            }
+            released.extend(new.released.iter().copied());
+            if !new.released.is_empty() {
+                tracing::info!(object = new.info.id, file = %new.info.name, released = new.released.len(), "A missing generation arrived: the generations held behind it go now, in order.");
+            }
             if let Some(finished) = new.finished {
                 self.finished_object(&new.info, &finished);
             } else {
                 self.queue.add(new.info, &new.jobs);
             }
         }
+        self.queue.release_from_gap(&released);
+        for dataset in gapped {
+            let held = self
+                .generations
+                .get(&dataset)
+                .map_or(0, |s| s.held().count());
+            self.metrics.generations_held(dataset.as_str(), held);
+        }
+    }
+
+    /// Starts the generation sequences whose first generations wait, once
+    /// nothing is being scanned or hashed: every file found ready with them
+    /// is registered, and the lowest starts the sequence.
+    fn start_generations(&mut self) {
+        if self.scans_in_flight > 0 || self.tracker.hashing() > 0 || self.stopping {
+            return;
+        }
+        let label =
+            |absolute: i64| generations::Generation::label(generations::number_of(absolute));
+        let mut released = Vec::new();
+        for (dataset, sequence) in &mut self.generations {
+            let Some((start, begun)) = sequence.begin() else {
+                continue;
+            };
+            let connection = self.ledger.connection();
+            let body =
+                json!({"dataset": dataset.as_str(), "start": label(start), "absolute": start});
+            if let Err(error) =
+                events::append(connection, Kind::GenerationsStarted, None, None, &body)
+            {
+                tracing::warn!(%dataset, %error, "Cannot record where a dataset's generations start; a restart decides again.");
+            }
+            tracing::info!(%dataset, start = label(start), "A dataset's generations start here.");
+            if let Some(missing) = begun.new_gap {
+                let body = json!({"dataset": dataset.as_str(), "missing": label(missing), "after": label(missing - 1)});
+                let _ = events::append(connection, Kind::GenerationGap, None, None, &body);
+                tracing::warn!(%dataset, missing = label(missing), "A generation is missing: later ones wait until it arrives (gap_check).");
+            }
+            self.metrics
+                .generations_held(dataset.as_str(), sequence.held().count());
+            released.extend(begun.released);
+        }
+        self.queue.release_from_gap(&released);
     }
 
     // ----- jobs -----
@@ -1135,6 +1207,19 @@ impl Daemon {
             }
         }
         self.queue.set_handlers(&registry.settings());
+        match sequences(&settings, self.ledger.connection()) {
+            Ok(generations) => {
+                self.queue.set_gap_held(held_for_gaps(&generations));
+                for (dataset, sequence) in &generations {
+                    self.metrics
+                        .generations_held(dataset.as_str(), sequence.held().count());
+                }
+                self.generations = generations;
+            }
+            Err(error) => {
+                tracing::error!(%error, "Cannot read the generations of the datasets from the ledger; keeping what was known.");
+            }
+        }
         let retired: Vec<queue::Orphan> = self
             .queue
             .handlers_with_jobs()
@@ -1211,11 +1296,42 @@ impl Daemon {
     }
 }
 
-/// Registers one hashed file in `connection`'s transaction.
+/// The generation sequences of the datasets ordered by generation, as the
+/// ledger makes them; a gap found is told in the log.
+fn sequences(
+    settings: &Settings,
+    connection: &Connection,
+) -> rusqlite::Result<HashMap<DatasetName, generations::Sequence>> {
+    let mut sequences = HashMap::new();
+    for (dataset, config) in &settings.datasets {
+        let Order::Generation { gap_check } = config.order else {
+            continue;
+        };
+        let sequence = generations::replay(connection, dataset.as_str(), gap_check)?;
+        if let Some(missing) = sequence.missing() {
+            let missing = generations::Generation::label(generations::number_of(missing));
+            tracing::warn!(dataset = %dataset, %missing, held = sequence.held().count(), "Generations of a dataset wait for a missing one.");
+        }
+        sequences.insert(dataset.clone(), sequence);
+    }
+    Ok(sequences)
+}
+
+/// The objects held for gaps in `sequences`.
+fn held_for_gaps(sequences: &HashMap<DatasetName, generations::Sequence>) -> HashSet<i64> {
+    sequences
+        .values()
+        .flat_map(generations::Sequence::held)
+        .collect()
+}
+
+/// Registers one hashed file in `connection`'s transaction, placing its
+/// generation in `generations` when its dataset is ordered by generation.
 fn register(
     settings: &Settings,
     registry: &Registry,
     connection: &Connection,
+    generations: &mut HashMap<DatasetName, generations::Sequence>,
     seen: &Seen,
     sha256: &str,
 ) -> rusqlite::Result<Option<NewlyRegistered>> {
@@ -1223,9 +1339,14 @@ fn register(
     let handlers = registry.handlers_for(settings, &seen.dataset);
     let raw = seen.relative.as_os_str().as_encoded_bytes();
     let name = seen.relative.to_string_lossy();
-    let rank = match dataset.order {
-        Order::Arrival => seen.stat.mtime_ns,
-        Order::Name => 0,
+    let (rank, absolute) = match dataset.order {
+        Order::Arrival => (seen.stat.mtime_ns, None),
+        Order::Name => (0, None),
+        Order::Generation { .. } => generations::rank(
+            generations.entry(seen.dataset.clone()).or_default(),
+            &seen.relative,
+            seen.stat.mtime_ns,
+        ),
     };
     let refused = match &dataset.ready {
         Readiness::Marker(pattern) => check_marker(&seen.path, pattern, seen.stat.size, sha256),
@@ -1251,6 +1372,15 @@ fn register(
         Registered::Known(_) => return Ok(None),
         Registered::New(id) | Registered::Duplicate { id, .. } => id,
     };
+    let mut arrival = generations::Arrival::default();
+    if let (Order::Generation { gap_check }, Some(absolute)) = (dataset.order, absolute) {
+        let sequence = generations.entry(seen.dataset.clone()).or_default();
+        if gap_check {
+            arrival = sequence.arrive(id, absolute);
+        } else {
+            sequence.note(absolute);
+        }
+    }
     let info = Arc::new(ObjectInfo {
         id,
         dataset: seen.dataset.clone(),
@@ -1277,6 +1407,18 @@ fn register(
         events::append(connection, Kind::MarkerMismatch, Some(id), None, &body)?;
         tracing::warn!(object = id, file = %info.name, error = %refused, "A marker does not match its file; the object is not processed.");
     }
+    if let Some(missing) = arrival.new_gap {
+        let label =
+            |absolute: i64| generations::Generation::label(generations::number_of(absolute));
+        let body = json!({
+            "object": object,
+            "dataset": info.dataset.as_str(),
+            "missing": label(missing),
+            "after": label(missing - 1),
+        });
+        events::append(connection, Kind::GenerationGap, Some(id), None, &body)?;
+        tracing::warn!(object = id, file = %info.name, missing = label(missing), "A generation is missing: this one and any later ones wait until it arrives (gap_check).");
+    }
     let finished = finish_object(connection, &info)?;
     let state = if refused.is_some() {
         JobState::Dead
@@ -1294,6 +1436,8 @@ fn register(
         jobs,
         finished,
         duplicate: matches!(registered, Registered::Duplicate { .. }),
+        held: arrival.held,
+        released: arrival.released,
     }))
 }
 
@@ -1304,6 +1448,10 @@ struct NewlyRegistered {
     finished: Option<Finished>,
     /// Its content is another object's of the dataset.
     duplicate: bool,
+    /// It waits for a missing generation.
+    held: bool,
+    /// The held objects its arrival released.
+    released: Vec<i64>,
 }
 
 /// The daemon lock of the warehouse at `warehouse`: `<warehouse>.lock`,

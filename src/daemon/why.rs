@@ -21,10 +21,11 @@ use std::time::Duration;
 use rusqlite::Connection;
 use serde_json::{Map, Value, json};
 
+use super::generations::{self, Generation};
 use super::ready::{age, is_marker, marker_for, settled_by_age};
 use super::registry::Registry;
 use super::{DaemonError, Hashed, Holder, check_marker, hash_stable, running};
-use crate::config::{Duplicates, Readiness, Settings};
+use crate::config::{Duplicates, Order, Readiness, Settings};
 use crate::detect::scan::{self, Seen, Stat};
 use crate::events::{self, Kind};
 use crate::lake::{DatasetName, Ignored};
@@ -49,6 +50,7 @@ pub enum State {
     Ready,
     InProgress,
     Retry,
+    GenerationGap,
     Dead,
     Done,
     Failed,
@@ -72,6 +74,7 @@ impl State {
             State::Ready => "ready",
             State::InProgress => "in_progress",
             State::Retry => "retry",
+            State::GenerationGap => "generation_gap",
             State::Dead => "dead",
             State::Done => "done",
             State::Failed => "failed",
@@ -112,6 +115,16 @@ impl Explanation {
 
     fn hint(mut self, hint: impl Into<String>) -> Explanation {
         self.hints.push(hint.into());
+        self
+    }
+
+    fn with_all(mut self, details: Map<String, Value>) -> Explanation {
+        self.details.extend(details);
+        self
+    }
+
+    fn with_hints(mut self, hints: Vec<String>) -> Explanation {
+        self.hints.extend(hints);
         self
     }
 }
@@ -558,6 +571,11 @@ impl Asking<'_> {
             }
             return Ok(explanation);
         }
+        if let Some(explanation) = self.gap(ledger, object)? {
+            return Ok(explained(explanation.state, explanation.reason)
+                .with_all(explanation.details)
+                .with_hints(explanation.hints));
+        }
         let open: Vec<String> = jobs
             .iter()
             .filter(|job| !job.state.is_final())
@@ -597,6 +615,43 @@ impl Asking<'_> {
             format!("it was processed as object {id}{counts}"),
         )
         .hint(format!("`droplake show {id}` tells its whole story.")))
+    }
+
+    /// Whether a registered object waits for a missing generation, by the
+    /// daemon's own rule (the dataset's generations replayed from the
+    /// ledger).
+    fn gap(&self, ledger: &Connection, object: &ObjectRow) -> Result<Option<Explanation>, Asked> {
+        let Ok(dataset) = DatasetName::new(&object.dataset) else {
+            return Ok(None);
+        };
+        let Order::Generation { gap_check: true } = self.settings.dataset(&dataset).order else {
+            return Ok(None);
+        };
+        let sequence = generations::replay(ledger, dataset.as_str(), true)?;
+        let (true, Some(missing)) = (sequence.is_held(object.id), sequence.missing()) else {
+            return Ok(None);
+        };
+        let label = |absolute: i64| Generation::label(generations::number_of(absolute));
+        let own = Generation::of(Path::new(&object.name)).map_or_else(String::new, |generation| {
+            format!(" (generation {})", Generation::label(generation.number))
+        });
+        let after = sequence.complete().map(label).unwrap_or_default();
+        Ok(Some(
+            Explanation::new(
+                State::GenerationGap,
+                format!(
+                    "it is object {}{own}, held back: generation {} of dataset {dataset} has not arrived, and later generations wait for it (gap_check)",
+                    object.id,
+                    label(missing)
+                ),
+            )
+            .with("missing", label(missing))
+            .with("after", after)
+            .hint(format!(
+                "It goes, in order, as soon as {} arrives. If it never will, set gap_check = false for {dataset} and reload the daemon.",
+                label(missing)
+            )),
+        ))
     }
 
     /// A path for people: relative to the lake when it is inside.
@@ -729,6 +784,7 @@ mod tests {
             State::Ready,
             State::InProgress,
             State::Retry,
+            State::GenerationGap,
             State::Dead,
             State::Done,
             State::Failed,

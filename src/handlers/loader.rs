@@ -411,7 +411,7 @@ impl LoadHook for Hook<'_> {
 /// One line on why a load committed no rows.
 fn summary(report: &LoadReport) -> String {
     if let Some(unreadable) = &report.unreadable {
-        return format!("the data could not be read to its end: {unreadable}; nothing was loaded");
+        return format!("{}; nothing was loaded", unreadable.why_nothing_loaded());
     }
     let first = report
         .first_errors

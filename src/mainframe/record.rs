@@ -15,6 +15,7 @@
 //! type is a [`FieldError`] carrying its name, offset and raw bytes; the
 //! sink decides whether that is a null, a reject or the end.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::codepage::Charset;
@@ -147,10 +148,11 @@ pub trait Sink {
     ) -> Result<(), RecordError>;
 }
 
-/// Decodes the records of one copybook.
+/// Decodes the records of one copybook, borrowed or its own (a reader
+/// that outlives the copybook it was made from keeps a copy).
 #[derive(Debug)]
 pub struct Decoder<'c> {
-    copybook: &'c Copybook,
+    copybook: Cow<'c, Copybook>,
     options: Options,
     routing: Option<Routing>,
     /// The items tables depend on: their values are counts.
@@ -161,13 +163,26 @@ pub struct Decoder<'c> {
 
 impl<'c> Decoder<'c> {
     pub fn new(copybook: &'c Copybook, options: Options, routing: Option<Routing>) -> Decoder<'c> {
+        Decoder::of(Cow::Borrowed(copybook), options, routing)
+    }
+
+    /// A decoder that keeps its own copy of `copybook`.
+    pub fn owning(
+        copybook: Copybook,
+        options: Options,
+        routing: Option<Routing>,
+    ) -> Decoder<'static> {
+        Decoder::of(Cow::Owned(copybook), options, routing)
+    }
+
+    fn of(copybook: Cow<'c, Copybook>, options: Options, routing: Option<Routing>) -> Decoder<'c> {
         let counters = copybook
             .items()
             .iter()
             .filter_map(|item| item.occurs.and_then(|occurs| occurs.depending_on))
             .collect();
         Decoder {
-            names: output_names(copybook),
+            names: output_names(&copybook),
             copybook,
             options,
             routing,
@@ -175,8 +190,8 @@ impl<'c> Decoder<'c> {
         }
     }
 
-    pub fn copybook(&self) -> &'c Copybook {
-        self.copybook
+    pub fn copybook(&self) -> &Copybook {
+        &self.copybook
     }
 
     /// The name an item's values go by: its own, or, when another item of
@@ -188,7 +203,7 @@ impl<'c> Decoder<'c> {
     }
 
     /// The record layout `bytes` is in: the routed one, or the first.
-    pub fn record_for(&self, bytes: &[u8]) -> Option<&'c Item> {
+    pub fn record_for(&self, bytes: &[u8]) -> Option<&Item> {
         let routed = self.routing.as_ref().and_then(|routing| {
             let value = self.route_value(routing, bytes)?;
             routing
@@ -211,11 +226,29 @@ impl<'c> Decoder<'c> {
         }
     }
 
+    /// The record-type value of `bytes` as routes are written (text
+    /// trimmed, a number as written), when routing and readable.
+    pub fn record_type(&self, bytes: &[u8]) -> Option<String> {
+        self.route_value(self.routing.as_ref()?, bytes)
+    }
+
     /// Decodes one record into `sink`.
     pub fn decode(&self, bytes: &[u8], sink: &mut dyn Sink) -> Result<(), RecordError> {
         let Some(record) = self.record_for(bytes) else {
             return Ok(());
         };
+        self.decode_as(record, bytes, sink)
+    }
+
+    /// Decodes one record into `sink` by the layout of `record` (one of the
+    /// copybook's records), whatever its record type says; routing still
+    /// selects among the REDEFINES alternatives inside it.
+    pub fn decode_as(
+        &self,
+        record: &Item,
+        bytes: &[u8],
+        sink: &mut dyn Sink,
+    ) -> Result<(), RecordError> {
         let route = self
             .routing
             .as_ref()
@@ -440,7 +473,7 @@ impl Walk<'_, '_, '_> {
 
     /// The count a table's counter holds at the current indices.
     fn count(&self, table: &Item, counter: ItemId, min: u32, max: u32) -> Result<u32, RecordError> {
-        let copybook = self.decoder.copybook;
+        let copybook = self.decoder.copybook();
         let depth = copybook.dimensions(counter).len();
         let prefix = &self.indices[..depth.min(self.indices.len())];
         let value = self
@@ -494,7 +527,7 @@ impl Walk<'_, '_, '_> {
                 Ok(item.length)
             }
             ItemKind::Group => {
-                let copybook = decoder.copybook;
+                let copybook = decoder.copybook();
                 let variable = decoder.options.variable_occurs;
                 let mut at = offset;
                 // Where each member of a REDEFINES set starts, and the
@@ -544,7 +577,7 @@ impl Walk<'_, '_, '_> {
         let Some(routing) = &self.decoder.routing else {
             return true;
         };
-        let copybook = self.decoder.copybook;
+        let copybook = self.decoder.copybook();
         let head = child.redefines.unwrap_or(child.id);
         let set: Vec<ItemId> = std::iter::once(head)
             .chain(copybook.item(head).redefined_by.iter().copied())

@@ -8,6 +8,7 @@ mod copybook;
 mod daemon;
 mod durability;
 mod export;
+mod fixed;
 mod insert;
 mod inspect;
 mod load;
