@@ -13,7 +13,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::util::TestEnv;
 
-pub(crate) const ITEMS: &str = r#"{"fields": [{"name": "id", "type": "integer"}, {"name": "label", "type": "string"}], "primaryKey": ["id"]}"#;
+pub(crate) use crate::util::{ITEMS, settled};
 
 /// A test lake with the `items` table and a configuration.
 pub(crate) fn env_with(config: &str) -> TestEnv {
@@ -43,16 +43,6 @@ pub(crate) fn drop_in(env: &TestEnv, relative: impl AsRef<Path>, content: &str) 
     std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
     std::fs::rename(staged, &target).expect("rename into the lake");
     target
-}
-
-/// Makes a file look settled: modified a minute ago.
-pub(crate) fn settled(path: &Path) {
-    std::fs::File::options()
-        .write(true)
-        .open(path)
-        .expect("open")
-        .set_modified(std::time::SystemTime::now() - Duration::from_secs(60))
-        .expect("set the modification time");
 }
 
 /// A running `droplake run`, stopped (SIGTERM) when dropped.

@@ -9,15 +9,13 @@
 //! against the keys `docs/inspect.md` documents, read from that page.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::util::{Run, TestEnv};
-
-const ITEMS: &str = r#"{"fields": [{"name": "id", "type": "integer"}, {"name": "label", "type": "string"}], "primaryKey": ["id"]}"#;
+use crate::util::{ITEMS, Run, TestEnv, drop_settled};
 
 /// `items` is loaded and handed to `probe`, which fails on names holding
 /// `bad` (once more after a short backoff, then dead); `notes` has no table
@@ -46,19 +44,6 @@ retries = 3
 backoff = "1h"
 max_backoff = "2h"
 "#;
-
-/// Writes `content` at `relative` in the lake, modified a minute ago so
-/// that it is ready at once.
-fn drop_settled(env: &TestEnv, relative: &str, content: &str) -> PathBuf {
-    let path = env.write(Path::new("lake").join(relative), content);
-    std::fs::File::options()
-        .write(true)
-        .open(&path)
-        .expect("open")
-        .set_modified(std::time::SystemTime::now() - Duration::from_secs(60))
-        .expect("set the modification time");
-    path
-}
 
 /// Five objects, one run each:
 /// 1. `items/good.csv`: done (then archived by retention);
