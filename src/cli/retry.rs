@@ -1,6 +1,6 @@
 //! `droplake retry OBJECT | --dead [--handler NAME]`: dead jobs (and, for
 //! one object, jobs waiting for their next attempt) run again, with a fresh
-//! budget of retries (see `crate::daemon::retry`). Exit codes: 0 when every
+//! budget of retries (see `crate::retry`). Exit codes: 0 when every
 //! job asked for was reset (or none needed it), 1 when some could not be
 //! (they are listed with the reason), 66 when OBJECT names no object.
 
@@ -16,10 +16,10 @@ use super::Failure;
 use super::lake_path::locate;
 use super::prose::{sentence, wrap};
 use crate::config::Settings;
-use crate::daemon::retry::{self, Retried, Target};
 use crate::daemon::running;
 use crate::detect::scan;
 use crate::exit::ExitCode;
+use crate::retry::{self, Retried, Target};
 use crate::warehouse::ledger::{self, JobState};
 use crate::warehouse::{Warehouse, WarehouseError};
 
@@ -229,7 +229,7 @@ fn error_note(error: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::daemon::retry::{Reset, Skipped};
+    use crate::retry::{Reset, Skipped};
 
     #[test]
     fn each_job_reset_or_skipped_is_one_sentence_and_nothing_to_do_says_so() {

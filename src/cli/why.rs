@@ -1,5 +1,5 @@
 //! `droplake why PATH`: which of the daemon's gates holds a file in the
-//! lake, and what to do about it (see `crate::daemon::why`). Exit codes:
+//! lake, and what to do about it (see `crate::inspect::why`). Exit codes:
 //! 0 when the daemon is finished with the file (`done`, `failed` with
 //! rejected rows, `duplicate`), 1 when something holds it, 66 when there is
 //! no file at PATH.
@@ -14,8 +14,8 @@ use super::Failure;
 use super::lake_path::locate;
 use super::prose::{sentence, visible, wrap};
 use crate::config::Settings;
-use crate::daemon::why::{self, Explanation, State};
 use crate::exit::ExitCode;
+use crate::inspect::why::{self, Explanation, State};
 use crate::warehouse::{WarehouseError, open_read_only};
 
 /// Arguments of `droplake why`.

@@ -19,10 +19,8 @@ mod metrics;
 mod notify;
 mod poll;
 mod queue;
-mod ready;
-mod registry;
-pub mod retry;
-pub mod why;
+pub(crate) mod ready;
+pub(crate) mod registry;
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
@@ -183,7 +181,7 @@ struct Scanned {
 }
 
 /// A hashed file, or why it could not be.
-enum Hashed {
+pub(crate) enum Hashed {
     /// `arrived`: the file's ctime, when it arrived complete (a rename
     /// into place or its last write).
     Stable {
@@ -956,7 +954,7 @@ impl Daemon {
 
     /// Queues the jobs `droplake retry` reset since the last look.
     fn pick_up_retried(&mut self) {
-        let (retried, seen) = match retry::retried_since(
+        let (retried, seen) = match crate::retry::retried_since(
             self.ledger.connection(),
             self.retried_seen,
         ) {
@@ -1442,7 +1440,7 @@ fn listen_for_signals(
 }
 
 /// Hashes a file and checks it did not change meanwhile.
-fn hash_stable(seen: Seen) -> Hashed {
+pub(crate) fn hash_stable(seen: Seen) -> Hashed {
     use sha2::{Digest, Sha256};
     use std::io::Read;
     let mut file = match std::fs::File::open(&seen.path) {
@@ -1491,7 +1489,7 @@ fn changed_at(metadata: &std::fs::Metadata) -> Option<SystemTime> {
 }
 
 /// Checks what a marker declares against the file; the refusal, if any.
-fn check_marker(path: &Path, pattern: &str, size: u64, sha256: &str) -> Option<String> {
+pub(crate) fn check_marker(path: &Path, pattern: &str, size: u64, sha256: &str) -> Option<String> {
     let marker = marker_for(path, pattern);
     let text = match std::fs::read_to_string(&marker) {
         Ok(text) => text,
@@ -1553,7 +1551,7 @@ fn archive_file(from: &Path, to: &Path) -> std::io::Result<()> {
 }
 
 /// An object of the ledger as the daemon works with it.
-fn info_of(lake: &Path, object: &ledger::ObjectRow) -> ObjectInfo {
+pub(crate) fn info_of(lake: &Path, object: &ledger::ObjectRow) -> ObjectInfo {
     let relative = PathBuf::from(
         <std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(object.path.clone()),
     );

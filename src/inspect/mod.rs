@@ -1,5 +1,5 @@
 //! What the ledger says, gathered for people and programs: the facts behind
-//! `droplake status`, `droplake files` and `droplake show`.
+//! `droplake status`, `droplake files`, `droplake show` and `droplake why`.
 //!
 //! Each submodule reads the warehouse read-only and returns plain structs
 //! that serialize to the documented JSON (`docs/inspect.md`); the CLI prints
@@ -12,6 +12,7 @@
 pub mod files;
 pub mod status;
 pub mod story;
+pub mod why;
 
 use std::path::Path;
 
@@ -85,6 +86,9 @@ END";
 pub enum InspectError {
     #[error(transparent)]
     Warehouse(#[from] WarehouseError),
+    /// A table schema is broken (`why` builds the handlers a dataset gets).
+    #[error(transparent)]
+    Schema(#[from] crate::schema::SchemaError),
     /// No object matches what was asked for.
     #[error("{0}")]
     UnknownObject(String),
@@ -94,6 +98,7 @@ impl HasExitCode for InspectError {
     fn exit_code(&self) -> ExitCode {
         match self {
             InspectError::Warehouse(error) => error.exit_code(),
+            InspectError::Schema(error) => error.exit_code(),
             InspectError::UnknownObject(_) => ExitCode::NoInput,
         }
     }

@@ -21,10 +21,11 @@ use std::time::Duration;
 use rusqlite::Connection;
 use serde_json::{Map, Value, json};
 
-use super::ready::{age, is_marker, marker_for, settled_by_age};
-use super::registry::Registry;
-use super::{DaemonError, Hashed, Holder, check_marker, hash_stable, running};
+use super::InspectError;
 use crate::config::{Duplicates, Readiness, Settings};
+use crate::daemon::ready::{age, is_marker, marker_for, settled_by_age};
+use crate::daemon::registry::Registry;
+use crate::daemon::{Hashed, Holder, check_marker, hash_stable, running};
 use crate::detect::scan::{self, Seen, Stat};
 use crate::events::{self, Kind};
 use crate::lake::{DatasetName, Ignored};
@@ -124,7 +125,7 @@ pub fn explain(
     ledger: Option<&Connection>,
     file: &Path,
     relative: Option<&Path>,
-) -> Result<Explanation, DaemonError> {
+) -> Result<Explanation, InspectError> {
     let asking = Asking {
         settings,
         ledger,
@@ -141,8 +142,8 @@ pub fn explain(
         Some(relative) => asking.gates(relative),
     }
     .map_err(|error| match error {
-        Asked::Sql(error) => DaemonError::Warehouse(sql(error)),
-        Asked::Schema(error) => DaemonError::Schema(error),
+        Asked::Sql(error) => InspectError::Warehouse(sql(error)),
+        Asked::Schema(error) => InspectError::Schema(error),
     })?;
     explanation
         .details

@@ -19,8 +19,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use rusqlite::Connection;
 use serde_json::json;
 
-use super::{info_of, object_json};
 use crate::config::{HandlerSettings, Readiness, Settings};
+use crate::daemon::{check_marker, info_of, object_json};
 use crate::events::{self, Kind};
 use crate::lake::DatasetName;
 use crate::warehouse::ledger::{self, JobRow, JobState, ObjectRow};
@@ -285,13 +285,13 @@ fn marker_refusal(settings: &Settings, object: &ObjectRow) -> Option<String> {
         return None;
     };
     let info = info_of(&settings.lake, object);
-    super::check_marker(&info.path, &pattern, object.size, &object.sha256)
+    check_marker(&info.path, &pattern, object.size, &object.sha256)
         .map(|refusal| format!("{refusal}; fix the marker (or the file) first"))
 }
 
 /// The jobs retried since event `after`, as (object, handler), and the
 /// sequence number to look after next time.
-pub(super) fn retried_since(
+pub(crate) fn retried_since(
     connection: &Connection,
     after: i64,
 ) -> rusqlite::Result<(Vec<(i64, String)>, i64)> {
