@@ -51,7 +51,8 @@ impl Tone {
         match state {
             "done" | "loaded" => Tone::Good,
             "dead" | "failed" | "aborted" => Tone::Bad,
-            "waiting" | "in_progress" | "pending" | "running" | "retry" | "partial" => Tone::Busy,
+            "waiting" | "in_progress" | "pending" | "running" | "retry" | "partial"
+            | "held_back" | "unhandled" => Tone::Busy,
             "duplicate" | "interrupted" => Tone::Faint,
             _ => Tone::Plain,
         }

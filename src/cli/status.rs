@@ -15,8 +15,9 @@ use crate::inspect::status::{self, Daemon, Status};
 #[derive(Debug, Args)]
 #[command(
     after_help = "Object states: waiting (jobs to run, none running), in_progress (a job \
-    running), done, failed (rows rejected, no job dead), dead (a job dead), duplicate. \
-    The keys of --json are documented in docs/inspect.md."
+    running), done, failed (rows rejected, no job dead), dead (a job dead), duplicate, \
+    unhandled (no table and no handler: nothing ran). The keys of --json are documented in \
+    docs/inspect.md."
 )]
 pub struct StatusArgs {
     /// Print one JSON object with documented keys.
@@ -59,6 +60,7 @@ pub(super) fn render(status: &Status, style: Style) -> String {
         Column::number("failed"),
         Column::number("dead"),
         Column::number("duplicate"),
+        Column::number("unhandled"),
     ]);
     for dataset in &status.datasets {
         table.push(vec![
@@ -76,6 +78,14 @@ pub(super) fn render(status: &Status, style: Style) -> String {
             Cell::alarm(dataset.failed),
             Cell::alarm(dataset.dead),
             Cell::from(dataset.duplicate),
+            Cell::toned(
+                dataset.unhandled.to_string(),
+                if dataset.unhandled > 0 {
+                    Tone::Busy
+                } else {
+                    Tone::Plain
+                },
+            ),
         ]);
     }
     out.push_str(&or_none(&table, style, "no objects yet"));

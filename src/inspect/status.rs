@@ -17,7 +17,6 @@ use serde::Serialize;
 
 use super::{InspectError, LEDGER, LOADS, ObjectState, STATE_SQL, has_tables, sql};
 use crate::config::Settings;
-use crate::warehouse::open_read_only;
 
 /// Failures counted as recent: the last day's.
 const RECENT: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
@@ -68,6 +67,7 @@ pub struct DatasetCounts {
     pub failed: u64,
     pub dead: u64,
     pub duplicate: u64,
+    pub unhandled: u64,
     pub total: u64,
 }
 
@@ -80,6 +80,7 @@ impl DatasetCounts {
             ObjectState::Failed => &mut self.failed,
             ObjectState::Dead => &mut self.dead,
             ObjectState::Duplicate => &mut self.duplicate,
+            ObjectState::Unhandled => &mut self.unhandled,
         };
         *slot += count;
         self.total += count;
@@ -181,7 +182,7 @@ pub fn gather(settings: &Settings) -> Result<Status, InspectError> {
         .map(|handler| (handler.name.clone(), HandlerStatus::default()))
         .collect();
     if exists {
-        let connection = open_read_only(path)?;
+        let connection = super::open(path)?;
         let sql = sql(path);
         if has_tables(&connection, &LEDGER).map_err(&sql)? {
             read_daemon(&connection, &mut status.daemon).map_err(&sql)?;

@@ -16,7 +16,6 @@ use serde_json::Value;
 use super::{InspectError, LEDGER, ObjectState, STATE_SQL, from_nanos, has_tables, sql};
 use crate::config::{Readiness as Rule, Settings};
 use crate::lake::DatasetName;
-use crate::warehouse::open_read_only;
 
 /// How many rejected rows the story shows; `droplake rejects` has them all.
 pub const FIRST_REJECTS: u32 = 5;
@@ -196,7 +195,7 @@ pub fn tell(settings: &Settings, what: &str, cwd: &Path) -> Result<Story, Inspec
             settings.warehouse.display()
         )));
     }
-    let connection = open_read_only(&settings.warehouse)?;
+    let connection = super::open(&settings.warehouse)?;
     let sql = sql(&settings.warehouse);
     if !has_tables(&connection, &LEDGER).map_err(&sql)? {
         return Err(unknown(format!(

@@ -21,7 +21,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 use serde_json::{Map, Value, json};
 
-use super::InspectError;
+use super::{InspectError, ObjectState};
 use crate::config::{Duplicates, Readiness, Settings};
 use crate::daemon::ready::{age, is_marker, marker_for, settled_by_age};
 use crate::daemon::registry::Registry;
@@ -48,6 +48,7 @@ pub enum State {
     MarkerMismatch,
     Duplicate,
     Ready,
+    Waiting,
     InProgress,
     Retry,
     Dead,
@@ -71,6 +72,7 @@ impl State {
             State::MarkerMismatch => "marker_mismatch",
             State::Duplicate => "duplicate",
             State::Ready => "ready",
+            State::Waiting => "waiting",
             State::InProgress => "in_progress",
             State::Retry => "retry",
             State::Dead => "dead",
@@ -232,122 +234,170 @@ impl Asking<'_> {
 
     /// A file that is an object and not registered as it is: would
     /// anything run, is it ready, is its content new, would it be refused.
+    /// A gate that holds it names the path's earlier object, if any.
     fn unregistered(
         &self,
         seen: Seen,
         rule: &Readiness,
         newest: Option<&ObjectRow>,
     ) -> Result<Explanation, Asked> {
-        let (dataset, relative, stat) = (seen.dataset.clone(), seen.relative.clone(), seen.stat);
-        let raw = relative.as_os_str().as_bytes();
-        let with_previous = |explanation: Explanation| match newest {
-            Some(object) => explanation
-                .with(
-                    "previous",
-                    json!({"object": object.id, "state": object.state}),
-                )
-                .hint(format!(
-                    "Object {} ({}) was this path's earlier content; the file changed since.",
-                    object.id, object.state
-                )),
-            None => explanation,
+        let (dataset, stat) = (seen.dataset.clone(), seen.stat);
+        let raw = seen.relative.as_os_str().as_bytes().to_vec();
+        let previous = match (self.ledger, newest) {
+            (Some(ledger), Some(object)) => {
+                let fate = ledger::fate(ledger, object.id)?;
+                Some((object.id, self.object_state(ledger, object.id, &fate)?))
+            }
+            _ => None,
         };
-        let registry = Registry::build(self.settings, &[]).map_err(Asked::Schema)?;
-        if registry.handlers_for(self.settings, &dataset).is_empty() {
-            let table = self.settings.table_of(&dataset);
-            let schema = self.settings.schemas.join(format!("{table}.json"));
-            return Ok(with_previous(
-                Explanation::new(
-                    State::Unhandled,
-                    format!(
-                        "dataset {dataset} has no table schema and no handler lists it, so nothing would ever run"
-                    ),
-                )
-                .with("dataset", dataset.as_str())
-                .with("schema", schema.to_string_lossy())
-                .hint(format!(
-                    "Add the schema {} or a [[handlers]] entry for {dataset}.",
-                    schema.display()
-                )),
-            ));
+        let previous = previous.as_ref();
+        if let Some(held) = self.nothing_would_run(&dataset)? {
+            return Ok(with_previous(held, previous));
         }
-        match rule {
-            Readiness::Marker(pattern) => {
-                let marker = marker_for(self.file, pattern);
-                if !marker.exists() {
-                    return Ok(with_previous(
-                        Explanation::new(
-                            State::NoMarker,
-                            format!(
-                                "it waits for its marker {}, which does not exist yet",
-                                self.lake_name(&marker)
-                            ),
-                        )
-                        .with("marker", self.lake_name(&marker)),
-                    ));
-                }
-            }
-            Readiness::Settle(settle) => {
-                if !settled_by_age(stat, settle.get()) {
-                    return Ok(with_previous(self.settling(stat, *settle)));
-                }
-            }
+        if let Some(held) = self.not_ready(rule, stat) {
+            return Ok(with_previous(held, previous));
         }
-        let sha256 = match hash_stable(seen) {
-            Hashed::Stable { sha256, .. } => sha256,
-            Hashed::Changed(_) => {
-                return Ok(with_previous(Explanation::new(
-                    State::Settling,
-                    "it changed while it was read; it must settle again",
-                )));
-            }
-            Hashed::Gone(_) => return self.missing(&relative),
-            Hashed::Failed(_, error) => {
-                return Ok(Explanation::new(
-                    State::Unreadable,
-                    format!("it cannot be read: {error}; the daemon tries again every few seconds"),
-                )
-                .with("error", error.to_string()));
-            }
+        let sha256 = match self.content(seen, previous)? {
+            Content::Hashed(sha256) => sha256,
+            Content::Held(held) => return Ok(held),
         };
         if let Some(ledger) = self.ledger {
             // Touched, or restored: the same content is the same object.
-            if let Some(object) = ledger::find(ledger, dataset.as_str(), raw, &sha256)? {
+            if let Some(object) = ledger::find(ledger, dataset.as_str(), &raw, &sha256)? {
                 return self.registered(ledger, &object);
             }
-            if self.settings.dataset(&dataset).duplicates == Duplicates::Skip
-                && let Some(first) =
-                    ledger::first_with_content(ledger, dataset.as_str(), &sha256, raw)?
-            {
-                let name = ledger::object(ledger, first)?
-                    .map(|object| object.name)
-                    .unwrap_or_default();
-                return Ok(with_previous(
-                    Explanation::new(
-                        State::Duplicate,
-                        format!(
-                            "its content is already object {first} ({name}); duplicates are skipped (not registered yet)"
-                        ),
-                    )
-                    .with("duplicate_of", first)
-                    .with("object", Value::Null)
-                    .with("sha256", sha256),
-                ));
+            if let Some(held) = self.duplicate_content(ledger, &dataset, &raw, &sha256)? {
+                return Ok(with_previous(held, previous));
             }
         }
-        if let Readiness::Marker(pattern) = rule
-            && let Some(refusal) = check_marker(self.file, pattern, stat.size, &sha256)
-        {
-            return Ok(with_previous(
-                Explanation::new(
-                    State::MarkerMismatch,
-                    format!("{refusal}; it will be refused when it is registered"),
-                )
-                .with("error", refusal)
-                .with("object", Value::Null)
-                .with("sha256", sha256),
-            ));
+        if let Some(held) = self.marker_refuses(rule, stat, &sha256) {
+            return Ok(with_previous(held, previous));
         }
+        Ok(with_previous(self.ready(sha256), previous))
+    }
+
+    /// Gate: the dataset gets no handler (no table schema, no
+    /// `[[handlers]]` entry), so nothing would ever run.
+    fn nothing_would_run(&self, dataset: &DatasetName) -> Result<Option<Explanation>, Asked> {
+        let registry = Registry::build(self.settings, &[]).map_err(Asked::Schema)?;
+        if !registry.handlers_for(self.settings, dataset).is_empty() {
+            return Ok(None);
+        }
+        let table = self.settings.table_of(dataset);
+        let schema = self.settings.schemas.join(format!("{table}.json"));
+        Ok(Some(
+            Explanation::new(
+                State::Unhandled,
+                format!(
+                    "dataset {dataset} has no table schema and no handler lists it, so nothing would ever run"
+                ),
+            )
+            .with("dataset", dataset.as_str())
+            .with("schema", schema.to_string_lossy())
+            .hint(format!(
+                "Add the schema {} or a [[handlers]] entry for {dataset}.",
+                schema.display()
+            )),
+        ))
+    }
+
+    /// Gate: readiness. Its marker does not exist yet, or it has not
+    /// settled.
+    fn not_ready(&self, rule: &Readiness, stat: Stat) -> Option<Explanation> {
+        match rule {
+            Readiness::Marker(pattern) => {
+                let marker = marker_for(self.file, pattern);
+                (!marker.exists()).then(|| {
+                    Explanation::new(
+                        State::NoMarker,
+                        format!(
+                            "it waits for its marker {}, which does not exist yet",
+                            self.lake_name(&marker)
+                        ),
+                    )
+                    .with("marker", self.lake_name(&marker))
+                })
+            }
+            Readiness::Settle(settle) => {
+                (!settled_by_age(stat, settle.get())).then(|| self.settling(stat, *settle))
+            }
+        }
+    }
+
+    /// Gate: the file is read whole, unchanged meanwhile; its hash, or what
+    /// kept it from being read.
+    fn content(&self, seen: Seen, previous: Option<&(i64, &str)>) -> Result<Content, Asked> {
+        let relative = seen.relative.clone();
+        Ok(match hash_stable(seen) {
+            Hashed::Stable { sha256, .. } => Content::Hashed(sha256),
+            Hashed::Changed(_) => Content::Held(with_previous(
+                Explanation::new(
+                    State::Settling,
+                    "it changed while it was read; it must settle again",
+                ),
+                previous,
+            )),
+            Hashed::Gone(_) => Content::Held(self.missing(&relative)?),
+            Hashed::Failed(_, error) => Content::Held(
+                Explanation::new(
+                    State::Unreadable,
+                    format!("it cannot be read: {error}; the daemon tries again every few seconds"),
+                )
+                .with("error", error.to_string()),
+            ),
+        })
+    }
+
+    /// Gate: its content is already another object of the dataset, and
+    /// duplicates are skipped.
+    fn duplicate_content(
+        &self,
+        ledger: &Connection,
+        dataset: &DatasetName,
+        raw: &[u8],
+        sha256: &str,
+    ) -> Result<Option<Explanation>, Asked> {
+        if self.settings.dataset(dataset).duplicates != Duplicates::Skip {
+            return Ok(None);
+        }
+        let Some(first) = ledger::first_with_content(ledger, dataset.as_str(), sha256, raw)? else {
+            return Ok(None);
+        };
+        let name = ledger::object(ledger, first)?
+            .map(|object| object.name)
+            .unwrap_or_default();
+        Ok(Some(
+            Explanation::new(
+                State::Duplicate,
+                format!(
+                    "its content is already object {first} ({name}); duplicates are skipped (not registered yet)"
+                ),
+            )
+            .with("duplicate_of", first)
+            .with("object", Value::Null)
+            .with("sha256", sha256),
+        ))
+    }
+
+    /// Gate: its marker declares a size or hash the file does not have.
+    fn marker_refuses(&self, rule: &Readiness, stat: Stat, sha256: &str) -> Option<Explanation> {
+        let Readiness::Marker(pattern) = rule else {
+            return None;
+        };
+        let refusal = check_marker(self.file, pattern, stat.size, sha256)?;
+        Some(
+            Explanation::new(
+                State::MarkerMismatch,
+                format!("{refusal}; it will be refused when it is registered"),
+            )
+            .with("error", refusal)
+            .with("object", Value::Null)
+            .with("sha256", sha256),
+        )
+    }
+
+    /// Every gate open: the next look registers it.
+    fn ready(&self, sha256: String) -> Explanation {
         let reason = match &self.daemon {
             Some(holder) => format!(
                 "it is ready and not registered yet; the daemon{} picks it up at its next look",
@@ -355,12 +405,11 @@ impl Asking<'_> {
             ),
             None => "it is ready and not registered yet, and no daemon is running".to_owned(),
         };
-        let mut explanation =
-            with_previous(Explanation::new(State::Ready, reason).with("sha256", sha256));
-        if self.daemon.is_none() {
-            explanation = explanation.hint(START_ONE);
+        let explanation = Explanation::new(State::Ready, reason).with("sha256", sha256);
+        match self.daemon {
+            Some(_) => explanation,
+            None => explanation.hint(START_ONE),
         }
-        Ok(explanation)
     }
 
     /// No file: perhaps one was registered here once.
@@ -371,24 +420,41 @@ impl Asking<'_> {
                 ledger::newest_at(ledger, dataset.as_str(), relative.as_os_str().as_bytes())?
         {
             let fate = ledger::fate(ledger, object.id)?;
+            let state = self.object_state(ledger, object.id, &fate)?;
             let hint = match &fate.removed_at {
                 Some(at) => format!(
-                    "Object {} ({}) was registered here; retention removed its file at {at}.",
-                    object.id, object.state
+                    "Object {} ({state}) was registered here; retention removed its file at {at}.",
+                    object.id
                 ),
                 None => format!(
-                    "Object {} ({}) was registered here; its file was deleted or moved since.",
-                    object.id, object.state
+                    "Object {} ({state}) was registered here; its file was deleted or moved since.",
+                    object.id
                 ),
             };
             explanation = explanation
                 .with(
                     "previous",
-                    json!({"object": object.id, "state": object.state, "removed_at": fate.removed_at}),
+                    json!({"object": object.id, "state": state, "removed_at": fate.removed_at}),
                 )
                 .hint(hint);
         }
         Ok(explanation)
+    }
+
+    /// The [`ObjectState`] of object `id`.
+    fn object_state(
+        &self,
+        ledger: &Connection,
+        id: i64,
+        fate: &ledger::Fate,
+    ) -> Result<&'static str, Asked> {
+        let jobs = ledger::jobs(ledger, id)?;
+        Ok(ObjectState::of(
+            fate.duplicate_of.is_some(),
+            fate.rows_rejected,
+            jobs.iter().map(|job| job.state),
+        )
+        .name())
     }
 
     /// A marker file: whose marker it is.
@@ -455,149 +521,88 @@ impl Asking<'_> {
         .with("ready_at", ready_at)
     }
 
-    /// A registered object: where its jobs stand.
+    /// A registered object: its [`ObjectState`], told apart further where
+    /// that helps (a dead object refused by its marker; a waiting one that
+    /// waits for a retry), with its jobs.
     fn registered(&self, ledger: &Connection, object: &ObjectRow) -> Result<Explanation, Asked> {
-        let fate = ledger::fate(ledger, object.id)?;
-        let jobs = ledger::jobs(ledger, object.id)?;
-        let id = object.id;
-        let explained = |state: State, reason: String| {
-            Explanation::new(state, reason)
-                .with("object", id)
-                .with("sha256", object.sha256.clone())
-                .with("jobs", jobs.iter().map(job_json).collect::<Vec<_>>())
-                .with("rows_loaded", fate.rows_loaded)
-                .with("rows_rejected", fate.rows_rejected)
+        let found = Found {
+            ledger,
+            object,
+            fate: ledger::fate(ledger, object.id)?,
+            jobs: ledger::jobs(ledger, object.id)?,
         };
-        if let Some(first) = fate.duplicate_of {
-            let name = ledger::object(ledger, first)?
-                .map(|object| object.name)
-                .unwrap_or_default();
-            return Ok(explained(
-                State::Duplicate,
-                format!(
-                    "it is object {id}, whose content is already object {first} ({name}); duplicates are skipped"
-                ),
-            )
-            .with("duplicate_of", first));
+        let state = ObjectState::of(
+            found.fate.duplicate_of.is_some(),
+            found.fate.rows_rejected,
+            found.jobs.iter().map(|job| job.state),
+        );
+        match state {
+            ObjectState::Duplicate => found.duplicate(),
+            ObjectState::Unhandled => Ok(found.unhandled()),
+            ObjectState::Dead => found.dead(),
+            ObjectState::Failed | ObjectState::Done => Ok(found.finished(state)),
+            ObjectState::InProgress => Ok(self.in_progress(&found)),
+            ObjectState::Waiting => Ok(self.waiting(&found)),
         }
-        if jobs.is_empty() {
-            return Ok(explained(
-                State::Unhandled,
-                format!(
-                    "it is object {id}, but dataset {} had no table schema and no handler when it was registered, so nothing ran",
-                    object.dataset
-                ),
-            ));
+    }
+
+    /// A job runs: the daemon holds its lease (or held it when it stopped).
+    fn in_progress(&self, found: &Found<'_>) -> Explanation {
+        let explanation = found.explained(
+            State::InProgress,
+            format!(
+                "it is object {}, in progress: {}",
+                found.object.id,
+                found.open_jobs()
+            ),
+        );
+        match &self.daemon {
+            Some(holder) => explanation.hint(format!(
+                "The daemon{} is running its handler now.",
+                pid_note(holder)
+            )),
+            None => explanation.hint(format!(
+                "No daemon is running: a daemon that stopped held the job; the next one to start runs it again. {START_ONE}"
+            )),
         }
-        let in_state = |state: JobState| -> Vec<&JobRow> {
-            jobs.iter().filter(|job| job.state == state).collect()
-        };
-        let dead = in_state(JobState::Dead);
-        if !dead.is_empty() {
-            let refused = dead.iter().all(|job| job.attempts == 0)
-                && events::told_of(ledger, id, Kind::MarkerMismatch)?;
-            let error = dead
-                .iter()
-                .find_map(|job| job.last_error.clone())
-                .unwrap_or_default();
-            if refused {
-                return Ok(explained(
-                    State::MarkerMismatch,
-                    format!("it is object {id}, refused: {error}"),
-                )
-                .with("error", error)
-                .hint(format!(
-                    "Fix the marker or the file; the producer may also deliver it again. `droplake retry {id}` checks the marker again."
-                )));
-            }
-            // The handler that failed, rather than the ones that died with it.
-            let cause = dead
-                .iter()
-                .find(|job| job.attempts > job.retry_base)
-                .or(dead.first())
-                .copied();
-            let reason = match cause {
-                Some(job) => format!(
-                    "it is object {id}, and handler {} is dead after {}: {}",
-                    job.handler,
-                    attempts(job.attempts),
-                    job.last_error.as_deref().unwrap_or("no error was recorded")
-                ),
-                None => format!("it is object {id}, and a job is dead"),
-            };
-            let others: Vec<&str> = dead
-                .iter()
-                .filter(|job| Some(**job) != cause)
-                .map(|job| job.handler.as_str())
-                .collect();
-            let mut explanation = explained(State::Dead, reason);
-            if !others.is_empty() {
-                explanation = explanation.hint(format!("Also dead: {}.", others.join(", ")));
-            }
-            return Ok(explanation.hint(format!(
-                "Fix the cause, then run `droplake retry {id}` (or `droplake show {id}` for every attempt)."
-            )));
-        }
-        let waiting = in_state(JobState::Retry);
-        if let Some(job) = waiting.first() {
+    }
+
+    /// Jobs remain and none runs: one waits for its retry, or they wait
+    /// their turn.
+    fn waiting(&self, found: &Found<'_>) -> Explanation {
+        let id = found.object.id;
+        if let Some(job) = found.jobs.iter().find(|job| job.state == JobState::Retry) {
             let at = jiff::Timestamp::from_millisecond(job.next_at_ms)
                 .map(stamp)
                 .unwrap_or_default();
-            let mut explanation = explained(
-                State::Retry,
-                format!(
-                    "it is object {id}, and handler {} failed {}; its next attempt is at {at}: {}",
-                    job.handler,
-                    times(job.attempts.saturating_sub(job.retry_base)),
-                    job.last_error.as_deref().unwrap_or("no error was recorded")
-                ),
-            )
-            .with("next_attempt_at", at)
-            .hint(format!("`droplake retry {id}` tries it now."));
-            if self.daemon.is_none() {
-                explanation = explanation.hint(START_ONE);
-            }
-            return Ok(explanation);
-        }
-        let open: Vec<String> = jobs
-            .iter()
-            .filter(|job| !job.state.is_final())
-            .map(|job| format!("{} {}", job.handler, job.state.name()))
-            .collect();
-        if !open.is_empty() {
-            let mut explanation = explained(
-                State::InProgress,
-                format!("it is object {id}, in progress: {}", open.join(", ")),
-            );
-            explanation = match &self.daemon {
-                Some(holder) => {
-                    explanation.hint(format!("The daemon{} is working on it.", pid_note(holder)))
-                }
-                None => explanation.hint(format!("No daemon is running. {START_ONE}")),
+            let explanation = found
+                .explained(
+                    State::Retry,
+                    format!(
+                        "it is object {id}, and handler {} failed {}; its next attempt is at {at}: {}",
+                        job.handler,
+                        times(job.attempts.saturating_sub(job.retry_base)),
+                        job.last_error.as_deref().unwrap_or("no error was recorded")
+                    ),
+                )
+                .with("next_attempt_at", at)
+                .hint(format!("`droplake retry {id}` tries it now."));
+            return match self.daemon {
+                Some(_) => explanation,
+                None => explanation.hint(START_ONE),
             };
-            return Ok(explanation);
         }
-        let counts = match (fate.rows_loaded, fate.rows_rejected) {
-            (Some(loaded), Some(rejected)) => format!(
-                ": {loaded} row{} loaded, {rejected} rejected",
-                if loaded == 1 { "" } else { "s" }
-            ),
-            _ => String::new(),
-        };
-        if fate.rows_rejected.is_some_and(|rejected| rejected > 0) {
-            return Ok(explained(
-                State::Failed,
-                format!("it was processed as object {id}, with rejected rows{counts}"),
-            )
-            .hint(format!(
-                "`droplake show {id}` tells its whole story, with the rejected rows."
-            )));
+        let explanation = found.explained(
+            State::Waiting,
+            format!("it is object {id}, waiting: {}", found.open_jobs()),
+        );
+        match &self.daemon {
+            Some(holder) => explanation.hint(format!(
+                "The daemon{} starts each job when the handlers in its `after` are done and the handler has a free slot.",
+                pid_note(holder)
+            )),
+            None => explanation.hint(format!("No daemon is running. {START_ONE}")),
         }
-        Ok(explained(
-            State::Done,
-            format!("it was processed as object {id}{counts}"),
-        )
-        .hint(format!("`droplake show {id}` tells its whole story.")))
     }
 
     /// A path for people: relative to the lake when it is inside.
@@ -606,6 +611,162 @@ impl Asking<'_> {
             .unwrap_or(path)
             .to_string_lossy()
             .into_owned()
+    }
+}
+
+/// What the content gate found: the file's hash, or what holds it.
+enum Content {
+    Hashed(String),
+    Held(Explanation),
+}
+
+/// `explanation`, naming the path's earlier object (its id and state) if
+/// there is one: the file changed since it was registered.
+fn with_previous(explanation: Explanation, previous: Option<&(i64, &str)>) -> Explanation {
+    match previous {
+        Some((id, state)) => explanation
+            .with("previous", json!({"object": id, "state": state}))
+            .hint(format!(
+                "Object {id} ({state}) was this path's earlier content; the file changed since."
+            )),
+        None => explanation,
+    }
+}
+
+/// A registered object and what the ledger holds about it.
+struct Found<'a> {
+    ledger: &'a Connection,
+    object: &'a ObjectRow,
+    fate: ledger::Fate,
+    jobs: Vec<JobRow>,
+}
+
+impl Found<'_> {
+    /// An explanation with the details every registered object has.
+    fn explained(&self, state: State, reason: String) -> Explanation {
+        Explanation::new(state, reason)
+            .with("object", self.object.id)
+            .with("sha256", self.object.sha256.clone())
+            .with("jobs", self.jobs.iter().map(job_json).collect::<Vec<_>>())
+            .with("rows_loaded", self.fate.rows_loaded)
+            .with("rows_rejected", self.fate.rows_rejected)
+    }
+
+    /// The jobs not final yet, as `handler state`.
+    fn open_jobs(&self) -> String {
+        self.jobs
+            .iter()
+            .filter(|job| !job.state.is_final())
+            .map(|job| format!("{} {}", job.handler, job.state.name()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn duplicate(&self) -> Result<Explanation, Asked> {
+        let (id, first) = (self.object.id, self.fate.duplicate_of.unwrap_or_default());
+        let name = ledger::object(self.ledger, first)?
+            .map(|object| object.name)
+            .unwrap_or_default();
+        Ok(self
+            .explained(
+                State::Duplicate,
+                format!(
+                    "it is object {id}, whose content is already object {first} ({name}); duplicates are skipped"
+                ),
+            )
+            .with("duplicate_of", first))
+    }
+
+    fn unhandled(&self) -> Explanation {
+        self.explained(
+            State::Unhandled,
+            format!(
+                "it is object {}, but dataset {} had no table schema and no handler when it was registered, so nothing ran",
+                self.object.id, self.object.dataset
+            ),
+        )
+    }
+
+    /// A dead job: refused by its marker, or a handler that failed for
+    /// good (and those that died with it).
+    fn dead(&self) -> Result<Explanation, Asked> {
+        let id = self.object.id;
+        let dead: Vec<&JobRow> = self
+            .jobs
+            .iter()
+            .filter(|job| job.state == JobState::Dead)
+            .collect();
+        let refused = dead.iter().all(|job| job.attempts == 0)
+            && events::told_of(self.ledger, id, Kind::MarkerMismatch)?;
+        if refused {
+            let error = dead
+                .iter()
+                .find_map(|job| job.last_error.clone())
+                .unwrap_or_default();
+            return Ok(self
+                .explained(
+                    State::MarkerMismatch,
+                    format!("it is object {id}, refused: {error}"),
+                )
+                .with("error", error)
+                .hint(format!(
+                    "Fix the marker or the file; the producer may also deliver it again. `droplake retry {id}` checks the marker again."
+                )));
+        }
+        // The handler that failed, rather than the ones that died with it.
+        let cause = dead
+            .iter()
+            .find(|job| job.attempts > job.retry_base)
+            .or(dead.first())
+            .copied();
+        let reason = match cause {
+            Some(job) => format!(
+                "it is object {id}, and handler {} is dead after {}: {}",
+                job.handler,
+                attempts(job.attempts),
+                job.last_error.as_deref().unwrap_or("no error was recorded")
+            ),
+            None => format!("it is object {id}, and a job is dead"),
+        };
+        let others: Vec<&str> = dead
+            .iter()
+            .filter(|job| Some(**job) != cause)
+            .map(|job| job.handler.as_str())
+            .collect();
+        let mut explanation = self.explained(State::Dead, reason);
+        if !others.is_empty() {
+            explanation = explanation.hint(format!("Also dead: {}.", others.join(", ")));
+        }
+        Ok(explanation.hint(format!(
+            "Fix the cause, then run `droplake retry {id}` (or `droplake show {id}` for every attempt)."
+        )))
+    }
+
+    /// Every job final: done, or failed with rejected rows.
+    fn finished(&self, state: ObjectState) -> Explanation {
+        let id = self.object.id;
+        let counts = match (self.fate.rows_loaded, self.fate.rows_rejected) {
+            (Some(loaded), Some(rejected)) => format!(
+                ": {loaded} row{} loaded, {rejected} rejected",
+                if loaded == 1 { "" } else { "s" }
+            ),
+            _ => String::new(),
+        };
+        if state == ObjectState::Failed {
+            return self
+                .explained(
+                    State::Failed,
+                    format!("it was processed as object {id}, with rejected rows{counts}"),
+                )
+                .hint(format!(
+                    "`droplake show {id}` tells its whole story, with the rejected rows."
+                ));
+        }
+        self.explained(
+            State::Done,
+            format!("it was processed as object {id}{counts}"),
+        )
+        .hint(format!("`droplake show {id}` tells its whole story."))
     }
 }
 
@@ -728,6 +889,7 @@ mod tests {
             State::MarkerMismatch,
             State::Duplicate,
             State::Ready,
+            State::Waiting,
             State::InProgress,
             State::Retry,
             State::Dead,

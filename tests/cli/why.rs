@@ -206,6 +206,20 @@ fn a_dataset_with_no_table_and_no_handler_is_never_processed() {
     assert_eq!(registered["state"], "unhandled");
     assert!(registered["object"].is_i64(), "{registered}");
     assert_eq!(registered["jobs"], serde_json::json!([]));
+    // status, files and show say the same.
+    let show = env.run(["show", "lake/logs/x.log", "--json"]);
+    let show: Value = serde_json::from_str(&show.stdout).expect("JSON");
+    assert_eq!(show["object"]["state"], "unhandled");
+    let files = env.run(["files", "--state", "unhandled", "--json"]);
+    let files: Value = serde_json::from_str(&files.stdout).expect("JSON");
+    assert_eq!(files["total"], 1);
+    let status = env.run(["status", "--json"]);
+    let status: Value = serde_json::from_str(&status.stdout).expect("JSON");
+    let logs = status["datasets"]
+        .as_array()
+        .and_then(|datasets| datasets.iter().find(|dataset| dataset["name"] == "logs"))
+        .expect("the logs dataset");
+    assert_eq!((&logs["unhandled"], &logs["done"]), (&1.into(), &0.into()));
 }
 
 #[test]
@@ -303,7 +317,7 @@ fn processed_files_duplicates_and_changed_content() {
 }
 
 #[test]
-fn a_failing_handler_is_waiting_for_its_retry_then_dead_then_in_progress_when_retried() {
+fn a_failing_handler_is_waiting_for_its_retry_then_dead_then_waiting_when_retried() {
     let env = TestEnv::new();
     env.write("warehouse-schema/items.json", crate::daemon::ITEMS);
     let slow = handler_config(
@@ -343,7 +357,10 @@ fn a_failing_handler_is_waiting_for_its_retry_then_dead_then_in_progress_when_re
     env.write("droplake.toml", slow.replace("retries = 3", "retries = 0"));
     env.run(["retry", "lake/items/a.csv"]).expect_code(0);
     let pending = state(&env, "lake/items/a.csv", 1);
-    assert_eq!(pending["state"], "in_progress");
+    assert_eq!(pending["state"], "waiting", "pending, and nothing runs");
+    let listed = env.run(["files", "--json"]);
+    let listed: Value = serde_json::from_str(&listed.stdout).expect("JSON");
+    assert_eq!(listed["objects"][0]["state"], "waiting", "files agrees");
     assert_eq!(pending["jobs"][1]["state"], "pending");
     env.run(["run", "--once"]).expect_code(1);
     let dead = state(&env, "lake/items/a.csv", 1);
