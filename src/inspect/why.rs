@@ -49,6 +49,7 @@ pub enum State {
     Duplicate,
     Ready,
     Waiting,
+    HeldBack,
     InProgress,
     Retry,
     Dead,
@@ -73,6 +74,7 @@ impl State {
             State::Duplicate => "duplicate",
             State::Ready => "ready",
             State::Waiting => "waiting",
+            State::HeldBack => "held_back",
             State::InProgress => "in_progress",
             State::Retry => "retry",
             State::Dead => "dead",
@@ -567,8 +569,8 @@ impl Asking<'_> {
         }
     }
 
-    /// Jobs remain and none runs: one waits for its retry, or they wait
-    /// their turn.
+    /// Jobs remain and none runs: one waits for its retry, or an ordered
+    /// handler holds them back, or they wait their turn.
     fn waiting(&self, found: &Found<'_>) -> Explanation {
         let id = found.object.id;
         if let Some(job) = found.jobs.iter().find(|job| job.state == JobState::Retry) {
@@ -592,6 +594,9 @@ impl Asking<'_> {
                 None => explanation.hint(START_ONE),
             };
         }
+        if let Some(held) = self.held_back(found) {
+            return held;
+        }
         let explanation = found.explained(
             State::Waiting,
             format!("it is object {id}, waiting: {}", found.open_jobs()),
@@ -603,6 +608,65 @@ impl Asking<'_> {
             )),
             None => explanation.hint(format!("No daemon is running. {START_ONE}")),
         }
+    }
+
+    /// Held back: a pending job of an ordered handler waits behind an
+    /// earlier object of the dataset whose job is dead or waits for a
+    /// retry. The daemon starts nothing of the dataset for that handler
+    /// until the earlier one is done.
+    fn held_back(&self, found: &Found<'_>) -> Option<Explanation> {
+        let id = found.object.id;
+        let ordered = |name: &str| {
+            self.settings
+                .handlers
+                .iter()
+                .any(|handler| handler.name == name && handler.ordered)
+        };
+        let (job, head, blocking) = found
+            .jobs
+            .iter()
+            .filter(|job| job.state == JobState::Pending && ordered(&job.handler))
+            .find_map(|job| {
+                let (head, blocking) =
+                    ledger::ordered_head(found.ledger, &found.object.dataset, &job.handler)
+                        .ok()??;
+                let holds =
+                    head.id != id && matches!(blocking.state, JobState::Dead | JobState::Retry);
+                holds.then_some((job, head, blocking))
+            })?;
+        let how = match blocking.state {
+            JobState::Dead => format!(
+                "is dead: {}",
+                blocking
+                    .last_error
+                    .as_deref()
+                    .unwrap_or("no error was recorded")
+            ),
+            _ => format!(
+                "failed and waits for its retry at {}",
+                jiff::Timestamp::from_millisecond(blocking.next_at_ms)
+                    .map(stamp)
+                    .unwrap_or_default()
+            ),
+        };
+        Some(
+            found
+                .explained(
+                    State::HeldBack,
+                    format!(
+                        "it is object {id}, held back: handler {} takes dataset {}'s objects in order, and the earlier object {} ({}) {how}",
+                        job.handler, found.object.dataset, head.id, head.name
+                    ),
+                )
+                .with(
+                    "held_by",
+                    json!({"object": head.id, "handler": job.handler, "state": blocking.state.name()}),
+                )
+                .hint(format!(
+                    "Nothing of the dataset runs for {} until object {} is done: fix the cause, then `droplake retry {}`; the later objects follow.",
+                    job.handler, head.id, head.id
+                )),
+        )
     }
 
     /// A path for people: relative to the lake when it is inside.
@@ -890,6 +954,7 @@ mod tests {
             State::Duplicate,
             State::Ready,
             State::Waiting,
+            State::HeldBack,
             State::InProgress,
             State::Retry,
             State::Dead,

@@ -416,3 +416,38 @@ fn hostile_names_are_explained_byte_for_byte() {
         human.stdout
     );
 }
+
+#[test]
+fn an_object_behind_the_dead_head_of_an_ordered_dataset_is_held_back_not_in_progress() {
+    let env = TestEnv::new();
+    env.write("warehouse-schema/items.json", crate::daemon::ITEMS);
+    let script = "case \"$1\" in *1-bad*) exit 1;; esac";
+    let config = handler_config("auto", script, "ordered = true\nretries = 0\n").replace(
+        "settle = \"300ms\"\n",
+        "settle = \"300ms\"\norder = \"name\"\n",
+    );
+    env.write("droplake.toml", config);
+    for (id, name) in [(1, "0-good.csv"), (2, "1-bad.csv"), (3, "2-later.csv")] {
+        settled(&env.write(format!("lake/items/{name}"), items(id, 1)));
+    }
+    env.run(["run", "--once"]).expect_code(1);
+    let bad = state(&env, "lake/items/1-bad.csv", 1);
+    assert_eq!(bad["state"], "dead");
+    let head = bad["object"].as_i64().expect("an object");
+    let held = state(&env, "lake/items/2-later.csv", 1);
+    assert_eq!(held["state"], "held_back", "{held}");
+    assert_eq!(
+        held["held_by"],
+        serde_json::json!({"object": head, "handler": "probe", "state": "dead"})
+    );
+    assert!(
+        held["hints"]
+            .to_string()
+            .contains(&format!("droplake retry {head}")),
+        "{held}"
+    );
+    // Every command calls it waiting: jobs remain, none runs.
+    let show = env.run(["show", "lake/items/2-later.csv", "--json"]);
+    let show: Value = serde_json::from_str(&show.stdout).expect("JSON");
+    assert_eq!(show["object"]["state"], "waiting");
+}
