@@ -6,7 +6,9 @@
 //! a job's outcome committed (with a load's rows and duration). Each count
 //! is an atomic addition. The gauges of unfinished jobs are read from the
 //! ledger when a scrape asks, on a blocking thread with a read-only
-//! connection: always true, and no work for the daemon's loop.
+//! connection: always true, and no work for the daemon's loop. When the
+//! ledger cannot be read, those gauges are left out of the scrape (never
+//! shown as 0, which would look healthy) and `droplake_ledger_up` is 0.
 //!
 //! The endpoint is a small HTTP/1.1 responder on its own tasks: `GET
 //! /metrics` (or `HEAD`) answers in the Prometheus text format 0.0.4, any
@@ -108,6 +110,8 @@ pub struct Metrics {
     detection_seconds: Histograms<DatasetLabel>,
     jobs: Family<JobLabels, Gauge>,
     oldest: Family<HandlerLabel, Gauge<f64, AtomicU64>>,
+    /// 1 when the last scrape read the ledger, 0 when it could not.
+    ledger_up: Gauge,
     /// The handlers configured: their gauges read 0 when they have nothing
     /// unfinished. Replaced on reload.
     handlers: Mutex<Vec<String>>,
@@ -155,6 +159,7 @@ impl Metrics {
             detection_seconds: Family::new_with_constructor(|| Histogram::new(DETECTION_BUCKETS)),
             jobs: Family::default(),
             oldest: Family::default(),
+            ledger_up: Gauge::default(),
             handlers: Mutex::default(),
             ledger: Mutex::new(Ledger {
                 path: warehouse.to_path_buf(),
@@ -202,6 +207,11 @@ impl Metrics {
             "Time since the oldest object with a job not final yet was registered; 0 when there is none",
             Unit::Seconds,
             self.oldest.clone(),
+        );
+        registry.register(
+            "droplake_ledger_up",
+            "Whether this scrape could read the ledger (1) or not (0): when not, the job gauges are left out",
+            self.ledger_up.clone(),
         );
         registry.register_with_unit(
             "droplake_load_duration",
@@ -312,21 +322,23 @@ impl Metrics {
             Ok(ledger) => ledger,
             Err(poisoned) => poisoned.into_inner(),
         };
+        let read = ledger.unfinished();
         self.jobs.clear();
         self.oldest.clear();
-        for handler in &handlers {
-            for state in UNFINISHED {
-                let _ = self.jobs.get_or_create(&JobLabels {
-                    handler: handler.clone(),
-                    state,
-                });
-            }
-            let _ = self.oldest.get_or_create(&HandlerLabel {
-                handler: handler.clone(),
-            });
-        }
-        match ledger.unfinished() {
+        match read {
             Ok(unfinished) => {
+                self.ledger_up.set(1);
+                for handler in &handlers {
+                    for state in UNFINISHED {
+                        let _ = self.jobs.get_or_create(&JobLabels {
+                            handler: handler.clone(),
+                            state,
+                        });
+                    }
+                    let _ = self.oldest.get_or_create(&HandlerLabel {
+                        handler: handler.clone(),
+                    });
+                }
                 for (handler, state, count) in unfinished.counts {
                     self.jobs
                         .get_or_create(&JobLabels { handler, state })
@@ -339,6 +351,7 @@ impl Metrics {
                 }
             }
             Err(error) => {
+                self.ledger_up.set(0);
                 ledger.connection = None;
                 tracing::warn!(%error, "Cannot read the pending jobs from the ledger for a metrics scrape.");
             }
@@ -676,5 +689,40 @@ mod tests {
             env!("CARGO_PKG_VERSION")
         );
         assert!(text.lines().any(|got| got == build), "{text}");
+        assert!(
+            text.lines().any(|got| got == "droplake_ledger_up 1"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_ledger_that_cannot_be_read_is_down_and_its_gauges_are_left_out_not_zero() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let warehouse = dir.path().join("warehouse.db");
+        crate::warehouse::Warehouse::open(&warehouse).expect("create the warehouse");
+        let metrics = Metrics::new(&warehouse);
+        if let Ok(mut handlers) = metrics.handlers.lock() {
+            *handlers = vec!["loader".into()];
+        }
+        assert!(metrics.render().contains("droplake_jobs_pending{"));
+        // The warehouse is broken under the daemon: not a database now.
+        std::fs::remove_file(dir.path().join("warehouse.db-wal")).ok();
+        std::fs::remove_file(dir.path().join("warehouse.db-shm")).ok();
+        std::fs::write(&warehouse, "not a database, not any more").expect("break it");
+        if let Ok(mut ledger) = metrics.ledger.lock() {
+            ledger.connection = None;
+        }
+        let text = metrics.render();
+        assert!(
+            text.lines().any(|line| line == "droplake_ledger_up 0"),
+            "{text}"
+        );
+        for gauge in [
+            "droplake_jobs_pending{",
+            "droplake_oldest_pending_job_age_seconds{",
+        ] {
+            assert!(!text.contains(gauge), "{gauge} is left out:\n{text}");
+        }
+        assert!(text.contains("droplake_build_info"), "the rest is served");
     }
 }
