@@ -382,46 +382,35 @@ impl Ledger {
                 oldest: Vec::new(),
             });
         };
-        // Object ids grow with registration: the smallest is the oldest.
         let mut statement = connection
             .prepare_cached(
-                "SELECT handler, state, count(*), min(object_id) FROM _droplake_jobs
+                "SELECT handler, state, count(*) FROM _droplake_jobs
                  WHERE state IN ('pending', 'retry', 'running') GROUP BY handler, state",
             )
             .map_err(sql)?;
-        let rows: Vec<(String, String, i64, i64)> = statement
-            .query_map([], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
-            })
+        let rows: Vec<(String, String, i64)> = statement
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
             .and_then(Iterator::collect)
             .map_err(sql)?;
-        let mut counts = Vec::new();
-        let mut first: Vec<(String, i64)> = Vec::new();
-        for (handler, state, count, object) in rows {
-            let Some(state) = UNFINISHED.into_iter().find(|known| *known == state) else {
-                continue;
-            };
-            match first.iter_mut().find(|(name, _)| *name == handler) {
-                Some((_, id)) => *id = (*id).min(object),
-                None => first.push((handler.clone(), object)),
-            }
-            counts.push((handler, state, count));
-        }
+        let counts = rows
+            .into_iter()
+            .filter_map(|(handler, state, count)| {
+                let state = UNFINISHED.into_iter().find(|known| *known == state)?;
+                Some((handler, state, count))
+            })
+            .collect();
         let now = jiff::Timestamp::now();
-        let mut detected = connection
-            .prepare_cached("SELECT detected_at FROM _droplake_objects WHERE id = ?1")
-            .map_err(sql)?;
-        let mut oldest = Vec::new();
-        for (handler, object) in first {
-            let at: String = detected
-                .query_row([object], |row| row.get(0))
-                .map_err(sql)?;
-            let age = at
-                .parse::<jiff::Timestamp>()
-                .map(|at| now.duration_since(at).as_secs_f64().max(0.0))
-                .unwrap_or_default();
-            oldest.push((handler, age));
-        }
+        let oldest = crate::warehouse::ledger::oldest_unfinished(connection)
+            .map_err(sql)?
+            .into_iter()
+            .map(|(handler, _, detected_at)| {
+                let age = detected_at
+                    .parse::<jiff::Timestamp>()
+                    .map(|at| now.duration_since(at).as_secs_f64().max(0.0))
+                    .unwrap_or_default();
+                (handler, age)
+            })
+            .collect();
         Ok(Unfinished { counts, oldest })
     }
 }

@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use super::{InspectError, LEDGER, LOADS, ObjectState, STATE_SQL, has_tables, sql};
 use crate::config::Settings;
+use crate::warehouse::ledger;
 
 /// Failures counted as recent: the last day's.
 const RECENT: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
@@ -278,21 +279,7 @@ fn count_jobs(
             _ => {}
         }
     }
-    // SQLite returns the other columns of the row that holds the min().
-    let mut statement = connection.prepare(
-        "SELECT j.handler, o.id, o.detected_at, min(julianday(o.detected_at))
-         FROM _droplake_jobs j JOIN _droplake_objects o ON o.id = j.object_id
-         WHERE j.state IN ('pending', 'retry', 'running') GROUP BY j.handler",
-    )?;
-    let rows = statement.query_map([], |row| {
-        Ok((
-            row.get::<_, String>(0)?,
-            row.get::<_, i64>(1)?,
-            row.get::<_, String>(2)?,
-        ))
-    })?;
-    for row in rows {
-        let (handler, object_id, detected_at) = row?;
+    for (handler, object_id, detected_at) in ledger::oldest_unfinished(connection)? {
         let age_seconds = detected_at
             .parse::<jiff::Timestamp>()
             .map_or(0, |then| now.duration_since(then).as_secs().max(0));
