@@ -13,7 +13,7 @@ use clap::{ArgGroup, Args};
 use serde_json::json;
 
 use super::Failure;
-use super::lake_path::locate;
+use super::lake_path::{self, Named};
 use super::prose::{sentence, wrap};
 use crate::config::Settings;
 use crate::daemon::running;
@@ -118,23 +118,18 @@ fn object_id(
     object: &Path,
 ) -> Result<i64, Failure> {
     let sql = |error| Failure::from(WarehouseError::from_sqlite(&settings.warehouse, error));
-    let text = object.as_os_str().as_bytes();
-    if !text.is_empty() && text.iter().all(u8::is_ascii_digit) {
-        let id: i64 = object.to_string_lossy().parse().map_err(|_| {
-            Failure::new(
-                ExitCode::Usage,
-                anyhow!("object id {} is too large", object.display()),
-            )
-        })?;
-        return match ledger::object(warehouse.connection(), id).map_err(sql)? {
-            Some(_) => Ok(id),
-            None => Err(Failure::new(
-                ExitCode::NoInput,
-                anyhow!("there is no object {id}; `droplake files` lists them"),
-            )),
-        };
-    }
-    let located = locate(&settings.lake, object);
+    let located = match lake_path::object(&settings.lake, object)? {
+        Named::Id(id) => {
+            return match ledger::object(warehouse.connection(), id).map_err(sql)? {
+                Some(_) => Ok(id),
+                None => Err(Failure::new(
+                    ExitCode::NoInput,
+                    anyhow!("there is no object {id}; `droplake files` lists them"),
+                )),
+            };
+        }
+        Named::File(located) => located,
+    };
     let not_registered = || {
         Failure::new(
             ExitCode::NoInput,

@@ -418,7 +418,15 @@ fn show_finds_an_object_by_id_or_by_any_path_to_it_and_refuses_what_is_not_one()
     ] {
         let by_path = env.run(["show", path]);
         assert_eq!(by_path.expect_code(0).stdout, by_id.stdout, "{path}");
+        // why reads the argument the same way.
+        let why: Value = serde_json::from_str(&env.run(["why", "--json", path]).stdout)
+            .expect("why prints JSON");
+        assert_eq!(why["object"], 2, "{path}");
     }
+    // And so does retry.
+    let retried = env.run(["retry", "--json", "./lake/items/../items/bad.csv"]);
+    let retried: Value = serde_json::from_str(&retried.stdout).expect("retry prints JSON");
+    assert_eq!(retried["reset"][0]["object"], 2, "{retried}");
 
     let unknown = env.run(["show", "99"]);
     unknown.expect_code(66);
@@ -436,6 +444,38 @@ fn show_finds_an_object_by_id_or_by_any_path_to_it_and_refuses_what_is_not_one()
     );
     let outside = env.run(["show", "/etc/passwd"]);
     outside.expect_code(66);
+}
+
+#[test]
+fn show_why_and_retry_take_a_name_of_any_bytes_and_find_the_same_object() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let env = TestEnv::new();
+    env.write("warehouse-schema/items.json", ITEMS);
+    let name = Path::new("items").join(OsStr::from_bytes(b"caf\xe9 \n.csv"));
+    drop_settled(&env, &name, "id,label\n1,one\n");
+    env.run(["run", "--once"]).expect_code(0);
+    for given in [
+        name.clone(),
+        Path::new("lake").join(&name),
+        env.lake().join(&name),
+    ] {
+        let show = env.run([OsStr::new("show"), OsStr::new("--json"), given.as_os_str()]);
+        let show = json(&show);
+        assert_eq!(show["object"]["id"], 1, "{given:?}");
+        assert_eq!(show["object"]["path"], "items/caf\u{fffd} \n.csv");
+        let why = env.run([OsStr::new("why"), OsStr::new("--json"), given.as_os_str()]);
+        assert_eq!(json(&why)["object"], 1, "{given:?}");
+        let retry = env.run([OsStr::new("retry"), given.as_os_str()]);
+        assert!(
+            retry
+                .expect_code(0)
+                .stdout
+                .contains("object 1 has no dead job"),
+            "{}",
+            retry.stdout
+        );
+    }
 }
 
 #[test]
