@@ -130,7 +130,15 @@ fn retry_in(
                 reason,
             });
         };
-        if let Some(refusal) = marker_refusal(settings, &object) {
+        // Only jobs the marker refused wait for it to match; a job that
+        // ran and died is retried whatever became of the marker since.
+        let to_reset = plan
+            .reset
+            .iter()
+            .filter_map(|(handler, _)| jobs.get(handler));
+        if events::refused_by_marker(connection, object.id, to_reset)?
+            && let Some(refusal) = marker_refusal(settings, &object)
+        {
             for (handler, _) in &plan.reset {
                 skip(&mut retried, handler, refusal.clone());
             }

@@ -27,7 +27,7 @@ use crate::daemon::ready::{age, is_marker, marker_for, settled_by_age};
 use crate::daemon::registry::Registry;
 use crate::daemon::{Hashed, Holder, check_marker, hash_stable, running};
 use crate::detect::scan::{self, Seen, Stat};
-use crate::events::{self, Kind};
+use crate::events;
 use crate::lake::{DatasetName, Ignored};
 use crate::warehouse::WarehouseError;
 use crate::warehouse::ledger::{self, JobRow, JobState, ObjectRow};
@@ -760,8 +760,7 @@ impl Found<'_> {
             .iter()
             .filter(|job| job.state == JobState::Dead)
             .collect();
-        let refused = dead.iter().all(|job| job.attempts == 0)
-            && events::told_of(self.ledger, id, Kind::MarkerMismatch)?;
+        let refused = events::refused_by_marker(self.ledger, id, dead.iter().copied())?;
         if refused {
             let error = dead
                 .iter()

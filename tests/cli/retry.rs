@@ -421,3 +421,24 @@ fn a_dead_load_retried_after_its_marker_is_fixed_loads_and_a_false_marker_is_ref
         "nothing changed"
     );
 }
+
+#[test]
+fn a_handler_that_died_is_retried_though_its_marker_was_removed_since() {
+    let env = flagged(0);
+    let config = std::fs::read_to_string(env.root().join("droplake.toml"))
+        .expect("config")
+        .replace("settle = \"300ms\"", "ready = \"marker\"");
+    env.write("droplake.toml", config);
+    env.write("lake/items/a.csv", items(1, 2));
+    env.write("lake/items/a.csv.done", "");
+    env.run(["run", "--once"]).expect_code(1);
+    assert_eq!(object_state(&env, "items/a.csv"), "failed", "probe died");
+    // The producer cleans up its marker once the file is taken.
+    std::fs::remove_file(env.lake().join("items/a.csv.done")).expect("remove the marker");
+    raise_flag(&env);
+    let (code, document) = retry(&env, &["items/a.csv"]);
+    assert_eq!(code, 0, "{document}");
+    assert_eq!(document["reset"][0]["handler"], "probe");
+    env.run(["run", "--once"]).expect_code(0);
+    assert_eq!(object_state(&env, "items/a.csv"), "done");
+}
