@@ -53,6 +53,17 @@ pub struct RetryArgs {
 }
 
 pub fn run(settings: &Settings, args: RetryArgs) -> Result<ExitCode, Failure> {
+    if let Some(handler) = &args.handler
+        && !retry::is_configured(settings, handler)
+    {
+        return Err(Failure::new(
+            ExitCode::Usage,
+            anyhow!(
+                "--handler {handler}: no such handler is configured; the handlers are: {}",
+                retry::configured(settings).join(", ")
+            ),
+        ));
+    }
     if !settings.warehouse.exists() {
         return Err(WarehouseError::Missing {
             path: settings.warehouse.clone(),

@@ -442,3 +442,47 @@ fn a_handler_that_died_is_retried_though_its_marker_was_removed_since() {
     env.run(["run", "--once"]).expect_code(0);
     assert_eq!(object_state(&env, "items/a.csv"), "done");
 }
+
+#[test]
+fn jobs_of_a_handler_no_longer_configured_are_skipped_and_an_unknown_handler_is_a_usage_error() {
+    let env = flagged(0);
+    settled(&drop_in(&env, "items/a.csv", &items(1, 1)));
+    env.run(["run", "--once"]).expect_code(1);
+    let unknown = env.run(["retry", "--dead", "--handler", "prob"]);
+    unknown.expect_code(64);
+    assert!(
+        unknown
+            .stderr
+            .contains("the handlers are: loader, probe, notify"),
+        "{}",
+        unknown.stderr
+    );
+    // probe and notify are removed from the configuration.
+    env.write("droplake.toml", config("auto"));
+    let (code, document) = retry(&env, &["--dead"]);
+    assert_eq!(code, 1, "{document}");
+    assert_eq!(document["reset"], serde_json::json!([]));
+    let skipped: Vec<&str> = document["skipped"]
+        .as_array()
+        .expect("skipped")
+        .iter()
+        .map(|skipped| skipped["handler"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(skipped, ["notify", "probe"], "{document}");
+    assert!(
+        document["skipped"][0]["reason"]
+            .as_str()
+            .is_some_and(|reason| reason.contains("no longer configured")),
+        "{document}"
+    );
+    assert_eq!(
+        count(
+            &env,
+            "SELECT count(*) FROM _droplake_events WHERE kind = 'job.retried'"
+        ),
+        0,
+        "nothing was reset"
+    );
+    env.run(["retry", "--dead", "--handler", "probe"])
+        .expect_code(64);
+}
