@@ -16,7 +16,7 @@ use super::Failure;
 use super::lake_path::{self, Named};
 use super::prose::{sentence, wrap};
 use crate::config::Settings;
-use crate::daemon::running;
+use crate::daemon::{Holder, running};
 use crate::detect::scan;
 use crate::exit::ExitCode;
 use crate::retry::{self, Retried, Target};
@@ -28,9 +28,10 @@ use crate::warehouse::{Warehouse, WarehouseError};
 #[command(
     group(ArgGroup::new("which").required(true).args(["object", "dead"])),
     after_help = "The jobs that died because a handler they run after died come back with it. \
-                  A running daemon takes the jobs up within a second. Exit status: 0 when every \
-                  job asked for was reset (or there was nothing to retry), 1 when some could not \
-                  be, 66 when OBJECT names no object."
+                  A running daemon takes the jobs up within a second (`run --once` does not: the \
+                  next run does). Exit status: 0 when every job asked for was reset (or there was \
+                  nothing to retry), 1 when some could not be, 64 when --handler names no \
+                  configured handler, 66 when OBJECT names no object."
 )]
 pub struct RetryArgs {
     /// The object: its id, or its file (relative to the working directory,
@@ -98,20 +99,15 @@ pub fn run(settings: &Settings, args: RetryArgs) -> Result<ExitCode, Failure> {
             "daemon": {
                 "running": daemon.is_some(),
                 "pid": daemon.as_ref().and_then(|holder| holder.pid),
+                "mode": daemon.as_ref().map(Holder::mode),
             },
         });
         writeln!(stdout, "{document}")
     } else {
-        let pid = daemon.as_ref().map(|holder| {
-            holder
-                .pid
-                .map(|pid| format!(" (pid {pid})"))
-                .unwrap_or_default()
-        });
         write!(
             stdout,
             "{}",
-            human(&retried, &target, args.handler.as_deref(), pid)
+            human(&retried, &target, args.handler.as_deref(), daemon.as_ref())
         )
     };
     printed.map_err(Failure::stdout)?;
@@ -168,7 +164,7 @@ fn human(
     retried: &Retried,
     target: &Target,
     handler: Option<&str>,
-    daemon: Option<String>,
+    daemon: Option<&Holder>,
 ) -> String {
     let mut text = String::new();
     if retried.reset.is_empty() && retried.skipped.is_empty() {
@@ -216,8 +212,13 @@ fn human(
         let count = retried.reset.len();
         let jobs = if count == 1 { "job" } else { "jobs" };
         let next = match daemon {
-            Some(pid) => format!(
-                "reset {count} {jobs}; the running daemon{pid} takes them up within a second"
+            Some(holder) if holder.once => format!(
+                "reset {count} {jobs}; {} is running, which does not take up retried jobs: the next run (or a daemon) runs them",
+                holder.describe()
+            ),
+            Some(holder) => format!(
+                "reset {count} {jobs}; {} takes them up within a second",
+                holder.describe()
             ),
             None => format!(
                 "reset {count} {jobs}; no daemon is running: start one (`droplake run`), or run `droplake run --once`"
@@ -258,14 +259,30 @@ mod tests {
                 reason: "it runs after handler probe, which is dead on this object".into(),
             }],
         };
-        let text = human(&retried, &Target::Dead, None, Some(" (pid 42)".into()));
+        let daemon = Holder {
+            pid: Some(42),
+            once: false,
+        };
+        let text = human(&retried, &Target::Dead, None, Some(&daemon));
         assert_eq!(
             text,
             "Object 7 (items/a.csv): handler probe is pending again; it was dead after 1\n\
              attempt: exited with code 1.\n\
              Not reset: object 8 (items/b.csv), handler notify: it runs after handler probe,\n\
              which is dead on this object.\n\
-             Reset 1 job; the running daemon (pid 42) takes them up within a second.\n"
+             Reset 1 job; the daemon (pid 42) takes them up within a second.\n"
+        );
+        let once = Holder {
+            pid: Some(43),
+            once: true,
+        };
+        let text = human(&retried, &Target::Dead, None, Some(&once));
+        assert!(
+            text.ends_with(
+                "Reset 1 job; `droplake run --once` (pid 43) is running, which does not take up\n\
+                 retried jobs: the next run (or a daemon) runs them.\n"
+            ),
+            "{text}"
         );
     }
 }

@@ -46,6 +46,8 @@ pub struct WarehouseFile {
 pub struct Daemon {
     /// A daemon or `run --once` holds the lock now.
     pub running: bool,
+    /// While one runs: `daemon` or `once`, as its lock file says.
+    pub mode: Option<&'static str>,
     /// The pid of the running daemon, else of the last one (null if none
     /// ever ran).
     pub pid: Option<u32>,
@@ -166,6 +168,7 @@ pub fn gather(settings: &Settings) -> Result<Status, InspectError> {
         },
         daemon: Daemon {
             running: holder.is_some(),
+            mode: holder.as_ref().map(crate::daemon::Holder::mode),
             ..Daemon::default()
         },
         datasets: Vec::new(),
@@ -194,8 +197,10 @@ pub fn gather(settings: &Settings) -> Result<Status, InspectError> {
             status.tables = tables(&connection).map_err(&sql)?;
         }
     }
-    if let Some(pid) = holder.and_then(|holder| holder.pid) {
-        status.daemon.pid = Some(pid);
+    // The running one's pid is its lock file's: the table may still hold
+    // the previous daemon's row.
+    if let Some(holder) = holder {
+        status.daemon.pid = holder.pid;
     }
     status.datasets = datasets
         .into_iter()

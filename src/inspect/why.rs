@@ -157,6 +157,7 @@ pub fn explain(
         json!({
             "running": asking.daemon.is_some(),
             "pid": asking.daemon.as_ref().and_then(|holder| holder.pid),
+            "mode": asking.daemon.as_ref().map(Holder::mode),
         }),
     );
     Ok(explanation)
@@ -401,9 +402,13 @@ impl Asking<'_> {
     /// Every gate open: the next look registers it.
     fn ready(&self, sha256: String) -> Explanation {
         let reason = match &self.daemon {
+            Some(holder) if holder.once => format!(
+                "it is ready and not registered yet; {} is running, which takes only the files its first scan found: if it ends without this one, the next run takes it",
+                holder.describe()
+            ),
             Some(holder) => format!(
-                "it is ready and not registered yet; the daemon{} picks it up at its next look",
-                pid_note(holder)
+                "it is ready and not registered yet; {} picks it up at its next look",
+                holder.describe()
             ),
             None => "it is ready and not registered yet, and no daemon is running".to_owned(),
         };
@@ -560,8 +565,8 @@ impl Asking<'_> {
         );
         match &self.daemon {
             Some(holder) => explanation.hint(format!(
-                "The daemon{} is running its handler now.",
-                pid_note(holder)
+                "Its handler is running now, under {}.",
+                holder.describe()
             )),
             None => explanation.hint(format!(
                 "No daemon is running: a daemon that stopped held the job; the next one to start runs it again. {START_ONE}"
@@ -603,8 +608,8 @@ impl Asking<'_> {
         );
         match &self.daemon {
             Some(holder) => explanation.hint(format!(
-                "The daemon{} starts each job when the handlers in its `after` are done and the handler has a free slot.",
-                pid_note(holder)
+                "Each job starts when the handlers in its `after` are done and its handler has a free slot ({} is running).",
+                holder.describe()
             )),
             None => explanation.hint(format!("No daemon is running. {START_ONE}")),
         }
@@ -870,13 +875,6 @@ fn passed_over(
 }
 
 const START_ONE: &str = "Start the daemon (`droplake run`), or run `droplake run --once`.";
-
-fn pid_note(holder: &Holder) -> String {
-    holder
-        .pid
-        .map(|pid| format!(" (pid {pid})"))
-        .unwrap_or_default()
-}
 
 fn job_json(job: &JobRow) -> Value {
     let next = (job.state == JobState::Retry)

@@ -486,3 +486,35 @@ fn jobs_of_a_handler_no_longer_configured_are_skipped_and_an_unknown_handler_is_
     env.run(["retry", "--dead", "--handler", "probe"])
         .expect_code(64);
 }
+
+#[test]
+fn retry_says_a_running_batch_does_not_take_the_jobs_up() {
+    let env = flagged(0);
+    settled(&drop_in(&env, "items/a.csv", &items(1, 1)));
+    env.run(["run", "--once"]).expect_code(1);
+    // Hold the daemon lock as `run --once` does.
+    let mut lock = std::fs::File::create(env.root().join("warehouse.db.lock")).expect("lock file");
+    lock.try_lock().expect("the lock is free");
+    std::io::Write::write_all(&mut lock, b"pid 4242 once\n").expect("write");
+    let status: Value =
+        serde_json::from_str(&env.run(["status", "--json"]).stdout).expect("status JSON");
+    assert_eq!(
+        (
+            &status["daemon"]["running"],
+            &status["daemon"]["mode"],
+            &status["daemon"]["pid"]
+        ),
+        (&true.into(), &"once".into(), &4242.into())
+    );
+    raise_flag(&env);
+    let run = env.run(["retry", "lake/items/a.csv"]);
+    run.expect_code(0);
+    assert!(
+        run.stdout
+            .contains("`droplake run --once` (pid 4242) is running, which does not"),
+        "{}",
+        run.stdout
+    );
+    let (_, document) = retry(&env, &["--dead"]);
+    assert_eq!(document["daemon"]["mode"], "once", "{document}");
+}

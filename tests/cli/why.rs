@@ -246,7 +246,7 @@ fn a_ready_file_says_whether_a_daemon_will_take_it() {
     assert_eq!(watched["state"], "ready");
     assert_eq!(
         watched["daemon"],
-        serde_json::json!({"running": true, "pid": 4242})
+        serde_json::json!({"running": true, "pid": 4242, "mode": "daemon"})
     );
     assert!(
         watched["reason"]
