@@ -1117,14 +1117,26 @@ impl Daemon {
                 return;
             }
         };
-        if settings.lake != self.settings.lake || settings.warehouse != self.settings.warehouse {
+        // These are bound at startup: a change waits for a restart.
+        let restart: Vec<&str> = [
+            ("lake", settings.lake != self.settings.lake),
+            ("warehouse", settings.warehouse != self.settings.warehouse),
+            ("metrics", settings.metrics != self.settings.metrics),
+        ]
+        .into_iter()
+        .filter_map(|(key, changed)| changed.then_some(key))
+        .collect();
+        if !restart.is_empty() {
             tracing::warn!(
-                "The lake or warehouse path changed; that takes a restart. Other settings are reloaded."
+                keys = restart.join(", "),
+                "Changed settings that take a restart ({}): the old values stay in force until then. Other settings are reloaded.",
+                restart.join(", ")
             );
         }
         let mut settings = settings;
         settings.lake = self.settings.lake.clone();
         settings.warehouse = self.settings.warehouse.clone();
+        settings.metrics = self.settings.metrics;
         match Lake::open(&settings.lake, settings.filter.clone()) {
             Ok(lake) => self.lake = lake,
             Err(error) => {

@@ -721,7 +721,14 @@ fn sighup_reloads_and_a_broken_configuration_keeps_the_old_one() {
     // next object.
     let out = env.root().join("handled");
     let script = format!("basename \"$1\" >> {}", out.display());
-    env.write("droplake.toml", handler_config("auto", &script, ""));
+    // It also asks for metrics, which take a restart: a warning says so.
+    env.write(
+        "droplake.toml",
+        format!(
+            "metrics = \"127.0.0.1:0\"\n{}",
+            handler_config("auto", &script, "")
+        ),
+    );
     daemon.signal("HUP");
     std::thread::sleep(Duration::from_millis(300));
     drop_in(&env, "items/b.csv", &items(2, 1));
@@ -733,6 +740,15 @@ fn sighup_reloads_and_a_broken_configuration_keeps_the_old_one() {
     assert_eq!(
         handled, "b.csv\n",
         "the reloaded handler ran on the new object only"
+    );
+    let log = std::fs::read_to_string(env.root().join("daemon.log")).expect("log");
+    assert!(
+        log.contains("Changed settings that take a restart (metrics)"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("Serving metrics"),
+        "not served before a restart"
     );
     assert_eq!(daemon.stop(), Some(0));
 }
