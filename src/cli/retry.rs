@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::Failure;
 use super::lake_path::{self, Named};
-use super::prose::{sentence, wrap};
+use super::output::{sentence, wrap};
 use crate::config::Settings;
 use crate::daemon::{Holder, running};
 use crate::detect::scan;
@@ -102,7 +102,7 @@ pub fn run(settings: &Settings, args: RetryArgs) -> Result<ExitCode, Failure> {
                 "mode": daemon.as_ref().map(Holder::mode),
             },
         });
-        writeln!(stdout, "{document}")
+        write!(stdout, "{}", super::json_document(&document))
     } else {
         write!(
             stdout,

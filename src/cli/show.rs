@@ -324,12 +324,8 @@ fn took(started: &str, finished: &str) -> String {
     ) else {
         return String::from("?");
     };
-    let millis = finished.duration_since(started).as_millis().max(0);
-    match millis {
-        0..1_000 => format!("{millis}ms"),
-        1_000..60_000 => format!("{:.1}s", millis as f64 / 1000.0),
-        _ => output::age(i64::try_from(millis / 1000).unwrap_or(i64::MAX)),
-    }
+    let took = finished.duration_since(started);
+    output::duration(std::time::Duration::try_from(took).unwrap_or_default())
 }
 
 /// `2, 1`.

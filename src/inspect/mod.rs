@@ -217,7 +217,7 @@ pub fn parse_since(text: &str) -> Result<jiff::Timestamp, String> {
 fn from_nanos(nanos: i64) -> Option<String> {
     jiff::Timestamp::from_nanosecond(i128::from(nanos))
         .ok()
-        .map(|time| time.to_string())
+        .map(crate::cli::output::json_time)
 }
 
 #[cfg(test)]

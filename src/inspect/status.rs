@@ -161,7 +161,7 @@ pub fn gather(settings: &Settings) -> Result<Status, InspectError> {
     let exists = path.exists();
     let holder = crate::daemon::running(path);
     let mut status = Status {
-        at: now.to_string(),
+        at: crate::cli::output::json_time(now),
         warehouse: WarehouseFile {
             path: path.display().to_string(),
             exists,

@@ -378,7 +378,7 @@ fn handlers(connection: &Connection, id: i64) -> rusqlite::Result<Vec<HandlerJob
             let next_attempt_at = (state == "retry")
                 .then(|| jiff::Timestamp::from_millisecond(next_at_ms).ok())
                 .flatten()
-                .map(|time| time.to_string());
+                .map(crate::cli::output::json_time);
             Ok(HandlerJob {
                 name: row.get(0)?,
                 state,

@@ -10,18 +10,20 @@
 //! anything run, is it ready, is its content new, would it be refused.
 //!
 //! A settling file's time is the daemon's rule for a file first seen by a
-//! scan (its mtime plus `settle`); a watching daemon that saw it arrive
-//! complete may take it sooner. Handlers a program embedding droplake
+//! scan (its mtime plus `settle`; for an mtime in the future, `settle` from
+//! first sight); a watching daemon that saw it arrive complete may take it
+//! sooner. Reasons and hints are sentences for people (`cli::output`
+//! writes their times and durations); details are for programs. Handlers a program embedding droplake
 //! registers in Rust are not known here.
 
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::time::Duration;
 
 use rusqlite::Connection;
 use serde_json::{Map, Value, json};
 
 use super::{InspectError, ObjectState};
+use crate::cli::output::{duration, json_time, time_of};
 use crate::config::{Duplicates, Readiness, Settings};
 use crate::daemon::ready::{age, is_marker, marker_for, settled_by_age};
 use crate::daemon::registry::Registry;
@@ -504,28 +506,46 @@ impl Asking<'_> {
         .with("object", object))
     }
 
+    /// Not settled: ready at its mtime plus `settle`, if unchanged. A
+    /// modification time in the future is not trusted: the daemon counts
+    /// `settle` from when it first sees the file unchanged (ready.rs).
     fn settling(&self, stat: Stat, setting: crate::config::Duration) -> Explanation {
         let settle = setting.get();
-        let changed = age(stat);
-        let mtime = i128::from(stat.mtime_ns);
-        let time = |ns: i128| {
-            jiff::Timestamp::from_nanosecond(ns)
-                .map(stamp)
-                .unwrap_or_default()
+        let span = jiff::SignedDuration::try_from(settle).unwrap_or_default();
+        let now = jiff::Timestamp::now();
+        let mtime = jiff::Timestamp::from_nanosecond(i128::from(stat.mtime_ns)).unwrap_or(now);
+        let details = |explanation: Explanation, ready_at: jiff::Timestamp| {
+            explanation
+                .with("modified_at", json_time(mtime))
+                .with("settle_ms", settle.as_millis() as u64)
+                .with("ready_at", json_time(ready_at))
         };
-        let ready_at = time(mtime + settle.as_nanos() as i128);
-        let modified_at = time(mtime);
-        Explanation::new(
-            State::Settling,
-            format!(
-                "it changed {} ago and is not settled yet: it is ready at {ready_at} if unchanged until then (settle = {})",
-                duration(changed),
-                setting
+        if mtime > now {
+            let ready_at = now.checked_add(span).unwrap_or(now);
+            return details(
+                Explanation::new(
+                    State::Settling,
+                    format!(
+                        "its modification time {} is in the future (the clock that wrote it is ahead), so the daemon counts settle = {setting} from when it first sees the file unchanged: seen now, it is ready at {}",
+                        time_of(mtime),
+                        time_of(ready_at)
+                    ),
+                ),
+                ready_at,
+            );
+        }
+        let ready_at = mtime.checked_add(span).unwrap_or(mtime);
+        details(
+            Explanation::new(
+                State::Settling,
+                format!(
+                    "it changed {} ago and is not settled yet: it is ready at {} if unchanged until then (settle = {setting})",
+                    duration(age(stat)),
+                    time_of(ready_at)
+                ),
             ),
+            ready_at,
         )
-        .with("modified_at", modified_at)
-        .with("settle_ms", settle.as_millis() as u64)
-        .with("ready_at", ready_at)
     }
 
     /// A registered object: its [`ObjectState`], told apart further where
@@ -579,20 +599,19 @@ impl Asking<'_> {
     fn waiting(&self, found: &Found<'_>) -> Explanation {
         let id = found.object.id;
         if let Some(job) = found.jobs.iter().find(|job| job.state == JobState::Retry) {
-            let at = jiff::Timestamp::from_millisecond(job.next_at_ms)
-                .map(stamp)
-                .unwrap_or_default();
+            let at = jiff::Timestamp::from_millisecond(job.next_at_ms).unwrap_or_default();
             let explanation = found
                 .explained(
                     State::Retry,
                     format!(
-                        "it is object {id}, and handler {} failed {}; its next attempt is at {at}: {}",
+                        "it is object {id}, and handler {} failed {}; its next attempt is at {}: {}",
                         job.handler,
                         times(job.attempts.saturating_sub(job.retry_base)),
+                        time_of(at),
                         job.last_error.as_deref().unwrap_or("no error was recorded")
                     ),
                 )
-                .with("next_attempt_at", at)
+                .with("next_attempt_at", json_time(at))
                 .hint(format!("`droplake retry {id}` tries it now."));
             return match self.daemon {
                 Some(_) => explanation,
@@ -650,7 +669,7 @@ impl Asking<'_> {
             _ => format!(
                 "failed and waits for its retry at {}",
                 jiff::Timestamp::from_millisecond(blocking.next_at_ms)
-                    .map(stamp)
+                    .map(time_of)
                     .unwrap_or_default()
             ),
         };
@@ -880,7 +899,7 @@ fn job_json(job: &JobRow) -> Value {
     let next = (job.state == JobState::Retry)
         .then(|| jiff::Timestamp::from_millisecond(job.next_at_ms).ok())
         .flatten()
-        .map(stamp);
+        .map(json_time);
     json!({
         "handler": job.handler,
         "state": job.state.name(),
@@ -888,11 +907,6 @@ fn job_json(job: &JobRow) -> Value {
         "next_attempt_at": next,
         "error": job.last_error,
     })
-}
-
-/// A time in UTC, to the millisecond: 2026-11-26T12:00:01.250Z.
-fn stamp(time: jiff::Timestamp) -> String {
-    time.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
 fn attempts(n: u32) -> String {
@@ -911,27 +925,9 @@ fn times(n: u32) -> String {
     }
 }
 
-/// A duration for people: 0.4s, 12s, 3m 5s, 2h 10m, 3d 4h.
-pub fn duration(duration: Duration) -> String {
-    let seconds = duration.as_secs();
-    match seconds {
-        0..10 => format!("{:.1}s", duration.as_secs_f64()),
-        10..60 => format!("{seconds}s"),
-        60..3600 => format!("{}m {}s", seconds / 60, seconds % 60),
-        3600..86400 => format!("{}h {}m", seconds / 3600, seconds % 3600 / 60),
-        _ => format!("{}d {}h", seconds / 86400, seconds % 86400 / 3600),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_are_utc_to_the_millisecond() {
-        let time: jiff::Timestamp = "2026-11-26T12:00:01.25Z".parse().expect("time");
-        assert_eq!(stamp(time), "2026-11-26T12:00:01.250Z");
-    }
 
     #[test]
     fn every_state_is_documented() {
@@ -965,14 +961,5 @@ mod tests {
                 state.name()
             );
         }
-    }
-
-    #[test]
-    fn durations_read_at_a_glance() {
-        assert_eq!(duration(Duration::from_millis(400)), "0.4s");
-        assert_eq!(duration(Duration::from_secs(12)), "12s");
-        assert_eq!(duration(Duration::from_secs(185)), "3m 5s");
-        assert_eq!(duration(Duration::from_secs(7800)), "2h 10m");
-        assert_eq!(duration(Duration::from_secs(273600)), "3d 4h");
     }
 }
