@@ -215,7 +215,7 @@ impl Metrics {
         );
         registry.register_with_unit(
             "droplake_load_duration",
-            "Time of each committed load, from opening the file to its commit (or its savepoint in a group)",
+            "Time of each committed load, from opening the file to the commit that made its rows durable (in a group of loads, the group's commit)",
             Unit::Seconds,
             self.load_seconds.clone(),
         );
