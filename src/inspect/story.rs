@@ -79,7 +79,9 @@ pub struct Readiness {
     pub settle: Option<String>,
     /// For `marker`: the marker file's name this object needed.
     pub marker: Option<String>,
-    /// The object was registered once ready: `detected_at`.
+    /// When it was registered, which is all the ledger records of its
+    /// readiness: the same as `detected_at`. It became ready a moment
+    /// before (the time to read and hash it), not recorded.
     pub ready_at: String,
     /// What a marker declared that the file did not match, if so.
     pub marker_mismatch: Option<String>,
