@@ -617,3 +617,35 @@ fn colour_only_on_a_terminal_and_never_with_no_color() {
         "an empty NO_COLOR does not count"
     );
 }
+
+#[test]
+fn root_is_refused_a_warehouse_another_user_owns_and_told_to_use_sudo_u() {
+    use std::os::unix::fs::chown;
+    let env = TestEnv::new();
+    env.write("warehouse-schema/items.json", ITEMS);
+    drop_settled(&env, "items/a.csv", "id,label\n1,one\n");
+    env.run(["run", "--once"]).expect_code(0);
+    if !rustix::process::geteuid().is_root() {
+        // Only root is refused (and only root could give the file away).
+        env.run(["status"]).expect_code(0);
+        return;
+    }
+    let warehouse = env.root().join("warehouse.db");
+    chown(&warehouse, Some(4242), Some(4242)).expect("give the warehouse away");
+    for args in [
+        &["status"][..],
+        &["files"],
+        &["retry", "--dead"],
+        &["run", "--once"],
+    ] {
+        let run = env.run(args);
+        run.expect_code(77);
+        assert!(
+            run.stderr.contains("runs as root") && run.stderr.contains("sudo -u #4242"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    chown(&warehouse, Some(0), Some(0)).expect("take it back");
+    env.run(["status"]).expect_code(0);
+}
