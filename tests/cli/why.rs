@@ -131,17 +131,25 @@ fn files_that_are_not_objects_say_which_rule_passes_them_over() {
 
 #[test]
 fn a_file_still_changing_says_when_it_will_be_ready() {
-    let env = env_with(&config("auto").replace("settle = \"300ms\"", "settle = \"1h\""));
-    env.write("lake/items/a.csv", items(1, 1));
+    let env = env_with(&config("auto").replace("settle = \"300ms\"", "settle = \"3h\""));
+    // Changed two hours ago, so that the sentence (and its wrapping) is
+    // the same in every run.
+    let file = env.write("lake/items/a.csv", items(1, 1));
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .expect("open")
+        .set_modified(std::time::SystemTime::now() - Duration::from_secs(7200))
+        .expect("set the modification time");
     let document = state(&env, "lake/items/a.csv", 1);
     assert_eq!(document["state"], "settling");
-    assert_eq!(document["settle_ms"], 3_600_000);
+    assert_eq!(document["settle_ms"], 10_800_000);
     let time = |key: &str| -> jiff::Timestamp {
         document[key].as_str().expect(key).parse().expect("a time")
     };
     assert_eq!(
         time("ready_at").duration_since(time("modified_at")),
-        jiff::SignedDuration::from_hours(1),
+        jiff::SignedDuration::from_hours(3),
         "ready at its mtime plus settle"
     );
     assert!(time("ready_at") > jiff::Timestamp::now());
