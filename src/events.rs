@@ -184,6 +184,27 @@ pub fn told_of(connection: &Connection, id: i64, kind: Kind) -> rusqlite::Result
         .query_row(params![id, kind.name()], |row| row.get(0))
 }
 
+/// Whether object `id`'s marker refused these jobs at registration: it was
+/// told of as `object.marker_mismatch`, and every one of them is dead
+/// without an attempt (a refused object's jobs are created dead; a job
+/// that ran and died died of something else). `why` and `retry` decide it
+/// alike.
+pub fn refused_by_marker<'a>(
+    connection: &Connection,
+    id: i64,
+    jobs: impl IntoIterator<Item = &'a crate::warehouse::ledger::JobRow>,
+) -> rusqlite::Result<bool> {
+    use crate::warehouse::ledger::JobState;
+    let mut jobs = jobs.into_iter().peekable();
+    if jobs.peek().is_none() {
+        return Ok(false);
+    }
+    if !jobs.all(|job| job.state == JobState::Dead && job.attempts == 0) {
+        return Ok(false);
+    }
+    told_of(connection, id, Kind::MarkerMismatch)
+}
+
 /// The newest sequence number, 0 for an empty log.
 pub fn last_seq(connection: &Connection) -> rusqlite::Result<i64> {
     connection

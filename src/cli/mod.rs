@@ -18,7 +18,6 @@ mod load;
 pub mod logging;
 pub mod output;
 mod progress;
-mod prose;
 mod put;
 mod query;
 mod rejects;
@@ -144,7 +143,9 @@ impl Failure {
 }
 
 /// `value` as one pretty-printed JSON document and a newline: what every
-/// inspection command prints with `--json`.
+/// command that answers with one document prints with `--json` (`status`,
+/// `files`, `show`, `why`, `retry`). Streams (`events --json`, `put
+/// --json`) print one compact document per line instead.
 fn json_document(value: &impl serde::Serialize) -> String {
     let mut text = serde_json::to_string_pretty(value)
         .unwrap_or_else(|error| format!("{{\"error\": \"cannot serialize: {error}\"}}"));

@@ -20,10 +20,8 @@ mod metrics;
 mod notify;
 mod poll;
 mod queue;
-mod ready;
-mod registry;
-pub mod retry;
-pub mod why;
+pub(crate) mod ready;
+pub(crate) mod registry;
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
@@ -184,7 +182,7 @@ struct Scanned {
 }
 
 /// A hashed file, or why it could not be.
-enum Hashed {
+pub(crate) enum Hashed {
     /// `arrived`: the file's ctime, when it arrived complete (a rename
     /// into place or its last write).
     Stable {
@@ -264,7 +262,7 @@ impl Daemon {
     fn start(settings: Settings, options: Options) -> Result<Daemon, DaemonError> {
         let lake = Lake::open(&settings.lake, settings.filter.clone())?;
         let registry = Registry::build(&settings, &options.embedded)?;
-        let lock = lock(&settings.warehouse)?;
+        let lock = lock(&settings.warehouse, options.once)?;
         let endpoint = settings
             .metrics
             .map(|address| {
@@ -1028,7 +1026,7 @@ impl Daemon {
 
     /// Queues the jobs `droplake retry` reset since the last look.
     fn pick_up_retried(&mut self) {
-        let (retried, seen) = match retry::retried_since(
+        let (retried, seen) = match crate::retry::retried_since(
             self.ledger.connection(),
             self.retried_seen,
         ) {
@@ -1191,14 +1189,26 @@ impl Daemon {
                 return;
             }
         };
-        if settings.lake != self.settings.lake || settings.warehouse != self.settings.warehouse {
+        // These are bound at startup: a change waits for a restart.
+        let restart: Vec<&str> = [
+            ("lake", settings.lake != self.settings.lake),
+            ("warehouse", settings.warehouse != self.settings.warehouse),
+            ("metrics", settings.metrics != self.settings.metrics),
+        ]
+        .into_iter()
+        .filter_map(|(key, changed)| changed.then_some(key))
+        .collect();
+        if !restart.is_empty() {
             tracing::warn!(
-                "The lake or warehouse path changed; that takes a restart. Other settings are reloaded."
+                keys = restart.join(", "),
+                "Changed settings that take a restart ({}): the old values stay in force until then. Other settings are reloaded.",
+                restart.join(", ")
             );
         }
         let mut settings = settings;
         settings.lake = self.settings.lake.clone();
         settings.warehouse = self.settings.warehouse.clone();
+        settings.metrics = self.settings.metrics;
         match Lake::open(&settings.lake, settings.filter.clone()) {
             Ok(lake) => self.lake = lake,
             Err(error) => {
@@ -1463,8 +1473,9 @@ pub fn lock_path(warehouse: &Path) -> PathBuf {
 }
 
 /// Takes the daemon lock next to the warehouse: one daemon (or `run
-/// --once`) per warehouse.
-fn lock(warehouse: &Path) -> Result<std::fs::File, DaemonError> {
+/// --once`) per warehouse. The lock file says who holds it: `pid N`, or
+/// `pid N once` for `run --once`.
+fn lock(warehouse: &Path, once: bool) -> Result<std::fs::File, DaemonError> {
     let path = lock_path(warehouse);
     if let Some(parent) = path.parent() {
         let _ = std::fs::create_dir_all(parent);
@@ -1505,21 +1516,60 @@ fn lock(warehouse: &Path) -> Result<std::fs::File, DaemonError> {
     }
     use std::io::Write;
     let _ = file.set_len(0);
-    let _ = writeln!(file, "pid {}", std::process::id());
+    let mode = if once { " once" } else { "" };
+    let _ = writeln!(file, "pid {}{mode}", std::process::id());
     Ok(file)
 }
 
 /// A daemon (or `run --once`) that holds a warehouse's lock.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Holder {
-    /// Its process id, as it wrote it into the lock file.
+    /// Its process id, as it wrote it into the lock file (`None` when the
+    /// file does not say: it is being written).
     pub pid: Option<u32>,
+    /// It is `run --once`: it takes the files its startup scan found and
+    /// the jobs pending then, and ends; it reads no retried job.
+    pub once: bool,
+}
+
+impl Holder {
+    /// What holds the lock, for people: `the daemon (pid 42)`, or
+    /// `` `droplake run --once` (pid 42) ``.
+    pub fn describe(&self) -> String {
+        let pid = self
+            .pid
+            .map(|pid| format!(" (pid {pid})"))
+            .unwrap_or_default();
+        if self.once {
+            format!("`droplake run --once`{pid}")
+        } else {
+            format!("the daemon{pid}")
+        }
+    }
+
+    /// `daemon` or `once`, as the JSON outputs say it.
+    pub fn mode(&self) -> &'static str {
+        if self.once { "once" } else { "daemon" }
+    }
+
+    /// Reads what the lock file says: `pid N`, or `pid N once`.
+    fn parse(text: &str) -> Holder {
+        let mut words = text.split_whitespace();
+        let pid = match (words.next(), words.next()) {
+            (Some("pid"), Some(pid)) => pid.parse().ok(),
+            _ => None,
+        };
+        Holder {
+            pid,
+            once: words.next() == Some("once"),
+        }
+    }
 }
 
 /// The daemon that holds `warehouse`'s lock, if one does. Asks without
 /// creating or writing the lock file: a shared lock is tried and dropped at
-/// once (a daemon starting in that instant would be refused and exit 75,
-/// as when two start together).
+/// once (a daemon starting in that instant retries its own lock for a
+/// moment, so asking never keeps one from starting).
 pub fn running(warehouse: &Path) -> Option<Holder> {
     let path = lock_path(warehouse);
     let file = match std::fs::File::open(&path) {
@@ -1537,11 +1587,7 @@ pub fn running(warehouse: &Path) -> Option<Holder> {
         }
         Err(std::fs::TryLockError::WouldBlock) => {
             let text = std::fs::read_to_string(&path).unwrap_or_default();
-            let pid = text
-                .trim()
-                .strip_prefix("pid ")
-                .and_then(|pid| pid.parse().ok());
-            Some(Holder { pid })
+            Some(Holder::parse(&text))
         }
         Err(std::fs::TryLockError::Error(error)) => {
             tracing::warn!(lock = %path.display(), %error, "Cannot test the daemon lock; assuming no daemon runs.");
@@ -1590,7 +1636,7 @@ fn listen_for_signals(
 }
 
 /// Hashes a file and checks it did not change meanwhile.
-fn hash_stable(seen: Seen) -> Hashed {
+pub(crate) fn hash_stable(seen: Seen) -> Hashed {
     use sha2::{Digest, Sha256};
     use std::io::Read;
     let mut file = match std::fs::File::open(&seen.path) {
@@ -1639,7 +1685,7 @@ fn changed_at(metadata: &std::fs::Metadata) -> Option<SystemTime> {
 }
 
 /// Checks what a marker declares against the file; the refusal, if any.
-fn check_marker(path: &Path, pattern: &str, size: u64, sha256: &str) -> Option<String> {
+pub(crate) fn check_marker(path: &Path, pattern: &str, size: u64, sha256: &str) -> Option<String> {
     let marker = marker_for(path, pattern);
     let text = match std::fs::read_to_string(&marker) {
         Ok(text) => text,
@@ -1701,7 +1747,7 @@ fn archive_file(from: &Path, to: &Path) -> std::io::Result<()> {
 }
 
 /// An object of the ledger as the daemon works with it.
-fn info_of(lake: &Path, object: &ledger::ObjectRow) -> ObjectInfo {
+pub(crate) fn info_of(lake: &Path, object: &ledger::ObjectRow) -> ObjectInfo {
     let relative = PathBuf::from(
         <std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(object.path.clone()),
     );
@@ -1815,4 +1861,26 @@ fn receipt_body(connection: &Connection, info: &ObjectInfo, finished: &Finished)
 /// Milliseconds since the epoch, now.
 pub(crate) fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lock_file_says_who_holds_it() {
+        let daemon = Holder::parse("pid 42\n");
+        assert_eq!(
+            daemon,
+            Holder {
+                pid: Some(42),
+                once: false
+            }
+        );
+        assert_eq!(daemon.describe(), "the daemon (pid 42)");
+        let once = Holder::parse("pid 43 once\n");
+        assert_eq!((once.pid, once.mode()), (Some(43), "once"));
+        assert_eq!(once.describe(), "`droplake run --once` (pid 43)");
+        assert_eq!(Holder::parse("").describe(), "the daemon");
+    }
 }
