@@ -41,6 +41,11 @@ pub enum Kind {
     JobRetried,
     /// An ordered handler holds a dataset's later objects behind a failed one.
     HeldBack,
+    /// A dataset with `gap_check` holds later generations back while one is
+    /// missing.
+    GenerationGap,
+    /// A dataset with `gap_check` starts its sequence of generations.
+    GenerationsStarted,
     /// Every handler is done with the object (or one died): its outcome.
     ObjectFinished,
     /// A receipt was written.
@@ -61,6 +66,8 @@ impl Kind {
             Kind::JobDead => "job.dead",
             Kind::JobRetried => "job.retried",
             Kind::HeldBack => "dataset.held_back",
+            Kind::GenerationGap => "dataset.gap",
+            Kind::GenerationsStarted => "dataset.generations_started",
             Kind::ObjectFinished => "object.finished",
             Kind::ReceiptWritten => "receipt.written",
             Kind::ObjectRemoved => "object.removed",
@@ -175,6 +182,27 @@ pub fn told_of(connection: &Connection, id: i64, kind: Kind) -> rusqlite::Result
             "SELECT EXISTS (SELECT 1 FROM _droplake_events WHERE object_id = ?1 AND kind = ?2)",
         )?
         .query_row(params![id, kind.name()], |row| row.get(0))
+}
+
+/// Whether object `id`'s marker refused these jobs at registration: it was
+/// told of as `object.marker_mismatch`, and every one of them is dead
+/// without an attempt (a refused object's jobs are created dead; a job
+/// that ran and died died of something else). `why` and `retry` decide it
+/// alike.
+pub fn refused_by_marker<'a>(
+    connection: &Connection,
+    id: i64,
+    jobs: impl IntoIterator<Item = &'a crate::warehouse::ledger::JobRow>,
+) -> rusqlite::Result<bool> {
+    use crate::warehouse::ledger::JobState;
+    let mut jobs = jobs.into_iter().peekable();
+    if jobs.peek().is_none() {
+        return Ok(false);
+    }
+    if !jobs.all(|job| job.state == JobState::Dead && job.attempts == 0) {
+        return Ok(false);
+    }
+    told_of(connection, id, Kind::MarkerMismatch)
 }
 
 /// The newest sequence number, 0 for an empty log.

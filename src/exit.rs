@@ -24,6 +24,9 @@ pub enum ExitCode {
     IoErr,
     /// A temporary failure: the same command may succeed later (`EX_TEMPFAIL`).
     TempFail,
+    /// Run as a user that must not do this, such as root on a warehouse
+    /// another user owns (`EX_NOPERM`).
+    NoPerm,
     /// The configuration or a schema is wrong (`EX_CONFIG`).
     Config,
     /// Stopped by a signal; exits with 128 + the signal number, as shells do.
@@ -42,6 +45,7 @@ impl ExitCode {
             ExitCode::CantCreate => 73,
             ExitCode::IoErr => 74,
             ExitCode::TempFail => 75,
+            ExitCode::NoPerm => 77,
             ExitCode::Config => 78,
             ExitCode::Signal(signal) => 128u8.saturating_add(u8::try_from(signal).unwrap_or(0)),
         }
@@ -87,6 +91,7 @@ mod tests {
             (ExitCode::CantCreate, 73),
             (ExitCode::IoErr, 74),
             (ExitCode::TempFail, 75),
+            (ExitCode::NoPerm, 77),
             (ExitCode::Config, 78),
             (ExitCode::Signal(15), 143),
         ];

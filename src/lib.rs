@@ -17,7 +17,8 @@
 //! - [`mainframe`] reads COBOL copybooks into the byte layout of
 //!   mainframe records;
 //! - [`handlers`] runs one attempt of a handler for one lake object;
-//! - [`inspect`] reads the ledger for `status`, `files` and `show`;
+//! - [`inspect`] reads the ledger for `status`, `files`, `show` and `why`;
+//! - [`retry`] makes dead jobs pending again for `droplake retry`;
 //! - [`cli`] is the command line, one module per subcommand;
 //! - [`exit`] maps every outcome to a sysexits-style exit code.
 //!
@@ -35,5 +36,6 @@ pub mod inspect;
 pub mod lake;
 pub mod loader;
 pub mod mainframe;
+pub mod retry;
 pub mod schema;
 pub mod warehouse;

@@ -72,7 +72,8 @@ fn as_toml(settings: &Settings) -> String {
 /// A report key as TOML: `handlers.NAME.KEY` becomes `KEY` inside the
 /// `[[handlers]]` entry NAME (returned first); in `datasets.NAME.KEY` and
 /// `tables.NAME.KEY` a NAME that is not a bare TOML key (such as
-/// `eu.sales`) is quoted.
+/// `eu.sales`) is quoted; `datasets.NAME.format.KEY` is a key of the
+/// dataset's fixed-width format.
 fn toml_key(key: &str) -> (Option<String>, String) {
     let split = |prefix: &str| {
         key.strip_prefix(prefix)
@@ -83,6 +84,13 @@ fn toml_key(key: &str) -> (Option<String>, String) {
     }
     for section in ["datasets", "tables"] {
         if let Some((name, key)) = split(&format!("{section}.")) {
+            // A fixed-width format's keys: `datasets.NAME.format.KEY`.
+            let (name, key) = match name.strip_suffix(".format") {
+                Some(dataset) if section == "datasets" && !dataset.is_empty() => {
+                    (dataset, format!("format.{key}"))
+                }
+                _ => (name, key.to_string()),
+            };
             let bare = !name.is_empty()
                 && name
                     .chars()

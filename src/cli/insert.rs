@@ -196,7 +196,7 @@ pub(super) fn print_report(
         )?;
     }
     if let Some(problem) = &report.unreadable {
-        writeln!(out, "  the data could not be read to its end: {problem}")?;
+        writeln!(out, "  {}", problem.why_nothing_loaded())?;
     }
     Ok(())
 }

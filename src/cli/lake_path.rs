@@ -2,7 +2,13 @@
 //! working directory, an absolute path, or a path relative to the lake.
 //! Names may hold any bytes; nothing here assumes UTF-8.
 
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
+
+use anyhow::anyhow;
+
+use super::Failure;
+use crate::exit::ExitCode;
 
 /// A file as a command was given it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +28,30 @@ impl Located {
             .to_string_lossy()
             .into_owned()
     }
+}
+
+/// What an OBJECT argument names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Named {
+    /// An object id: the argument is all digits.
+    Id(i64),
+    /// A file (a file named like a number is written `./7`).
+    File(Located),
+}
+
+/// Reads an OBJECT argument (`show`, `retry`): an object id when it is all
+/// digits, else a file found as [`locate`] finds it.
+pub fn object(lake: &Path, given: &Path) -> Result<Named, Failure> {
+    let text = given.as_os_str().as_bytes();
+    if !text.is_empty() && text.iter().all(u8::is_ascii_digit) {
+        return given.to_string_lossy().parse().map(Named::Id).map_err(|_| {
+            Failure::new(
+                ExitCode::Usage,
+                anyhow!("object id {} is too large", given.display()),
+            )
+        });
+    }
+    Ok(Named::File(locate(lake, given)))
 }
 
 /// Finds `given` (see the module docs): an absolute path is itself; a
@@ -84,7 +114,6 @@ fn clean(path: &Path) -> PathBuf {
 mod tests {
     use super::*;
     use std::ffi::OsStr;
-    use std::os::unix::ffi::OsStrExt;
 
     #[test]
     fn a_path_may_be_absolute_relative_to_the_lake_or_hostile() {
@@ -106,5 +135,17 @@ mod tests {
         assert_eq!(missing.file, lake.join("items/none.csv"));
         let outside = locate(&lake, dir.path());
         assert_eq!(outside.relative, None);
+    }
+
+    #[test]
+    fn an_object_argument_of_digits_is_an_id_and_anything_else_a_file() {
+        let lake = Path::new("/srv/lake");
+        assert_eq!(object(lake, Path::new("7")).ok(), Some(Named::Id(7)));
+        assert!(matches!(
+            object(lake, Path::new("./7")),
+            Ok(Named::File(Located { relative: Some(relative), .. })) if relative == Path::new("7")
+        ));
+        let error = object(lake, Path::new("99999999999999999999")).err();
+        assert_eq!(error.map(|failure| failure.code), Some(ExitCode::Usage));
     }
 }

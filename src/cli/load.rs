@@ -1,6 +1,6 @@
 //! `droplake load [DATASET...]`: loads every object of the given datasets (or
 //! of every dataset that has a table) that was not processed before, oldest
-//! first, and reports per object.
+//! first (or by generation), and reports per object.
 //!
 //! An object was processed when a load of the same path with the same
 //! content is recorded, whatever its outcome: a failed load is not retried
@@ -13,9 +13,10 @@ use clap::Args;
 use super::Failure;
 use super::insert::{code_of, print_report};
 use super::progress::{self, Bar};
-use crate::config::Settings;
+use crate::config::{Order, Settings};
+use crate::daemon::generations;
 use crate::exit::{ExitCode, HasExitCode};
-use crate::lake::{DatasetName, Lake, sha256_of};
+use crate::lake::{DatasetName, Found, Lake, sha256_of};
 use crate::loader::{self, Table};
 use crate::warehouse::{ObjectRef, Warehouse};
 
@@ -56,7 +57,7 @@ pub fn run(settings: &Settings, args: LoadArgs) -> Result<ExitCode, Failure> {
     // The objects are listed first, so that the bar knows how many.
     let objects: Vec<_> = datasets
         .iter()
-        .map(|dataset| (dataset, lake.objects(dataset)))
+        .map(|dataset| (dataset, in_order(settings, dataset, lake.objects(dataset))))
         .collect();
     let total = objects.iter().map(|(_, found)| found.len() as u64).sum();
     let overall = (total > 1).then(|| Bar::objects("objects", total));
@@ -138,4 +139,27 @@ pub fn run(settings: &Settings, args: LoadArgs) -> Result<ExitCode, Failure> {
         );
     }
     Ok(outcome)
+}
+
+/// A dataset's files in its order: oldest first, or by generation
+/// (`order = "generation"`; `load` does not hold files back for a missing
+/// generation, the daemon does).
+fn in_order(settings: &Settings, dataset: &DatasetName, found: Vec<Found>) -> Vec<Found> {
+    if !matches!(settings.dataset(dataset).order, Order::Generation { .. }) {
+        return found;
+    }
+    let nanos = |time: std::time::SystemTime| {
+        time.duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| {
+                i64::try_from(since.as_nanos()).unwrap_or(i64::MAX)
+            })
+    };
+    let ranks = generations::ranks(
+        found
+            .iter()
+            .map(|file| (file.relative.as_path(), nanos(file.modified))),
+    );
+    let mut ranked: Vec<(i64, Found)> = ranks.into_iter().zip(found).collect();
+    ranked.sort_by_key(|(rank, _)| *rank);
+    ranked.into_iter().map(|(_, file)| file).collect()
 }

@@ -10,6 +10,7 @@ mod config;
 mod copybook;
 mod decode;
 mod events;
+mod export;
 mod files;
 mod insert;
 mod interrupt;
@@ -18,7 +19,6 @@ mod load;
 pub mod logging;
 pub mod output;
 mod progress;
-mod prose;
 mod put;
 mod query;
 mod rejects;
@@ -98,6 +98,8 @@ pub enum Command {
     Copybook(copybook::CopybookArgs),
     /// Print the records of a mainframe file as JSON Lines, decoded by a COBOL copybook.
     Decode(decode::DecodeArgs),
+    /// Write rows of the warehouse as a mainframe file of copybook records, then a trigger file.
+    Export(export::ExportArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(completions::CompletionsArgs),
     /// Print the man page, or write one page per subcommand into a directory.
@@ -144,7 +146,9 @@ impl Failure {
 }
 
 /// `value` as one pretty-printed JSON document and a newline: what every
-/// inspection command prints with `--json`.
+/// command that answers with one document prints with `--json` (`status`,
+/// `files`, `show`, `why`, `retry`). Streams (`events --json`, `put
+/// --json`) print one compact document per line instead.
 fn json_document(value: &impl serde::Serialize) -> String {
     let mut text = serde_json::to_string_pretty(value)
         .unwrap_or_else(|error| format!("{{\"error\": \"cannot serialize: {error}\"}}"));
@@ -162,10 +166,11 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
     })?;
     let sources = Sources::from_process(cli.config);
     // Completions and man pages come from the command line's definition
-    // alone, and copybooks and mainframe files are read without a lake: these never load the
-    // configuration, so they work even where droplake.toml is missing or
-    // broken. Every other command loads it first (`schema from-copybook`
-    // only when it writes into the schema directory).
+    // alone, and copybooks and mainframe files are read without a lake:
+    // these never load the configuration, so they work even where
+    // droplake.toml is missing or broken. Every other command loads it
+    // first (`schema from-copybook` only when it writes into the schema
+    // directory).
     let settings = || Settings::load(&sources);
     match cli.command {
         Command::Completions(args) => completions::completions(args),
@@ -187,6 +192,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Retry(args) => retry::run(&settings()?, args),
         Command::Validate(args) => validate::run(&settings()?, args),
         Command::Schema(args) => schema::run(settings, args),
+        Command::Export(args) => export::run(&settings()?, args),
     }
 }
 

@@ -1,11 +1,15 @@
-//! How commands print for people: aligned tables that fit 80 columns,
-//! section headings, times and ages, and colour only where it is wanted.
+//! How commands print: for people, aligned tables that fit 80 columns,
+//! section headings, sentences wrapped to 80 columns, times, durations and
+//! ages, and colour only where it is wanted; for programs, one JSON style.
+//! Every inspection command prints through these functions, so a name, a
+//! time or a duration reads the same everywhere.
 //!
 //! A [`Table`] sizes each column to its widest cell, right-aligns numbers,
 //! and when the whole is wider than [`WIDTH`] it narrows the columns that may
 //! be cut (widest first), cutting their cells with an ellipsis: free text
 //! keeps its start, paths keep their end. Nothing wraps. Width is counted in
-//! characters, after control characters are made visible (a newline is `⏎`).
+//! characters, after control characters are made visible ([`clean`]: a
+//! newline is `\n`).
 //!
 //! Colour is emphasis only: [`Style::paint`] wraps text in ANSI codes when
 //! the style has colour and returns it unchanged otherwise, so the output
@@ -51,7 +55,8 @@ impl Tone {
         match state {
             "done" | "loaded" => Tone::Good,
             "dead" | "failed" | "aborted" => Tone::Bad,
-            "waiting" | "in_progress" | "pending" | "running" | "retry" | "partial" => Tone::Busy,
+            "waiting" | "in_progress" | "pending" | "running" | "retry" | "partial"
+            | "held_back" | "unhandled" => Tone::Busy,
             "duplicate" | "interrupted" => Tone::Faint,
             _ => Tone::Plain,
         }
@@ -61,7 +66,7 @@ impl Tone {
     pub fn of_event(kind: &str) -> Tone {
         match kind {
             "job.dead" | "object.marker_mismatch" => Tone::Bad,
-            "job.failed" | "dataset.held_back" => Tone::Busy,
+            "job.failed" | "dataset.held_back" | "dataset.gap" => Tone::Busy,
             "job.done" => Tone::Good,
             "object.duplicate" => Tone::Faint,
             _ => Tone::Plain,
@@ -370,17 +375,73 @@ pub fn width(text: &str) -> usize {
     text.chars().count()
 }
 
-/// Text fit for one line: a newline shown as `⏎`, a tab as a space, other
-/// control characters as `?`.
+/// Text fit for one line, as people see names and messages everywhere:
+/// control characters escaped (`\n`, `\t`, `\u{1b}`; a file name may hold
+/// a newline), the rest as it is.
 pub fn clean(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '\n' => '⏎',
-            '\t' => ' ',
-            c if c.is_control() => '?',
-            c => c,
-        })
-        .collect()
+    let mut clean = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            clean.extend(c.escape_default());
+        } else {
+            clean.push(c);
+        }
+    }
+    clean
+}
+
+/// `text` as a sentence: its first letter capitalised, ending in a stop.
+pub fn sentence(text: &str) -> String {
+    let text = text.trim();
+    let mut chars = text.chars();
+    let mut sentence: String = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => return String::new(),
+    };
+    if !sentence.ends_with(['.', '!', '?']) {
+        sentence.push('.');
+    }
+    sentence
+}
+
+/// `text` ([`clean`]ed) wrapped at spaces into lines of at most [`WIDTH`]
+/// columns, each starting with `indent` spaces; a word longer than a line
+/// is cut.
+pub fn wrap(text: &str, indent: usize) -> String {
+    let room = WIDTH.saturating_sub(indent).max(20);
+    let clean = clean(text);
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in clean.split(' ').filter(|word| !word.is_empty()) {
+        let mut word: Vec<char> = word.chars().collect();
+        loop {
+            let used = line.chars().count();
+            let needed = if used == 0 {
+                word.len()
+            } else {
+                used + 1 + word.len()
+            };
+            if needed <= room {
+                if used > 0 {
+                    line.push(' ');
+                }
+                line.extend(word.iter());
+                break;
+            }
+            if used > 0 {
+                lines.push(std::mem::take(&mut line));
+                continue;
+            }
+            let rest = word.split_off(room);
+            lines.push(word.iter().collect());
+            word = rest;
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    let pad = " ".repeat(indent);
+    lines.iter().map(|line| format!("{pad}{line}\n")).collect()
 }
 
 /// `text` in at most `max` columns, its end replaced by `…` if cut.
@@ -414,8 +475,33 @@ pub fn fit(text: &str) -> String {
 /// `2026-11-26T12:00:00Z`; text that is not a time is shown as it is.
 pub fn time(stored: &str) -> String {
     match stored.parse::<jiff::Timestamp>() {
-        Ok(time) => time.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        Ok(time) => time_of(time),
         Err(_) => stored.to_owned(),
+    }
+}
+
+/// A time for people: UTC, to the second (`2026-11-26T12:00:00Z`).
+pub fn time_of(time: jiff::Timestamp) -> String {
+    time.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// A time for programs, in every JSON output: RFC 3339 in UTC with the
+/// fraction it has, up to nanoseconds (`2026-11-26T12:00:00.123456789Z`,
+/// `2026-11-26T12:00:01.25Z`, `2026-11-26T12:00:00Z`), as the ledger
+/// stores times.
+pub fn json_time(time: jiff::Timestamp) -> String {
+    time.to_string()
+}
+
+/// A measured length of time for people: `12ms` under a second, `1.5s`
+/// under ten, `45s` under a minute, then two units at most, as [`age`]
+/// writes them (`3m5s`, `2h10m`).
+pub fn duration(duration: std::time::Duration) -> String {
+    let millis = duration.as_millis();
+    match millis {
+        0..1_000 => format!("{millis}ms"),
+        1_000..10_000 => format!("{:.1}s", duration.as_secs_f64()),
+        _ => age(i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)),
     }
 }
 
@@ -536,8 +622,39 @@ orders-archive  1234  dead
 
     #[test]
     fn control_characters_never_break_a_line() {
-        assert_eq!(clean("a\nb\tc\u{7}"), "a⏎b c?");
+        assert_eq!(clean("a\nb\tc\u{7}"), "a\\nb\\tc\\u{7}");
         assert_eq!(fit(&"y".repeat(200)).chars().count(), WIDTH);
+    }
+
+    #[test]
+    fn sentences_are_capitalised_stopped_and_wrapped_to_80_columns() {
+        assert_eq!(sentence("it is ready"), "It is ready.");
+        assert_eq!(sentence("'.a' is hidden."), "'.a' is hidden.");
+        let long = "word ".repeat(40);
+        let wrapped = wrap(&long, 2);
+        assert!(wrapped.lines().all(|line| line.chars().count() <= WIDTH));
+        assert!(wrapped.lines().all(|line| line.starts_with("  word")));
+        let cut = wrap(&"x".repeat(100), 2);
+        assert_eq!(cut.lines().count(), 2);
+        assert_eq!(wrap("a\nb", 0), "a\\nb\n");
+    }
+
+    #[test]
+    fn durations_and_ages_read_alike() {
+        use std::time::Duration;
+        assert_eq!(duration(Duration::from_millis(12)), "12ms");
+        assert_eq!(duration(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(duration(Duration::from_secs(12)), "12s");
+        assert_eq!(duration(Duration::from_secs(185)), "3m5s");
+        assert_eq!(duration(Duration::from_secs(7800)), "2h10m");
+        assert_eq!(age(185), "3m5s");
+    }
+
+    #[test]
+    fn json_times_keep_their_fraction_and_people_see_seconds() {
+        let time: jiff::Timestamp = "2026-11-26T12:00:01.25Z".parse().expect("time");
+        assert_eq!(json_time(time), "2026-11-26T12:00:01.25Z");
+        assert_eq!(time_of(time), "2026-11-26T12:00:01Z");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `droplake retry OBJECT | --dead [--handler NAME]`: dead jobs (and, for
 //! one object, jobs waiting for their next attempt) run again, with a fresh
-//! budget of retries (see `crate::daemon::retry`). Exit codes: 0 when every
+//! budget of retries (see `crate::retry`). Exit codes: 0 when every
 //! job asked for was reset (or none needed it), 1 when some could not be
 //! (they are listed with the reason), 66 when OBJECT names no object.
 
@@ -13,13 +13,13 @@ use clap::{ArgGroup, Args};
 use serde_json::json;
 
 use super::Failure;
-use super::lake_path::locate;
-use super::prose::{sentence, wrap};
+use super::lake_path::{self, Named};
+use super::output::{sentence, wrap};
 use crate::config::Settings;
-use crate::daemon::retry::{self, Retried, Target};
-use crate::daemon::running;
+use crate::daemon::{Holder, running};
 use crate::detect::scan;
 use crate::exit::ExitCode;
+use crate::retry::{self, Retried, Target};
 use crate::warehouse::ledger::{self, JobState};
 use crate::warehouse::{Warehouse, WarehouseError};
 
@@ -28,9 +28,10 @@ use crate::warehouse::{Warehouse, WarehouseError};
 #[command(
     group(ArgGroup::new("which").required(true).args(["object", "dead"])),
     after_help = "The jobs that died because a handler they run after died come back with it. \
-                  A running daemon takes the jobs up within a second. Exit status: 0 when every \
-                  job asked for was reset (or there was nothing to retry), 1 when some could not \
-                  be, 66 when OBJECT names no object."
+                  A running daemon takes the jobs up within a second (`run --once` does not: the \
+                  next run does). Exit status: 0 when every job asked for was reset (or there was \
+                  nothing to retry), 1 when some could not be, 64 when --handler names no \
+                  configured handler, 66 when OBJECT names no object."
 )]
 pub struct RetryArgs {
     /// The object: its id, or its file (relative to the working directory,
@@ -53,6 +54,17 @@ pub struct RetryArgs {
 }
 
 pub fn run(settings: &Settings, args: RetryArgs) -> Result<ExitCode, Failure> {
+    if let Some(handler) = &args.handler
+        && !retry::is_configured(settings, handler)
+    {
+        return Err(Failure::new(
+            ExitCode::Usage,
+            anyhow!(
+                "--handler {handler}: no such handler is configured; the handlers are: {}",
+                retry::configured(settings).join(", ")
+            ),
+        ));
+    }
     if !settings.warehouse.exists() {
         return Err(WarehouseError::Missing {
             path: settings.warehouse.clone(),
@@ -87,20 +99,15 @@ pub fn run(settings: &Settings, args: RetryArgs) -> Result<ExitCode, Failure> {
             "daemon": {
                 "running": daemon.is_some(),
                 "pid": daemon.as_ref().and_then(|holder| holder.pid),
+                "mode": daemon.as_ref().map(Holder::mode),
             },
         });
-        writeln!(stdout, "{document}")
+        write!(stdout, "{}", super::json_document(&document))
     } else {
-        let pid = daemon.as_ref().map(|holder| {
-            holder
-                .pid
-                .map(|pid| format!(" (pid {pid})"))
-                .unwrap_or_default()
-        });
         write!(
             stdout,
             "{}",
-            human(&retried, &target, args.handler.as_deref(), pid)
+            human(&retried, &target, args.handler.as_deref(), daemon.as_ref())
         )
     };
     printed.map_err(Failure::stdout)?;
@@ -118,23 +125,18 @@ fn object_id(
     object: &Path,
 ) -> Result<i64, Failure> {
     let sql = |error| Failure::from(WarehouseError::from_sqlite(&settings.warehouse, error));
-    let text = object.as_os_str().as_bytes();
-    if !text.is_empty() && text.iter().all(u8::is_ascii_digit) {
-        let id: i64 = object.to_string_lossy().parse().map_err(|_| {
-            Failure::new(
-                ExitCode::Usage,
-                anyhow!("object id {} is too large", object.display()),
-            )
-        })?;
-        return match ledger::object(warehouse.connection(), id).map_err(sql)? {
-            Some(_) => Ok(id),
-            None => Err(Failure::new(
-                ExitCode::NoInput,
-                anyhow!("there is no object {id}; `droplake files` lists them"),
-            )),
-        };
-    }
-    let located = locate(&settings.lake, object);
+    let located = match lake_path::object(&settings.lake, object)? {
+        Named::Id(id) => {
+            return match ledger::object(warehouse.connection(), id).map_err(sql)? {
+                Some(_) => Ok(id),
+                None => Err(Failure::new(
+                    ExitCode::NoInput,
+                    anyhow!("there is no object {id}; `droplake files` lists them"),
+                )),
+            };
+        }
+        Named::File(located) => located,
+    };
     let not_registered = || {
         Failure::new(
             ExitCode::NoInput,
@@ -162,7 +164,7 @@ fn human(
     retried: &Retried,
     target: &Target,
     handler: Option<&str>,
-    daemon: Option<String>,
+    daemon: Option<&Holder>,
 ) -> String {
     let mut text = String::new();
     if retried.reset.is_empty() && retried.skipped.is_empty() {
@@ -210,8 +212,13 @@ fn human(
         let count = retried.reset.len();
         let jobs = if count == 1 { "job" } else { "jobs" };
         let next = match daemon {
-            Some(pid) => format!(
-                "reset {count} {jobs}; the running daemon{pid} takes them up within a second"
+            Some(holder) if holder.once => format!(
+                "reset {count} {jobs}; {} is running, which does not take up retried jobs: the next run (or a daemon) runs them",
+                holder.describe()
+            ),
+            Some(holder) => format!(
+                "reset {count} {jobs}; {} takes them up within a second",
+                holder.describe()
             ),
             None => format!(
                 "reset {count} {jobs}; no daemon is running: start one (`droplake run`), or run `droplake run --once`"
@@ -229,7 +236,7 @@ fn error_note(error: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::daemon::retry::{Reset, Skipped};
+    use crate::retry::{Reset, Skipped};
 
     #[test]
     fn each_job_reset_or_skipped_is_one_sentence_and_nothing_to_do_says_so() {
@@ -252,14 +259,30 @@ mod tests {
                 reason: "it runs after handler probe, which is dead on this object".into(),
             }],
         };
-        let text = human(&retried, &Target::Dead, None, Some(" (pid 42)".into()));
+        let daemon = Holder {
+            pid: Some(42),
+            once: false,
+        };
+        let text = human(&retried, &Target::Dead, None, Some(&daemon));
         assert_eq!(
             text,
             "Object 7 (items/a.csv): handler probe is pending again; it was dead after 1\n\
              attempt: exited with code 1.\n\
              Not reset: object 8 (items/b.csv), handler notify: it runs after handler probe,\n\
              which is dead on this object.\n\
-             Reset 1 job; the running daemon (pid 42) takes them up within a second.\n"
+             Reset 1 job; the daemon (pid 42) takes them up within a second.\n"
+        );
+        let once = Holder {
+            pid: Some(43),
+            once: true,
+        };
+        let text = human(&retried, &Target::Dead, None, Some(&once));
+        assert!(
+            text.ends_with(
+                "Reset 1 job; `droplake run --once` (pid 43) is running, which does not take up\n\
+                 retried jobs: the next run (or a daemon) runs them.\n"
+            ),
+            "{text}"
         );
     }
 }

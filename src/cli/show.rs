@@ -2,14 +2,16 @@
 //! [`crate::inspect::story`]); OBJECT is an object id or a path in the lake.
 
 use std::io::Write;
+use std::path::PathBuf;
 
 use clap::Args;
 
 use super::Failure;
+use super::lake_path::{self, Named};
 use super::output::{self, Cell, Column, Style, Table, Tone, fit, plural, time};
 use crate::config::Settings;
 use crate::exit::ExitCode;
-use crate::inspect::story::{self, Attempt, HandlerJob, Story};
+use crate::inspect::story::{self, Attempt, HandlerJob, Story, Which};
 
 /// Lines of a handler's output shown for people (all of it is in --json).
 const OUTPUT_LINES: usize = 3;
@@ -21,10 +23,11 @@ const OUTPUT_LINES: usize = 3;
     docs/inspect.md."
 )]
 pub struct ShowArgs {
-    /// An object id, or a path in the lake: relative to the lake
-    /// (orders/dt=2026-11-26/a.csv), or absolute or relative to the
-    /// working directory.
-    pub object: String,
+    /// An object id, or its file (relative to the working directory,
+    /// absolute, or relative to the lake), which names the newest object
+    /// at that path. Write a file named like a number as ./7.
+    #[arg(value_name = "OBJECT")]
+    pub object: PathBuf,
 
     /// Print one JSON object with documented keys, with handlers' whole
     /// captured output.
@@ -33,13 +36,17 @@ pub struct ShowArgs {
 }
 
 pub fn run(settings: &Settings, args: ShowArgs) -> Result<ExitCode, Failure> {
-    let cwd = std::env::current_dir().map_err(|error| {
-        Failure::new(
-            ExitCode::IoErr,
-            anyhow::anyhow!("cannot read the working directory: {error}"),
-        )
-    })?;
-    let story = story::tell(settings, &args.object, &cwd)?;
+    let named = lake_path::object(&settings.lake, &args.object)?;
+    let story = match &named {
+        Named::Id(id) => story::tell(settings, Which::Id(*id))?,
+        Named::File(located) => story::tell(
+            settings,
+            Which::File {
+                relative: located.relative.as_deref(),
+                shown: &located.shown(),
+            },
+        )?,
+    };
     let text = if args.json {
         super::json_document(&story)
     } else {
@@ -317,12 +324,8 @@ fn took(started: &str, finished: &str) -> String {
     ) else {
         return String::from("?");
     };
-    let millis = finished.duration_since(started).as_millis().max(0);
-    match millis {
-        0..1_000 => format!("{millis}ms"),
-        1_000..60_000 => format!("{:.1}s", millis as f64 / 1000.0),
-        _ => output::age(i64::try_from(millis / 1000).unwrap_or(i64::MAX)),
-    }
+    let took = finished.duration_since(started);
+    output::duration(std::time::Duration::try_from(took).unwrap_or_default())
 }
 
 /// `2, 1`.

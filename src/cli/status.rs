@@ -6,7 +6,7 @@ use std::io::Write;
 use clap::Args;
 
 use super::Failure;
-use super::output::{Cell, Column, Style, Table, Tone, ago, fit, time};
+use super::output::{Cell, Column, Style, Table, Tone, WIDTH, ago, clean, cut_start, fit, time};
 use crate::config::Settings;
 use crate::exit::ExitCode;
 use crate::inspect::status::{self, Daemon, Status};
@@ -15,8 +15,9 @@ use crate::inspect::status::{self, Daemon, Status};
 #[derive(Debug, Args)]
 #[command(
     after_help = "Object states: waiting (jobs to run, none running), in_progress (a job \
-    running), done, failed (rows rejected, no job dead), dead (a job dead), duplicate. \
-    The keys of --json are documented in docs/inspect.md."
+    running), done, failed (rows rejected, no job dead), dead (a job dead), duplicate, \
+    unhandled (no table and no handler: nothing ran). The keys of --json are documented in \
+    docs/inspect.md."
 )]
 pub struct StatusArgs {
     /// Print one JSON object with documented keys.
@@ -42,12 +43,15 @@ pub fn run(settings: &Settings, args: StatusArgs) -> Result<ExitCode, Failure> {
 pub(super) fn render(status: &Status, style: Style) -> String {
     let now = status.at.parse().unwrap_or_else(|_| jiff::Timestamp::now());
     let mut out = daemon(&status.daemon, now, style);
-    let warehouse = if status.warehouse.exists {
-        status.warehouse.path.clone()
+    let note = if status.warehouse.exists {
+        ""
     } else {
-        format!("{} (does not exist yet)", status.warehouse.path)
+        " (does not exist yet)"
     };
-    out.push_str(&format!("warehouse  {warehouse}\n"));
+    // A long path keeps its end, where the file's name is.
+    let room = WIDTH - "warehouse  ".len() - note.len();
+    let path = cut_start(&clean(&status.warehouse.path), room);
+    out.push_str(&format!("warehouse  {path}{note}\n"));
 
     out.push('\n');
     out.push_str(&style.heading("Datasets"));
@@ -59,6 +63,7 @@ pub(super) fn render(status: &Status, style: Style) -> String {
         Column::number("failed"),
         Column::number("dead"),
         Column::number("duplicate"),
+        Column::number("unhandled"),
     ]);
     for dataset in &status.datasets {
         table.push(vec![
@@ -76,6 +81,14 @@ pub(super) fn render(status: &Status, style: Style) -> String {
             Cell::alarm(dataset.failed),
             Cell::alarm(dataset.dead),
             Cell::from(dataset.duplicate),
+            Cell::toned(
+                dataset.unhandled.to_string(),
+                if dataset.unhandled > 0 {
+                    Tone::Busy
+                } else {
+                    Tone::Plain
+                },
+            ),
         ]);
     }
     out.push_str(&or_none(&table, style, "no objects yet"));
@@ -165,12 +178,15 @@ fn daemon(daemon: &Daemon, now: jiff::Timestamp, style: Style) -> String {
     let when = |at: &str| format!("{}, {}", time(at), ago(at, now));
     let pid = daemon
         .pid
-        .map(|pid| format!("pid {pid}"))
-        .unwrap_or_default();
+        .map_or_else(|| String::from("pid unknown"), |pid| format!("pid {pid}"));
     let mut out = String::new();
     if daemon.running {
         let state = style.paint("running", Tone::Good);
-        out.push_str(&format!("daemon     {state} ({pid})\n"));
+        let mode = match daemon.mode {
+            Some("once") => ", droplake run --once",
+            _ => "",
+        };
+        out.push_str(&format!("daemon     {state} ({pid}{mode})\n"));
         if let Some(started) = &daemon.started_at {
             out.push_str(&format!("started    {}\n", when(started)));
         }
@@ -209,5 +225,60 @@ fn or_none(table: &Table, style: Style, none: &str) -> String {
         format!("{}\n", style.paint(&format!("({none})"), Tone::Faint))
     } else {
         table.render(style)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspect::status::WarehouseFile;
+
+    fn status(daemon: Daemon, warehouse: &str) -> Status {
+        Status {
+            at: "2026-11-26T12:00:00Z".into(),
+            warehouse: WarehouseFile {
+                path: warehouse.into(),
+                exists: false,
+            },
+            daemon,
+            datasets: Vec::new(),
+            handlers: Vec::new(),
+            tables: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_daemon_line_says_its_mode_and_never_shows_empty_parentheses() {
+        let running = |pid, mode| Daemon {
+            running: true,
+            mode: Some(mode),
+            pid,
+            ..Daemon::default()
+        };
+        let text = render(&status(running(None, "daemon"), "/w.db"), Style::plain());
+        assert!(
+            text.starts_with("daemon     running (pid unknown)\n"),
+            "{text}"
+        );
+        let text = render(&status(running(Some(7), "once"), "/w.db"), Style::plain());
+        assert!(
+            text.starts_with("daemon     running (pid 7, droplake run --once)\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_long_warehouse_path_is_cut_at_its_start_to_80_columns() {
+        let path = format!("/srv/{}warehouse.db", "deep/".repeat(30));
+        let text = render(&status(Daemon::default(), &path), Style::plain());
+        let line = text
+            .lines()
+            .find(|line| line.starts_with("warehouse"))
+            .expect("the warehouse line");
+        assert_eq!(line.chars().count(), WIDTH, "{line}");
+        assert!(
+            line.ends_with("deep/warehouse.db (does not exist yet)"),
+            "{line}"
+        );
     }
 }

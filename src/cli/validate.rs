@@ -33,7 +33,9 @@ pub struct ValidateArgs {
     )]
     pub schema: Option<PathBuf>,
 
-    /// Validate against the schema of this warehouse table (SCHEMAS/NAME.json).
+    /// Validate against the schema of this warehouse table (SCHEMAS/NAME.json);
+    /// files are read as its dataset is configured (format, dialect,
+    /// encoding) unless the options below say otherwise.
     #[arg(long, value_name = "NAME")]
     pub table: Option<String>,
 
@@ -46,9 +48,9 @@ pub struct ValidateArgs {
     pub format: Option<String>,
 
     /// The text encoding when a file has no byte order mark (utf-8, latin1,
-    /// windows-1252, utf-16le, ...).
-    #[arg(long, value_name = "ENCODING", default_value = "utf-8")]
-    pub encoding: TextEncoding,
+    /// windows-1252, utf-16le, ...); by default utf-8.
+    #[arg(long, value_name = "ENCODING")]
+    pub encoding: Option<TextEncoding>,
 
     /// Keep at most N errors in the report (0: all); all are counted.
     #[arg(long, value_name = "N", default_value_t = 1000)]
@@ -118,19 +120,29 @@ pub fn run(settings: &Settings, args: ValidateArgs) -> Result<ExitCode, Failure>
             ));
         }
     };
-    let mut options = ReadOptions {
-        encoding: args.encoding,
-        ..ReadOptions::default()
+    // A table's files are read as its dataset is configured.
+    let dataset = args
+        .table
+        .as_deref()
+        .and_then(|table| crate::lake::DatasetName::new(table).ok());
+    let mut options = match &dataset {
+        Some(dataset) => settings.dataset(dataset).read,
+        None => ReadOptions::default(),
     };
+    if let Some(encoding) = args.encoding {
+        options.encoding = encoding;
+    }
     if let Some(path) = &args.dialect {
         options.dialect = Dialect::from_file(path)?;
     }
-    options.format = args
-        .format
-        .as_deref()
-        .map(str::parse::<Format>)
-        .transpose()
-        .map_err(|error| Failure::new(ExitCode::Usage, error))?;
+    if let Some(format) = &args.format {
+        options.format = Some(
+            format
+                .parse::<Format>()
+                .map_err(|error| Failure::new(ExitCode::Usage, error))?,
+        );
+        options.fixed = None;
+    }
 
     check(&schema, &args.data, &options, args.limit_errors, args.json)
 }
@@ -209,12 +221,12 @@ fn validate_file(schema: &Schema, data: &Path, options: &ReadOptions, report: &m
         match reader.read(&mut record) {
             Ok(true) => {}
             Ok(false) => break,
-            Err(error @ ReadError::Record { .. }) => {
+            Err(error @ (ReadError::Record { .. } | ReadError::Undecodable(_))) => {
                 report.rows += 1;
                 report.add(&file, &RowError::from_read_error(&error));
                 continue;
             }
-            Err(error @ ReadError::Fatal { .. }) => {
+            Err(error @ (ReadError::Fatal { .. } | ReadError::Refused { .. })) => {
                 report.add(&file, &RowError::from_read_error(&error));
                 report.unreadable.push(format!("{file}: {error}"));
                 break;

@@ -1,5 +1,5 @@
 //! `droplake why PATH`: which of the daemon's gates holds a file in the
-//! lake, and what to do about it (see `crate::daemon::why`). Exit codes:
+//! lake, and what to do about it (see `crate::inspect::why`). Exit codes:
 //! 0 when the daemon is finished with the file (`done`, `failed` with
 //! rejected rows, `duplicate`), 1 when something holds it, 66 when there is
 //! no file at PATH.
@@ -12,10 +12,10 @@ use serde_json::{Map, Value};
 
 use super::Failure;
 use super::lake_path::locate;
-use super::prose::{sentence, visible, wrap};
+use super::output::{clean, sentence, wrap};
 use crate::config::Settings;
-use crate::daemon::why::{self, Explanation, State};
 use crate::exit::ExitCode;
+use crate::inspect::why::{self, Explanation, State};
 use crate::warehouse::{WarehouseError, open_read_only};
 
 /// Arguments of `droplake why`.
@@ -53,7 +53,11 @@ pub fn run(settings: &Settings, args: WhyArgs) -> Result<ExitCode, Failure> {
     let shown = located.shown();
     let mut stdout = io::stdout().lock();
     let printed = if args.json {
-        writeln!(stdout, "{}", document(&shown, &explanation))
+        write!(
+            stdout,
+            "{}",
+            super::json_document(&document(&shown, &explanation))
+        )
     } else {
         write!(stdout, "{}", human(&shown, &explanation))
     };
@@ -81,7 +85,7 @@ fn document(path: &str, explanation: &Explanation) -> Value {
 
 /// For people: `PATH: STATE`, then the reason and the hints as sentences.
 fn human(path: &str, explanation: &Explanation) -> String {
-    let mut text = format!("{}: {}\n", visible(path), explanation.state.name());
+    let mut text = format!("{}: {}\n", clean(path), explanation.state.name());
     text.push_str(&wrap(&sentence(&explanation.reason), 2));
     for hint in &explanation.hints {
         text.push_str(&wrap(&sentence(hint), 2));

@@ -1,7 +1,7 @@
 //! The daemon's settings: `shutdown_timeout`, `metrics`, `[detect]`, the keys of
 //! `[datasets.NAME]` that say when a file is ready and what becomes of it
-//! (`ready`, `settle`, `marker`, `order`, `duplicates`, `receipts`, `retain`,
-//! `archive`), and the `[[handlers]]` list.
+//! (`ready`, `settle`, `marker`, `order`, `gap_check`, `duplicates`, `receipts`,
+//! `retain`, `archive`), and the `[[handlers]]` list.
 //!
 //! These keys come only from a file. Each function takes the raw values,
 //! refuses what cannot work with the file, line, column and dotted key, and
@@ -210,6 +210,7 @@ pub(super) fn dataset_lifecycle(
         ("settle", start(&raw.settle)),
         ("marker", start(&raw.marker)),
         ("order", start(&raw.order)),
+        ("gap_check", start(&raw.gap_check)),
         ("duplicates", start(&raw.duplicates)),
         ("receipts", start(&raw.receipts)),
         ("retain", start(&raw.retain)),
@@ -265,7 +266,20 @@ pub(super) fn dataset_lifecycle(
         settings.order = match order.get_ref() {
             RawOrder::Arrival => Order::Arrival,
             RawOrder::Name => Order::Name,
+            RawOrder::Generation => Order::Generation { gap_check: false },
         };
+    }
+    if let Some(gap_check) = &raw.gap_check {
+        match &mut settings.order {
+            Order::Generation { gap_check: on } => *on = *gap_check.get_ref(),
+            _ => {
+                return Err(file.error_at(
+                    &key("gap_check"),
+                    gap_check.span().start,
+                    "applies only with order = \"generation\": it holds later generations (NAME.G0043V00) back while one is missing; set order = \"generation\" or remove gap_check",
+                ));
+            }
+        }
     }
     if let Some(duplicates) = &raw.duplicates {
         settings.duplicates = match duplicates.get_ref() {
@@ -710,12 +724,16 @@ pub(super) fn report_dataset(dataset: &DatasetSettings) -> Vec<(&'static str, to
     let order = match dataset.order {
         Order::Arrival => "arrival",
         Order::Name => "name",
+        Order::Generation { .. } => "generation",
     };
     let duplicates = match dataset.duplicates {
         Duplicates::Skip => "skip",
         Duplicates::Process => "process",
     };
     values.push(("order", text(order)));
+    if let Order::Generation { gap_check } = dataset.order {
+        values.push(("gap_check", toml::Value::Boolean(gap_check)));
+    }
     values.push(("duplicates", text(duplicates)));
     if let Some(receipts) = &dataset.receipts {
         values.push(("receipts", text(&receipts.display().to_string())));

@@ -16,6 +16,7 @@
 
 mod daemon;
 mod duration;
+mod fixed;
 mod raw;
 
 use std::collections::BTreeMap;
@@ -28,7 +29,7 @@ use toml::Spanned;
 
 pub use daemon::{COMMAND_PLACEHOLDERS, LOADER, MARKER_PLACEHOLDERS, placeholders};
 pub use duration::{Duration, DurationError};
-use raw::{RawConfig, RawDataset, RawOnError, RawTable, RawWriteMode};
+use raw::{RawConfig, RawDataset, RawFormat, RawOnError, RawTable, RawWriteMode};
 
 use crate::exit::{ExitCode, HasExitCode};
 use crate::formats::{Dialect, Format, ReadOptions, TextEncoding};
@@ -124,6 +125,10 @@ pub enum Order {
     Arrival,
     /// By path, bytewise (`order = "name"`).
     Name,
+    /// By the generation in GDG names such as `CUST.DAILY.G0042V00`
+    /// (`order = "generation"`); with `gap_check`, later generations wait
+    /// while one is missing.
+    Generation { gap_check: bool },
 }
 
 /// What happens to an object whose content another object of the dataset
@@ -483,6 +488,7 @@ fn dataset_settings(
     origins: &mut BTreeMap<String, Origin>,
 ) -> Result<DatasetSettings, ConfigError> {
     let mut settings = DatasetSettings::default();
+    let mut format_origins = BTreeMap::new();
     let mut note = |key: &str, offset: usize| {
         origins.insert(format!("datasets.{name}.{key}"), file.origin(offset));
     };
@@ -492,14 +498,31 @@ fn dataset_settings(
     }
     if let Some(format) = &raw.format {
         note("format", format.span().start);
-        let parsed = format.get_ref().parse::<Format>();
-        settings.read.format = Some(parsed.map_err(|error| {
-            file.error_at(
-                &format!("datasets.{name}.format"),
-                format.span().start,
-                error,
-            )
-        })?);
+        let key = format!("datasets.{name}.format");
+        match format.get_ref() {
+            RawFormat::Name(text) if text.eq_ignore_ascii_case("fixed") => {
+                return Err(file.error_at(
+                    &key,
+                    format.span().start,
+                    "a fixed-width format needs its copybook: write format = { type = \"fixed\", copybook = \"copybooks/cust.cpy\", recfm = \"F\", lrecl = 200, encoding = \"cp037\" }",
+                ));
+            }
+            RawFormat::Name(text) => {
+                let parsed = text.parse::<Format>();
+                settings.read.format =
+                    Some(parsed.map_err(|error| file.error_at(&key, format.span().start, error))?);
+            }
+            RawFormat::Fixed(fixed) => {
+                settings.read.format = Some(Format::Fixed);
+                settings.read.fixed = Some(fixed::layout(
+                    file,
+                    name,
+                    fixed,
+                    format.span().start,
+                    &mut format_origins,
+                )?);
+            }
+        }
     }
     if let Some(encoding) = &raw.encoding {
         note("encoding", encoding.span().start);
@@ -536,6 +559,7 @@ fn dataset_settings(
             RawOnError::Abort => OnError::Abort,
         };
     }
+    origins.extend(format_origins);
     daemon::dataset_lifecycle(file, name, raw, &mut settings, origins)?;
     Ok(settings)
 }
@@ -849,10 +873,18 @@ impl Settings {
                 "table",
                 text(dataset.table.as_deref().unwrap_or(name.as_str())),
             );
-            if let Some(format) = dataset.read.format {
-                entry("format", text(format.name()));
+            match (&dataset.read.fixed, dataset.read.format) {
+                (Some(layout), _) => {
+                    for (key, value) in fixed::report(layout) {
+                        entry(&format!("format.{key}"), value);
+                    }
+                }
+                (None, Some(format)) => entry("format", text(format.name())),
+                (None, None) => {}
             }
-            entry("encoding", text(&dataset.read.encoding.to_string()));
+            if dataset.read.fixed.is_none() {
+                entry("encoding", text(&dataset.read.encoding.to_string()));
+            }
             entry("on_error", text(on_error_name(dataset.on_error)));
             for (key, value) in daemon::report_dataset(dataset) {
                 entry(key, value);
@@ -1040,6 +1072,120 @@ write_mode = "upsert"
                 .to_string();
             assert!(error.contains(expected), "{text:?}: {error}");
         }
+    }
+
+    const COPYBOOK: &str = "       01  DETAIL-REC.
+           05  REC-TYPE   PIC X.
+           05  CUST-ID    PIC 9(6).
+           05  BALANCE    PIC S9(7)V99 COMP-3.
+       01  TRAILER-REC.
+           05  TRL-TYPE   PIC X.
+           05  TRL-COUNT  PIC 9(9).
+           05  FILLER     PIC X(2).
+";
+
+    #[test]
+    fn a_fixed_width_format_is_read_with_its_copybook_and_reported() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("copybooks")).expect("mkdir");
+        std::fs::write(dir.path().join("copybooks/cust.cpy"), COPYBOOK).expect("copybook");
+        let text = r#"
+[datasets.cust.format]
+type = "fixed"
+copybook = "copybooks/cust.cpy"
+record = "DETAIL-REC"
+recfm = "FB"
+lrecl = 12
+encoding = "cp500"
+record_type = "REC-TYPE"
+routes = { D = "DETAIL-REC", T = "TRAILER-REC" }
+trailer = "T"
+count = "TRL-COUNT"
+"#;
+        std::fs::write(dir.path().join("droplake.toml"), text).expect("write");
+        let settings = Settings::load(&sources(dir.path(), None, &[])).expect("load");
+        let cust = settings.dataset(&DatasetName::new("cust").expect("name"));
+        assert_eq!(cust.read.format, Some(Format::Fixed));
+        let layout = cust.read.fixed.as_ref().expect("a layout");
+        assert_eq!(layout.labels(), ["rec_type", "cust_id", "balance"]);
+        assert_eq!(layout.lrecl(), Some(12));
+        let report = settings.report();
+        let value = |key: &str| {
+            report
+                .iter()
+                .find(|(name, _, _)| name == key)
+                .map(|(_, value, origin)| (value.to_string(), origin.to_string()))
+        };
+        let file = dir.path().join("droplake.toml").display().to_string();
+        assert_eq!(
+            value("datasets.cust.format.encoding"),
+            Some(("\"cp500\"".into(), format!("{file}:8")))
+        );
+        assert_eq!(
+            value("datasets.cust.format.routes").map(|(value, _)| value),
+            Some(r#"{ D = "DETAIL-REC", T = "TRAILER-REC" }"#.into())
+        );
+        assert_eq!(
+            value("datasets.cust.format.count_includes").map(|(value, _)| value),
+            Some("\"details\"".into())
+        );
+    }
+
+    #[test]
+    fn a_bad_fixed_width_format_is_placed_by_line_and_column() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("cust.cpy"), COPYBOOK).expect("copybook");
+        std::fs::write(
+            dir.path().join("broken.cpy"),
+            "01 R.\n   05 A PIC X(3)\n   05 B PIC 9.\n",
+        )
+        .expect("copybook");
+        let head = "[datasets.cust]\nformat = { type = \"fixed\", copybook = \"cust.cpy\", ";
+        let cases = [
+            (
+                format!("{head}recfm = \"U\" }}\n"),
+                ":2:59: `datasets.cust.format.recfm`: unknown record format \"U\"",
+            ),
+            (
+                format!("{head}recfm = \"F\", lrecl = 4 }}\n"),
+                ":2:72: `datasets.cust.format.lrecl`: 4 is shorter than the 12 bytes",
+            ),
+            (
+                format!("{head}record_type = \"REC-TYPE\", routes = {{ D = \"NOPE\" }} }}\n"),
+                ":2:92: `datasets.cust.format.routes`: \"D\": the copybook",
+            ),
+            (
+                format!("{head}count = \"TRL-COUNT\" }}\n"),
+                ":2:59: `datasets.cust.format.count`: needs trailer",
+            ),
+            (
+                format!("{head}lrecel = 12 }}\n"),
+                ":2:51: `datasets.cust.format.lrecel`: unknown key `lrecel`",
+            ),
+            (
+                "[datasets.cust]\nformat = \"fixed\"\n".to_string(),
+                ":2:10: `datasets.cust.format`: a fixed-width format needs its copybook",
+            ),
+            (
+                "[datasets.cust]\nformat = { type = \"fixed\", copybook = \"broken.cpy\" }\n"
+                    .to_string(),
+                "broken.cpy:3:4: expected a period",
+            ),
+        ];
+        for (text, expected) in cases {
+            std::fs::write(dir.path().join("droplake.toml"), &text).expect("write");
+            let error = Settings::load(&sources(dir.path(), None, &[]))
+                .expect_err(&text)
+                .to_string();
+            assert!(error.contains(expected), "{text:?}: {error}");
+        }
+        let error = Settings::load(&sources(dir.path(), None, &[]))
+            .expect_err("broken")
+            .to_string();
+        assert!(
+            error.contains("it is the copybook of `datasets.cust.format.copybook`"),
+            "{error}"
+        );
     }
 
     #[test]

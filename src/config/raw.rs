@@ -46,8 +46,9 @@ pub(super) struct RawDataset {
     /// The warehouse table its objects load into; by default the table
     /// named like the dataset.
     pub table: Option<Spanned<String>>,
-    /// `csv`, `tsv`, `jsonl` or `json`; by default from each file's name.
-    pub format: Option<Spanned<String>>,
+    /// `csv`, `tsv`, `jsonl` or `json` (by default from each file's name),
+    /// or a table `{ type = "fixed", copybook = ... }`.
+    pub format: Option<Spanned<RawFormat>>,
     /// A Table Dialect: a path to its JSON file, or an inline table such as
     /// `{ delimiter = ";" }`.
     pub dialect: Option<Spanned<toml::Value>>,
@@ -62,8 +63,11 @@ pub(super) struct RawDataset {
     /// With `ready = "marker"`: the marker file's name, from `{name}` and
     /// `{stem}`.
     pub marker: Option<Spanned<String>>,
-    /// `arrival` or `name`.
+    /// `arrival`, `name` or `generation`.
     pub order: Option<Spanned<RawOrder>>,
+    /// With `order = "generation"`: hold later generations back while one
+    /// is missing.
+    pub gap_check: Option<Spanned<bool>>,
     /// `skip` or `process`.
     pub duplicates: Option<Spanned<RawDuplicates>>,
     /// The directory receipts are written to.
@@ -72,6 +76,101 @@ pub(super) struct RawDataset {
     pub retain: Option<Spanned<Duration>>,
     /// Where objects go when `retain` is up, instead of being deleted.
     pub archive: Option<Spanned<String>>,
+}
+
+/// `format` as written: a name, or the table of a fixed-width format.
+#[derive(Debug, Clone)]
+pub(super) enum RawFormat {
+    Name(String),
+    Fixed(Box<RawFixed>),
+}
+
+impl<'de> Deserialize<'de> for RawFormat {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = RawFormat;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a format name such as \"csv\", or a table such as { type = \"fixed\", copybook = \"cust.cpy\" }")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<RawFormat, E> {
+                Ok(RawFormat::Name(name.to_owned()))
+            }
+
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                map: M,
+            ) -> Result<RawFormat, M::Error> {
+                // The table's own deserializer keeps each value's span.
+                RawFixed::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(|fixed| RawFormat::Fixed(Box::new(fixed)))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// `format = { type = "fixed", ... }` (or `[datasets.NAME.format]`): a
+/// fixed-width mainframe format.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawFixed {
+    /// Must be `fixed`.
+    #[serde(rename = "type")]
+    pub kind: Option<Spanned<String>>,
+    /// The copybook, relative to the configuration file.
+    pub copybook: Option<Spanned<String>>,
+    /// The copybook's source format: `auto`, `fixed` or `free`.
+    pub source_format: Option<Spanned<String>>,
+    /// The record (level 01) whose columns the table has.
+    pub record: Option<Spanned<String>>,
+    /// `F`, `FB`, `V`, `VB` or `text`.
+    pub recfm: Option<Spanned<String>>,
+    /// The record length of F and FB files.
+    pub lrecl: Option<Spanned<i64>>,
+    /// The code page, such as `cp037`.
+    pub encoding: Option<Spanned<String>>,
+    /// Which EBCDIC byte is the line feed: `nel` (0x15 is NEL) or `lf`.
+    pub newline: Option<Spanned<String>>,
+    /// The RDW's four bytes are reversed.
+    pub rdw_little_endian: Option<Spanned<bool>>,
+    /// The RDW's length does not count its own four bytes.
+    pub rdw_excludes_header: Option<Spanned<bool>>,
+    /// Bytes at the start of the file to skip.
+    pub header_bytes: Option<Spanned<i64>>,
+    /// Bytes at the end of the file to skip.
+    pub footer_bytes: Option<Spanned<i64>>,
+    /// Only C, D and F sign nibbles; text must be printable.
+    pub strict: Option<Spanned<bool>>,
+    /// A numeric field of spaces or low-values: `null` or `error`.
+    pub blank: Option<Spanned<String>>,
+    /// COMP-1/COMP-2: `ibm`, `ieee` or `ieee-little`.
+    pub floats: Option<Spanned<String>>,
+    /// OCCURS DEPENDING ON tables take only their count's space.
+    pub variable_occurs: Option<Spanned<bool>>,
+    /// Code pages of particular text fields, by name.
+    pub field_encodings: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
+    /// OCCURS items as `columns` (one per occurrence) or one `array`.
+    pub occurs: Option<Spanned<String>>,
+    /// The field whose value tells the kinds of record apart.
+    pub record_type: Option<Spanned<String>>,
+    /// Record-type values and the record or REDEFINES alternative each
+    /// selects.
+    pub routes: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
+    /// The record-type value of header records.
+    pub header: Option<Spanned<String>>,
+    /// The record-type value of trailer records.
+    pub trailer: Option<Spanned<String>>,
+    /// The trailer's record-count field.
+    pub count: Option<Spanned<String>>,
+    /// What the count counts: `details` or `all`.
+    pub count_includes: Option<Spanned<String>>,
+    /// Control totals: trailer field = the detail field it sums.
+    pub totals: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
+    /// A trailer that does not match: `fail` or `warn`.
+    pub on_mismatch: Option<Spanned<String>>,
 }
 
 /// `on_error` as written.
@@ -97,6 +196,7 @@ pub(super) enum RawReady {
 pub(super) enum RawOrder {
     Arrival,
     Name,
+    Generation,
 }
 
 /// `duplicates` as written.

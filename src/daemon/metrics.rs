@@ -6,7 +6,9 @@
 //! a job's outcome committed (with a load's rows and duration). Each count
 //! is an atomic addition. The gauges of unfinished jobs are read from the
 //! ledger when a scrape asks, on a blocking thread with a read-only
-//! connection: always true, and no work for the daemon's loop.
+//! connection: always true, and no work for the daemon's loop. When the
+//! ledger cannot be read, those gauges are left out of the scrape (never
+//! shown as 0, which would look healthy) and `droplake_ledger_up` is 0.
 //!
 //! The endpoint is a small HTTP/1.1 responder on its own tasks: `GET
 //! /metrics` (or `HEAD`) answers in the Prometheus text format 0.0.4, any
@@ -107,7 +109,12 @@ pub struct Metrics {
     load_seconds: Histograms<TableLabel>,
     detection_seconds: Histograms<DatasetLabel>,
     jobs: Family<JobLabels, Gauge>,
+    /// Objects of `gap_check` datasets waiting for a missing generation,
+    /// set by the daemon whenever that changes.
+    generations_held: Family<DatasetLabel, Gauge>,
     oldest: Family<HandlerLabel, Gauge<f64, AtomicU64>>,
+    /// 1 when the last scrape read the ledger, 0 when it could not.
+    ledger_up: Gauge,
     /// The handlers configured: their gauges read 0 when they have nothing
     /// unfinished. Replaced on reload.
     handlers: Mutex<Vec<String>>,
@@ -154,7 +161,9 @@ impl Metrics {
             load_seconds: Family::new_with_constructor(|| Histogram::new(LOAD_BUCKETS)),
             detection_seconds: Family::new_with_constructor(|| Histogram::new(DETECTION_BUCKETS)),
             jobs: Family::default(),
+            generations_held: Family::default(),
             oldest: Family::default(),
+            ledger_up: Gauge::default(),
             handlers: Mutex::default(),
             ledger: Mutex::new(Ledger {
                 path: warehouse.to_path_buf(),
@@ -197,15 +206,25 @@ impl Metrics {
             "Jobs not final yet, by state: pending (waiting to start or loading), retry (waiting for their next attempt), running (a command or Rust handler at work)",
             self.jobs.clone(),
         );
+        registry.register(
+            "droplake_generations_held",
+            "Objects of a dataset with gap_check = true held back while an earlier generation is missing",
+            self.generations_held.clone(),
+        );
         registry.register_with_unit(
             "droplake_oldest_pending_job_age",
             "Time since the oldest object with a job not final yet was registered; 0 when there is none",
             Unit::Seconds,
             self.oldest.clone(),
         );
+        registry.register(
+            "droplake_ledger_up",
+            "Whether this scrape could read the ledger (1) or not (0): when not, the job gauges are left out",
+            self.ledger_up.clone(),
+        );
         registry.register_with_unit(
             "droplake_load_duration",
-            "Time of each committed load, from opening the file to its commit (or its savepoint in a group)",
+            "Time of each committed load, from opening the file to the commit that made its rows durable (in a group of loads, the group's commit)",
             Unit::Seconds,
             self.load_seconds.clone(),
         );
@@ -247,6 +266,16 @@ impl Metrics {
         if let Ok(mut handlers) = self.handlers.lock() {
             *handlers = names;
         }
+    }
+
+    /// `held` objects of `dataset` wait for a missing generation.
+    pub fn generations_held(&self, dataset: &str, held: usize) {
+        let label = DatasetLabel {
+            dataset: dataset.to_owned(),
+        };
+        self.generations_held
+            .get_or_create(&label)
+            .set(i64::try_from(held).unwrap_or(i64::MAX));
     }
 
     /// An object was registered, `arrived` being when its file arrived.
@@ -312,21 +341,23 @@ impl Metrics {
             Ok(ledger) => ledger,
             Err(poisoned) => poisoned.into_inner(),
         };
+        let read = ledger.unfinished();
         self.jobs.clear();
         self.oldest.clear();
-        for handler in &handlers {
-            for state in UNFINISHED {
-                let _ = self.jobs.get_or_create(&JobLabels {
-                    handler: handler.clone(),
-                    state,
-                });
-            }
-            let _ = self.oldest.get_or_create(&HandlerLabel {
-                handler: handler.clone(),
-            });
-        }
-        match ledger.unfinished() {
+        match read {
             Ok(unfinished) => {
+                self.ledger_up.set(1);
+                for handler in &handlers {
+                    for state in UNFINISHED {
+                        let _ = self.jobs.get_or_create(&JobLabels {
+                            handler: handler.clone(),
+                            state,
+                        });
+                    }
+                    let _ = self.oldest.get_or_create(&HandlerLabel {
+                        handler: handler.clone(),
+                    });
+                }
                 for (handler, state, count) in unfinished.counts {
                     self.jobs
                         .get_or_create(&JobLabels { handler, state })
@@ -339,6 +370,7 @@ impl Metrics {
                 }
             }
             Err(error) => {
+                self.ledger_up.set(0);
                 ledger.connection = None;
                 tracing::warn!(%error, "Cannot read the pending jobs from the ledger for a metrics scrape.");
             }
@@ -369,46 +401,35 @@ impl Ledger {
                 oldest: Vec::new(),
             });
         };
-        // Object ids grow with registration: the smallest is the oldest.
         let mut statement = connection
             .prepare_cached(
-                "SELECT handler, state, count(*), min(object_id) FROM _droplake_jobs
+                "SELECT handler, state, count(*) FROM _droplake_jobs
                  WHERE state IN ('pending', 'retry', 'running') GROUP BY handler, state",
             )
             .map_err(sql)?;
-        let rows: Vec<(String, String, i64, i64)> = statement
-            .query_map([], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
-            })
+        let rows: Vec<(String, String, i64)> = statement
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
             .and_then(Iterator::collect)
             .map_err(sql)?;
-        let mut counts = Vec::new();
-        let mut first: Vec<(String, i64)> = Vec::new();
-        for (handler, state, count, object) in rows {
-            let Some(state) = UNFINISHED.into_iter().find(|known| *known == state) else {
-                continue;
-            };
-            match first.iter_mut().find(|(name, _)| *name == handler) {
-                Some((_, id)) => *id = (*id).min(object),
-                None => first.push((handler.clone(), object)),
-            }
-            counts.push((handler, state, count));
-        }
+        let counts = rows
+            .into_iter()
+            .filter_map(|(handler, state, count)| {
+                let state = UNFINISHED.into_iter().find(|known| *known == state)?;
+                Some((handler, state, count))
+            })
+            .collect();
         let now = jiff::Timestamp::now();
-        let mut detected = connection
-            .prepare_cached("SELECT detected_at FROM _droplake_objects WHERE id = ?1")
-            .map_err(sql)?;
-        let mut oldest = Vec::new();
-        for (handler, object) in first {
-            let at: String = detected
-                .query_row([object], |row| row.get(0))
-                .map_err(sql)?;
-            let age = at
-                .parse::<jiff::Timestamp>()
-                .map(|at| now.duration_since(at).as_secs_f64().max(0.0))
-                .unwrap_or_default();
-            oldest.push((handler, age));
-        }
+        let oldest = crate::warehouse::ledger::oldest_unfinished(connection)
+            .map_err(sql)?
+            .into_iter()
+            .map(|(handler, _, detected_at)| {
+                let age = detected_at
+                    .parse::<jiff::Timestamp>()
+                    .map(|at| now.duration_since(at).as_secs_f64().max(0.0))
+                    .unwrap_or_default();
+                (handler, age)
+            })
+            .collect();
         Ok(Unfinished { counts, oldest })
     }
 }
@@ -676,5 +697,40 @@ mod tests {
             env!("CARGO_PKG_VERSION")
         );
         assert!(text.lines().any(|got| got == build), "{text}");
+        assert!(
+            text.lines().any(|got| got == "droplake_ledger_up 1"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_ledger_that_cannot_be_read_is_down_and_its_gauges_are_left_out_not_zero() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let warehouse = dir.path().join("warehouse.db");
+        crate::warehouse::Warehouse::open(&warehouse).expect("create the warehouse");
+        let metrics = Metrics::new(&warehouse);
+        if let Ok(mut handlers) = metrics.handlers.lock() {
+            *handlers = vec!["loader".into()];
+        }
+        assert!(metrics.render().contains("droplake_jobs_pending{"));
+        // The warehouse is broken under the daemon: not a database now.
+        std::fs::remove_file(dir.path().join("warehouse.db-wal")).ok();
+        std::fs::remove_file(dir.path().join("warehouse.db-shm")).ok();
+        std::fs::write(&warehouse, "not a database, not any more").expect("break it");
+        if let Ok(mut ledger) = metrics.ledger.lock() {
+            ledger.connection = None;
+        }
+        let text = metrics.render();
+        assert!(
+            text.lines().any(|line| line == "droplake_ledger_up 0"),
+            "{text}"
+        );
+        for gauge in [
+            "droplake_jobs_pending{",
+            "droplake_oldest_pending_job_age_seconds{",
+        ] {
+            assert!(!text.contains(gauge), "{gauge} is left out:\n{text}");
+        }
+        assert!(text.contains("droplake_build_info"), "the rest is served");
     }
 }

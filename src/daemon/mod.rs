@@ -14,15 +14,14 @@
 //! its configuration on SIGHUP. With `metrics` set, either serves
 //! Prometheus metrics beside the main loop ([`metrics`]).
 
+pub mod generations;
 mod jobs;
 mod metrics;
 mod notify;
 mod poll;
 mod queue;
-mod ready;
-mod registry;
-pub mod retry;
-pub mod why;
+pub(crate) mod ready;
+pub(crate) mod registry;
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
@@ -183,7 +182,7 @@ struct Scanned {
 }
 
 /// A hashed file, or why it could not be.
-enum Hashed {
+pub(crate) enum Hashed {
     /// `arrived`: the file's ctime, when it arrived complete (a rename
     /// into place or its last write).
     Stable {
@@ -255,13 +254,15 @@ struct Daemon {
     endpoint: Option<std::net::TcpListener>,
     /// The run's objects, counted for whoever shows progress.
     tally: Arc<Tally>,
+    /// The generations of the datasets ordered by generation.
+    generations: HashMap<DatasetName, generations::Sequence>,
 }
 
 impl Daemon {
     fn start(settings: Settings, options: Options) -> Result<Daemon, DaemonError> {
         let lake = Lake::open(&settings.lake, settings.filter.clone())?;
         let registry = Registry::build(&settings, &options.embedded)?;
-        let lock = lock(&settings.warehouse)?;
+        let lock = lock(&settings.warehouse, options.once)?;
         let endpoint = settings
             .metrics
             .map(|address| {
@@ -322,8 +323,10 @@ impl Daemon {
                 )
             })
             .collect();
+        let generations = sequences(&settings, ledger.connection()).map_err(sql)?;
         let mut queue = Queue::new(&registry.settings());
         queue.set_prefetch(LOADER, LOADER_PREFETCH);
+        queue.set_gap_held(held_for_gaps(&generations));
         let open = ledger::open_jobs(ledger.connection()).map_err(sql)?;
         let mut by_object: HashMap<i64, (Arc<ObjectInfo>, Jobs)> = HashMap::new();
         for job in open {
@@ -376,6 +379,9 @@ impl Daemon {
         let jobs = jobs::Runner::new(&settings, &registry)?;
         let metrics = Arc::new(Metrics::new(&settings.warehouse));
         metrics.configure(&registry);
+        for (dataset, sequence) in &generations {
+            metrics.generations_held(dataset.as_str(), sequence.held().count());
+        }
         let (hashed_tx, hashed_rx) = mpsc::unbounded_channel();
         let (scans_tx, scans_rx) = mpsc::unbounded_channel();
         Ok(Daemon {
@@ -413,6 +419,7 @@ impl Daemon {
             metrics,
             endpoint,
             tally: options.tally,
+            generations,
             settings,
         })
     }
@@ -465,6 +472,7 @@ impl Daemon {
                 self.pick_up_retried();
                 next_retried_check = Instant::now() + RETRIED_CHECK;
             }
+            self.start_generations();
             self.dispatch();
             if self.stopping && self.jobs.in_flight() == 0 {
                 break;
@@ -837,17 +845,24 @@ impl Daemon {
         let mut added = Vec::new();
         let (settings, registry) = (&self.settings, &self.registry);
         let connection = self.ledger.connection();
+        // Registrations place generations; a transaction that fails takes
+        // its registrations back, and so the places.
+        let before = self.generations.clone();
+        let generations = &mut self.generations;
         let result = (|| {
             let transaction =
                 connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             for (seen, sha256, arrived) in &stable {
-                if let Some(new) = register(settings, registry, &transaction, seen, sha256)? {
+                if let Some(new) =
+                    register(settings, registry, &transaction, generations, seen, sha256)?
+                {
                     added.push((new, *arrived));
                 }
             }
             transaction.commit()
         })();
         if let Err(error) = result {
+            self.generations = before;
             tracing::error!(%error, "Cannot register new objects in the ledger; they will be tried again.");
             for (seen, _, _) in &stable {
                 self.tracker.forget(&seen.relative);
@@ -858,16 +873,71 @@ impl Daemon {
         for (seen, _, _) in &stable {
             self.tracker.hashed(&seen.relative, seen.stat);
         }
+        let mut released = Vec::new();
+        let mut gapped = HashSet::new();
         for (new, arrived) in added {
             self.tally.objects.fetch_add(1, Ordering::Relaxed);
             self.metrics
                 .registered(new.info.dataset.as_str(), new.duplicate, arrived);
+            if new.held || !new.released.is_empty() {
+                gapped.insert(new.info.dataset.clone());
+            }
+            if new.held {
+                self.queue.hold_for_gap(new.info.id);
+            }
+            released.extend(new.released.iter().copied());
+            if !new.released.is_empty() {
+                tracing::info!(object = new.info.id, file = %new.info.name, released = new.released.len(), "A missing generation arrived: the generations held behind it go now, in order.");
+            }
             if let Some(finished) = new.finished {
                 self.finished_object(&new.info, &finished);
             } else {
                 self.queue.add(new.info, &new.jobs);
             }
         }
+        self.queue.release_from_gap(&released);
+        for dataset in gapped {
+            let held = self
+                .generations
+                .get(&dataset)
+                .map_or(0, |s| s.held().count());
+            self.metrics.generations_held(dataset.as_str(), held);
+        }
+    }
+
+    /// Starts the generation sequences whose first generations wait, once
+    /// nothing is being scanned or hashed: every file found ready with them
+    /// is registered, and the lowest starts the sequence.
+    fn start_generations(&mut self) {
+        if self.scans_in_flight > 0 || self.tracker.hashing() > 0 || self.stopping {
+            return;
+        }
+        let label =
+            |absolute: i64| generations::Generation::label(generations::number_of(absolute));
+        let mut released = Vec::new();
+        for (dataset, sequence) in &mut self.generations {
+            let Some((start, begun)) = sequence.begin() else {
+                continue;
+            };
+            let connection = self.ledger.connection();
+            let body =
+                json!({"dataset": dataset.as_str(), "start": label(start), "absolute": start});
+            if let Err(error) =
+                events::append(connection, Kind::GenerationsStarted, None, None, &body)
+            {
+                tracing::warn!(%dataset, %error, "Cannot record where a dataset's generations start; a restart decides again.");
+            }
+            tracing::info!(%dataset, start = label(start), "A dataset's generations start here.");
+            if let Some(missing) = begun.new_gap {
+                let body = json!({"dataset": dataset.as_str(), "missing": label(missing), "after": label(missing - 1)});
+                let _ = events::append(connection, Kind::GenerationGap, None, None, &body);
+                tracing::warn!(%dataset, missing = label(missing), "A generation is missing: later ones wait until it arrives (gap_check).");
+            }
+            self.metrics
+                .generations_held(dataset.as_str(), sequence.held().count());
+            released.extend(begun.released);
+        }
+        self.queue.release_from_gap(&released);
     }
 
     // ----- jobs -----
@@ -956,7 +1026,7 @@ impl Daemon {
 
     /// Queues the jobs `droplake retry` reset since the last look.
     fn pick_up_retried(&mut self) {
-        let (retried, seen) = match retry::retried_since(
+        let (retried, seen) = match crate::retry::retried_since(
             self.ledger.connection(),
             self.retried_seen,
         ) {
@@ -1119,14 +1189,26 @@ impl Daemon {
                 return;
             }
         };
-        if settings.lake != self.settings.lake || settings.warehouse != self.settings.warehouse {
+        // These are bound at startup: a change waits for a restart.
+        let restart: Vec<&str> = [
+            ("lake", settings.lake != self.settings.lake),
+            ("warehouse", settings.warehouse != self.settings.warehouse),
+            ("metrics", settings.metrics != self.settings.metrics),
+        ]
+        .into_iter()
+        .filter_map(|(key, changed)| changed.then_some(key))
+        .collect();
+        if !restart.is_empty() {
             tracing::warn!(
-                "The lake or warehouse path changed; that takes a restart. Other settings are reloaded."
+                keys = restart.join(", "),
+                "Changed settings that take a restart ({}): the old values stay in force until then. Other settings are reloaded.",
+                restart.join(", ")
             );
         }
         let mut settings = settings;
         settings.lake = self.settings.lake.clone();
         settings.warehouse = self.settings.warehouse.clone();
+        settings.metrics = self.settings.metrics;
         match Lake::open(&settings.lake, settings.filter.clone()) {
             Ok(lake) => self.lake = lake,
             Err(error) => {
@@ -1135,6 +1217,19 @@ impl Daemon {
             }
         }
         self.queue.set_handlers(&registry.settings());
+        match sequences(&settings, self.ledger.connection()) {
+            Ok(generations) => {
+                self.queue.set_gap_held(held_for_gaps(&generations));
+                for (dataset, sequence) in &generations {
+                    self.metrics
+                        .generations_held(dataset.as_str(), sequence.held().count());
+                }
+                self.generations = generations;
+            }
+            Err(error) => {
+                tracing::error!(%error, "Cannot read the generations of the datasets from the ledger; keeping what was known.");
+            }
+        }
         let retired: Vec<queue::Orphan> = self
             .queue
             .handlers_with_jobs()
@@ -1211,11 +1306,42 @@ impl Daemon {
     }
 }
 
-/// Registers one hashed file in `connection`'s transaction.
+/// The generation sequences of the datasets ordered by generation, as the
+/// ledger makes them; a gap found is told in the log.
+fn sequences(
+    settings: &Settings,
+    connection: &Connection,
+) -> rusqlite::Result<HashMap<DatasetName, generations::Sequence>> {
+    let mut sequences = HashMap::new();
+    for (dataset, config) in &settings.datasets {
+        let Order::Generation { gap_check } = config.order else {
+            continue;
+        };
+        let sequence = generations::replay(connection, dataset.as_str(), gap_check)?;
+        if let Some(missing) = sequence.missing() {
+            let missing = generations::Generation::label(generations::number_of(missing));
+            tracing::warn!(dataset = %dataset, %missing, held = sequence.held().count(), "Generations of a dataset wait for a missing one.");
+        }
+        sequences.insert(dataset.clone(), sequence);
+    }
+    Ok(sequences)
+}
+
+/// The objects held for gaps in `sequences`.
+fn held_for_gaps(sequences: &HashMap<DatasetName, generations::Sequence>) -> HashSet<i64> {
+    sequences
+        .values()
+        .flat_map(generations::Sequence::held)
+        .collect()
+}
+
+/// Registers one hashed file in `connection`'s transaction, placing its
+/// generation in `generations` when its dataset is ordered by generation.
 fn register(
     settings: &Settings,
     registry: &Registry,
     connection: &Connection,
+    generations: &mut HashMap<DatasetName, generations::Sequence>,
     seen: &Seen,
     sha256: &str,
 ) -> rusqlite::Result<Option<NewlyRegistered>> {
@@ -1223,9 +1349,14 @@ fn register(
     let handlers = registry.handlers_for(settings, &seen.dataset);
     let raw = seen.relative.as_os_str().as_encoded_bytes();
     let name = seen.relative.to_string_lossy();
-    let rank = match dataset.order {
-        Order::Arrival => seen.stat.mtime_ns,
-        Order::Name => 0,
+    let (rank, absolute) = match dataset.order {
+        Order::Arrival => (seen.stat.mtime_ns, None),
+        Order::Name => (0, None),
+        Order::Generation { .. } => generations::rank(
+            generations.entry(seen.dataset.clone()).or_default(),
+            &seen.relative,
+            seen.stat.mtime_ns,
+        ),
     };
     let refused = match &dataset.ready {
         Readiness::Marker(pattern) => check_marker(&seen.path, pattern, seen.stat.size, sha256),
@@ -1251,6 +1382,15 @@ fn register(
         Registered::Known(_) => return Ok(None),
         Registered::New(id) | Registered::Duplicate { id, .. } => id,
     };
+    let mut arrival = generations::Arrival::default();
+    if let (Order::Generation { gap_check }, Some(absolute)) = (dataset.order, absolute) {
+        let sequence = generations.entry(seen.dataset.clone()).or_default();
+        if gap_check {
+            arrival = sequence.arrive(id, absolute);
+        } else {
+            sequence.note(absolute);
+        }
+    }
     let info = Arc::new(ObjectInfo {
         id,
         dataset: seen.dataset.clone(),
@@ -1277,6 +1417,18 @@ fn register(
         events::append(connection, Kind::MarkerMismatch, Some(id), None, &body)?;
         tracing::warn!(object = id, file = %info.name, error = %refused, "A marker does not match its file; the object is not processed.");
     }
+    if let Some(missing) = arrival.new_gap {
+        let label =
+            |absolute: i64| generations::Generation::label(generations::number_of(absolute));
+        let body = json!({
+            "object": object,
+            "dataset": info.dataset.as_str(),
+            "missing": label(missing),
+            "after": label(missing - 1),
+        });
+        events::append(connection, Kind::GenerationGap, Some(id), None, &body)?;
+        tracing::warn!(object = id, file = %info.name, missing = label(missing), "A generation is missing: this one and any later ones wait until it arrives (gap_check).");
+    }
     let finished = finish_object(connection, &info)?;
     let state = if refused.is_some() {
         JobState::Dead
@@ -1294,6 +1446,8 @@ fn register(
         jobs,
         finished,
         duplicate: matches!(registered, Registered::Duplicate { .. }),
+        held: arrival.held,
+        released: arrival.released,
     }))
 }
 
@@ -1304,6 +1458,10 @@ struct NewlyRegistered {
     finished: Option<Finished>,
     /// Its content is another object's of the dataset.
     duplicate: bool,
+    /// It waits for a missing generation.
+    held: bool,
+    /// The held objects its arrival released.
+    released: Vec<i64>,
 }
 
 /// The daemon lock of the warehouse at `warehouse`: `<warehouse>.lock`,
@@ -1315,8 +1473,9 @@ pub fn lock_path(warehouse: &Path) -> PathBuf {
 }
 
 /// Takes the daemon lock next to the warehouse: one daemon (or `run
-/// --once`) per warehouse.
-fn lock(warehouse: &Path) -> Result<std::fs::File, DaemonError> {
+/// --once`) per warehouse. The lock file says who holds it: `pid N`, or
+/// `pid N once` for `run --once`.
+fn lock(warehouse: &Path, once: bool) -> Result<std::fs::File, DaemonError> {
     let path = lock_path(warehouse);
     if let Some(parent) = path.parent() {
         let _ = std::fs::create_dir_all(parent);
@@ -1357,21 +1516,60 @@ fn lock(warehouse: &Path) -> Result<std::fs::File, DaemonError> {
     }
     use std::io::Write;
     let _ = file.set_len(0);
-    let _ = writeln!(file, "pid {}", std::process::id());
+    let mode = if once { " once" } else { "" };
+    let _ = writeln!(file, "pid {}{mode}", std::process::id());
     Ok(file)
 }
 
 /// A daemon (or `run --once`) that holds a warehouse's lock.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Holder {
-    /// Its process id, as it wrote it into the lock file.
+    /// Its process id, as it wrote it into the lock file (`None` when the
+    /// file does not say: it is being written).
     pub pid: Option<u32>,
+    /// It is `run --once`: it takes the files its startup scan found and
+    /// the jobs pending then, and ends; it reads no retried job.
+    pub once: bool,
+}
+
+impl Holder {
+    /// What holds the lock, for people: `the daemon (pid 42)`, or
+    /// `` `droplake run --once` (pid 42) ``.
+    pub fn describe(&self) -> String {
+        let pid = self
+            .pid
+            .map(|pid| format!(" (pid {pid})"))
+            .unwrap_or_default();
+        if self.once {
+            format!("`droplake run --once`{pid}")
+        } else {
+            format!("the daemon{pid}")
+        }
+    }
+
+    /// `daemon` or `once`, as the JSON outputs say it.
+    pub fn mode(&self) -> &'static str {
+        if self.once { "once" } else { "daemon" }
+    }
+
+    /// Reads what the lock file says: `pid N`, or `pid N once`.
+    fn parse(text: &str) -> Holder {
+        let mut words = text.split_whitespace();
+        let pid = match (words.next(), words.next()) {
+            (Some("pid"), Some(pid)) => pid.parse().ok(),
+            _ => None,
+        };
+        Holder {
+            pid,
+            once: words.next() == Some("once"),
+        }
+    }
 }
 
 /// The daemon that holds `warehouse`'s lock, if one does. Asks without
 /// creating or writing the lock file: a shared lock is tried and dropped at
-/// once (a daemon starting in that instant would be refused and exit 75,
-/// as when two start together).
+/// once (a daemon starting in that instant retries its own lock for a
+/// moment, so asking never keeps one from starting).
 pub fn running(warehouse: &Path) -> Option<Holder> {
     let path = lock_path(warehouse);
     let file = match std::fs::File::open(&path) {
@@ -1389,11 +1587,7 @@ pub fn running(warehouse: &Path) -> Option<Holder> {
         }
         Err(std::fs::TryLockError::WouldBlock) => {
             let text = std::fs::read_to_string(&path).unwrap_or_default();
-            let pid = text
-                .trim()
-                .strip_prefix("pid ")
-                .and_then(|pid| pid.parse().ok());
-            Some(Holder { pid })
+            Some(Holder::parse(&text))
         }
         Err(std::fs::TryLockError::Error(error)) => {
             tracing::warn!(lock = %path.display(), %error, "Cannot test the daemon lock; assuming no daemon runs.");
@@ -1442,7 +1636,7 @@ fn listen_for_signals(
 }
 
 /// Hashes a file and checks it did not change meanwhile.
-fn hash_stable(seen: Seen) -> Hashed {
+pub(crate) fn hash_stable(seen: Seen) -> Hashed {
     use sha2::{Digest, Sha256};
     use std::io::Read;
     let mut file = match std::fs::File::open(&seen.path) {
@@ -1491,7 +1685,7 @@ fn changed_at(metadata: &std::fs::Metadata) -> Option<SystemTime> {
 }
 
 /// Checks what a marker declares against the file; the refusal, if any.
-fn check_marker(path: &Path, pattern: &str, size: u64, sha256: &str) -> Option<String> {
+pub(crate) fn check_marker(path: &Path, pattern: &str, size: u64, sha256: &str) -> Option<String> {
     let marker = marker_for(path, pattern);
     let text = match std::fs::read_to_string(&marker) {
         Ok(text) => text,
@@ -1553,7 +1747,7 @@ fn archive_file(from: &Path, to: &Path) -> std::io::Result<()> {
 }
 
 /// An object of the ledger as the daemon works with it.
-fn info_of(lake: &Path, object: &ledger::ObjectRow) -> ObjectInfo {
+pub(crate) fn info_of(lake: &Path, object: &ledger::ObjectRow) -> ObjectInfo {
     let relative = PathBuf::from(
         <std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(object.path.clone()),
     );
@@ -1667,4 +1861,26 @@ fn receipt_body(connection: &Connection, info: &ObjectInfo, finished: &Finished)
 /// Milliseconds since the epoch, now.
 pub(crate) fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lock_file_says_who_holds_it() {
+        let daemon = Holder::parse("pid 42\n");
+        assert_eq!(
+            daemon,
+            Holder {
+                pid: Some(42),
+                once: false
+            }
+        );
+        assert_eq!(daemon.describe(), "the daemon (pid 42)");
+        let once = Holder::parse("pid 43 once\n");
+        assert_eq!((once.pid, once.mode()), (Some(43), "once"));
+        assert_eq!(once.describe(), "`droplake run --once` (pid 43)");
+        assert_eq!(Holder::parse("").describe(), "the daemon");
+    }
 }

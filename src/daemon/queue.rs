@@ -11,10 +11,12 @@
 //!
 //! An `ordered` handler runs a dataset's objects one at a time in order: a
 //! job may start only when it is the first unfinished one of its dataset,
-//! so a failing object holds the later ones back until it is done.
+//! so a failing object holds the later ones back until it is done. An
+//! object whose generation waits for a missing one (`gap_check`, see
+//! `generations`) is not runnable for any handler until it is released.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -96,6 +98,9 @@ pub struct Queue {
     prefetch: HashMap<String, usize>,
     /// Ordered handlers: the dead objects that hold their datasets back.
     dead: HashMap<(String, i64), Arc<ObjectInfo>>,
+    /// Objects waiting for a missing generation: none of their jobs is
+    /// runnable until they are released.
+    gap_held: HashSet<i64>,
 }
 
 /// A job the scheduler handed out.
@@ -341,7 +346,57 @@ impl Queue {
         })
     }
 
+    /// Holds `object` back until [`Queue::release_from_gap`]: its
+    /// generation waits for a missing one.
+    pub fn hold_for_gap(&mut self, object: i64) {
+        self.gap_held.insert(object);
+        let Some(active) = self.active.get(&object) else {
+            return;
+        };
+        let key = Key::of(&active.info);
+        for per_dataset in self.runnable.values_mut() {
+            if let Some(keys) = per_dataset.get_mut(&active.info.dataset) {
+                keys.remove(&key);
+            }
+        }
+    }
+
+    /// Lets held `objects` go: their pending jobs become runnable, in the
+    /// dataset's order.
+    pub fn release_from_gap(&mut self, objects: &[i64]) {
+        for object in objects {
+            if !self.gap_held.remove(object) {
+                continue;
+            }
+            let handlers: Vec<String> = self
+                .active
+                .get(object)
+                .map(|active| active.jobs.keys().cloned().collect())
+                .unwrap_or_default();
+            for handler in handlers {
+                self.make_runnable_if_ready(*object, &handler);
+            }
+        }
+    }
+
+    /// Makes `held` the objects held for a gap (after a reload): others
+    /// are released, new ones held.
+    pub fn set_gap_held(&mut self, held: HashSet<i64>) {
+        let released: Vec<i64> = self.gap_held.difference(&held).copied().collect();
+        for object in held
+            .difference(&self.gap_held.clone())
+            .copied()
+            .collect::<Vec<_>>()
+        {
+            self.hold_for_gap(object);
+        }
+        self.release_from_gap(&released);
+    }
+
     fn make_runnable_if_ready(&mut self, object: i64, handler: &str) {
+        if self.gap_held.contains(&object) {
+            return;
+        }
         let Some(active) = self.active.get(&object) else {
             return;
         };
@@ -590,6 +645,7 @@ impl Queue {
             .is_some_and(|active| active.jobs.values().all(|job| job.state.is_final()));
         if complete {
             self.active.remove(&object);
+            self.gap_held.remove(&object);
         }
         (orphans, complete)
     }

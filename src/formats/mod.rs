@@ -18,6 +18,7 @@
 mod csv;
 mod decode;
 mod dialect;
+mod fixed;
 mod json;
 mod record;
 
@@ -25,10 +26,12 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 
 pub use decode::{TextEncoding, UnknownEncoding};
 pub use dialect::{Dialect, DialectError, RawDialect, Terminator};
-pub use record::{Cell, Position, ReadError, Record, RecordReader, TextCells};
+pub use fixed::{CountIncludes, FixedLayout, FixedSpec, OnMismatch, Recfm, SpecError};
+pub use record::{Cell, Position, ReadError, Record, RecordReader, TextCells, Undecodable};
 
 use crate::exit::{ExitCode, HasExitCode};
 
@@ -47,6 +50,9 @@ pub enum Format {
     Jsonl,
     /// One JSON array whose elements are objects (or arrays), streamed.
     Json,
+    /// Fixed-width mainframe records described by a copybook; only from
+    /// the configuration, which gives the layout ([`ReadOptions::fixed`]).
+    Fixed,
 }
 
 impl Format {
@@ -68,6 +74,7 @@ impl Format {
             Format::Tsv => "tsv",
             Format::Jsonl => "jsonl",
             Format::Json => "json",
+            Format::Fixed => "fixed",
         }
     }
 }
@@ -107,6 +114,8 @@ pub struct ReadOptions {
     pub dialect: Dialect,
     /// The text encoding when the file has no byte order mark.
     pub encoding: TextEncoding,
+    /// The layout of fixed-width files (with `format` [`Format::Fixed`]).
+    pub fixed: Option<Arc<FixedLayout>>,
     /// The largest record (or single field) accepted, in bytes; a larger one
     /// is a `format-error` for that row and reading goes on after it.
     pub max_record_bytes: usize,
@@ -120,6 +129,7 @@ impl Default for ReadOptions {
             format: None,
             dialect: Dialect::default(),
             encoding: TextEncoding::UTF_8,
+            fixed: None,
             max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
             buffer_bytes: decode::BUFFER_SIZE,
         }
@@ -205,6 +215,32 @@ pub fn open_through(
         path: path.to_owned(),
         source,
     })?;
+    if format == Format::Fixed {
+        let layout = options
+            .fixed
+            .clone()
+            .ok_or_else(|| OpenError::UnknownFormat {
+                path: path.to_owned(),
+            })?;
+        let len = file
+            .metadata()
+            .map_err(|source| OpenError::Open {
+                path: path.to_owned(),
+                source,
+            })?
+            .len();
+        if len == 0 {
+            return Err(OpenError::Empty {
+                path: path.to_owned(),
+            });
+        }
+        return Ok(Box::new(fixed::FixedReader::new(
+            wrap(file),
+            len,
+            path,
+            layout,
+        )));
+    }
     from_reader(wrap(file), path, format, options)
 }
 
@@ -224,6 +260,10 @@ pub fn from_reader(
         },
     })?;
     let opened = match format {
+        Format::Fixed => Err(HeaderError::Read(ReadError::Fatal {
+            position: Position::default(),
+            message: "a fixed-width file must be read from a file, whose size frames its records, not from a stream".into(),
+        })),
         Format::Csv | Format::Tsv => csv::CsvReader::new(source, format, options)
             .map(|reader| Box::new(reader) as BoxedReader),
         Format::Jsonl | Format::Json => json::JsonReader::new(source, format, options)
@@ -388,7 +428,7 @@ pub(crate) mod testing {
             match reader.read(&mut record) {
                 Ok(true) => outcomes.push(Ok((record.position, record.to_json()))),
                 Ok(false) => break,
-                Err(error @ ReadError::Fatal { .. }) => {
+                Err(error @ (ReadError::Fatal { .. } | ReadError::Refused { .. })) => {
                     outcomes.push(Err(error));
                     break;
                 }

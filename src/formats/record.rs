@@ -302,6 +302,48 @@ pub enum ReadError {
         /// What is wrong, for a person.
         message: String,
     },
+    /// A binary record whose bytes cannot be decoded (a bad packed
+    /// decimal, an unknown record type); the reader can go on with the
+    /// next one.
+    #[error("{}: {}", .0.position, .0.message)]
+    Undecodable(Box<Undecodable>),
+    /// The file fails a check it carries itself, such as a trailer's
+    /// record count or control total: none of it may load. Reading ends.
+    #[error("{position}: {message}")]
+    Refused {
+        /// The record the check is about (the trailer), or the end.
+        position: Position,
+        /// What was expected and what was found.
+        message: String,
+    },
+}
+
+impl ReadError {
+    /// Why a load of the file committed no rows because of this error, for
+    /// a person.
+    pub fn why_nothing_loaded(&self) -> String {
+        match self {
+            ReadError::Refused { .. } => format!("the file fails its own check: {self}"),
+            _ => format!("the data could not be read to its end: {self}"),
+        }
+    }
+}
+
+/// A binary record that cannot be decoded, with what a reject keeps of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undecodable {
+    /// Where the record starts (`row` and `line` are its record number).
+    pub position: Position,
+    /// The column of the field that cannot be read, if one is to blame.
+    pub field: Option<String>,
+    /// That column's 1-based number.
+    pub field_number: Option<usize>,
+    /// That field's bytes, in hexadecimal.
+    pub value: Option<String>,
+    /// What is wrong, for a person.
+    pub message: String,
+    /// The record's bytes, in hexadecimal.
+    pub record: String,
 }
 
 /// A streaming source of records.
@@ -310,8 +352,9 @@ pub trait RecordReader {
     fn labels(&self) -> Option<&[String]>;
 
     /// Reads the next record into `record`. Returns `Ok(false)` at the end of
-    /// the input. After a [`ReadError::Record`] the caller may call again for
-    /// the next record; after a [`ReadError::Fatal`] it must stop.
+    /// the input. After a [`ReadError::Record`] or [`ReadError::Undecodable`]
+    /// the caller may call again for the next record; after a
+    /// [`ReadError::Fatal`] or [`ReadError::Refused`] it must stop.
     fn read(&mut self, record: &mut Record) -> Result<bool, ReadError>;
 }
 

@@ -54,8 +54,9 @@ pub enum LoadResult {
         state: JobState,
         report: Box<LoadReport>,
         finished: Option<Finished>,
-        /// From opening the file to the commit (in a group, to the
-        /// savepoint's release).
+        /// From opening the file to the commit that made its rows
+        /// durable: in a group, the group's commit, so it includes the
+        /// loads after it in the group and the one fsync they share.
         took: std::time::Duration,
     },
     /// Nothing was committed; the daemon records the job's new state.
@@ -101,6 +102,9 @@ pub fn load_group(warehouse: &mut Warehouse, jobs: &[LoadJob]) -> Vec<LoadResult
         }
     }
     let mut results: Vec<Option<LoadResult>> = vec![None; jobs.len()];
+    // When each load's savepoint was released: its time runs on to the
+    // group's commit.
+    let mut released: Vec<Option<std::time::Instant>> = vec![None; jobs.len()];
     if warehouse.begin_group().is_ok() {
         for (index, job) in jobs.iter().enumerate() {
             // A failure that ended the whole transaction ends the group.
@@ -110,17 +114,29 @@ pub fn load_group(warehouse: &mut Warehouse, jobs: &[LoadJob]) -> Vec<LoadResult
             }
             if prepared.contains(&job.table.schema.name) {
                 results[index] = Some(load(warehouse, job));
+                released[index] = Some(std::time::Instant::now());
             } else {
                 alone[index] = true;
             }
         }
-        if let Err(error) = warehouse.commit_group() {
-            for result in results.iter_mut().flatten() {
-                if matches!(result, LoadResult::Committed { .. }) {
-                    *result = LoadResult::Uncommitted {
-                        outcome: Uncommitted::Retry,
-                        error: format!("the commit of a group of loads failed: {error}"),
-                    };
+        match warehouse.commit_group() {
+            Ok(()) => {
+                for (result, released) in results.iter_mut().zip(&released) {
+                    if let (Some(LoadResult::Committed { took, .. }), Some(released)) =
+                        (result, released)
+                    {
+                        *took += released.elapsed();
+                    }
+                }
+            }
+            Err(error) => {
+                for result in results.iter_mut().flatten() {
+                    if matches!(result, LoadResult::Committed { .. }) {
+                        *result = LoadResult::Uncommitted {
+                            outcome: Uncommitted::Retry,
+                            error: format!("the commit of a group of loads failed: {error}"),
+                        };
+                    }
                 }
             }
         }
@@ -411,7 +427,7 @@ impl LoadHook for Hook<'_> {
 /// One line on why a load committed no rows.
 fn summary(report: &LoadReport) -> String {
     if let Some(unreadable) = &report.unreadable {
-        return format!("the data could not be read to its end: {unreadable}; nothing was loaded");
+        return format!("{}; nothing was loaded", unreadable.why_nothing_loaded());
     }
     let first = report
         .first_errors

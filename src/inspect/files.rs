@@ -6,7 +6,6 @@ use serde::Serialize;
 
 use super::{InspectError, LEDGER, ObjectState, STATE_SQL, has_tables, sql};
 use crate::config::Settings;
-use crate::warehouse::open_read_only;
 
 /// Which objects to list.
 #[derive(Debug, Clone, Default)]
@@ -61,7 +60,7 @@ pub fn list(settings: &Settings, filter: &Filter) -> Result<Files, InspectError>
     if !settings.warehouse.exists() {
         return Ok(empty);
     }
-    let connection = open_read_only(&settings.warehouse)?;
+    let connection = super::open(&settings.warehouse)?;
     let sql = sql(&settings.warehouse);
     if !has_tables(&connection, &LEDGER).map_err(&sql)? {
         return Ok(empty);

@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use super::{InspectError, LEDGER, LOADS, ObjectState, STATE_SQL, has_tables, sql};
 use crate::config::Settings;
-use crate::warehouse::open_read_only;
+use crate::warehouse::ledger;
 
 /// Failures counted as recent: the last day's.
 const RECENT: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
@@ -46,6 +46,8 @@ pub struct WarehouseFile {
 pub struct Daemon {
     /// A daemon or `run --once` holds the lock now.
     pub running: bool,
+    /// While one runs: `daemon` or `once`, as its lock file says.
+    pub mode: Option<&'static str>,
     /// The pid of the running daemon, else of the last one (null if none
     /// ever ran).
     pub pid: Option<u32>,
@@ -68,6 +70,7 @@ pub struct DatasetCounts {
     pub failed: u64,
     pub dead: u64,
     pub duplicate: u64,
+    pub unhandled: u64,
     pub total: u64,
 }
 
@@ -80,6 +83,7 @@ impl DatasetCounts {
             ObjectState::Failed => &mut self.failed,
             ObjectState::Dead => &mut self.dead,
             ObjectState::Duplicate => &mut self.duplicate,
+            ObjectState::Unhandled => &mut self.unhandled,
         };
         *slot += count;
         self.total += count;
@@ -157,13 +161,14 @@ pub fn gather(settings: &Settings) -> Result<Status, InspectError> {
     let exists = path.exists();
     let holder = crate::daemon::running(path);
     let mut status = Status {
-        at: now.to_string(),
+        at: crate::cli::output::json_time(now),
         warehouse: WarehouseFile {
             path: path.display().to_string(),
             exists,
         },
         daemon: Daemon {
             running: holder.is_some(),
+            mode: holder.as_ref().map(crate::daemon::Holder::mode),
             ..Daemon::default()
         },
         datasets: Vec::new(),
@@ -181,7 +186,7 @@ pub fn gather(settings: &Settings) -> Result<Status, InspectError> {
         .map(|handler| (handler.name.clone(), HandlerStatus::default()))
         .collect();
     if exists {
-        let connection = open_read_only(path)?;
+        let connection = super::open(path)?;
         let sql = sql(path);
         if has_tables(&connection, &LEDGER).map_err(&sql)? {
             read_daemon(&connection, &mut status.daemon).map_err(&sql)?;
@@ -192,8 +197,10 @@ pub fn gather(settings: &Settings) -> Result<Status, InspectError> {
             status.tables = tables(&connection).map_err(&sql)?;
         }
     }
-    if let Some(pid) = holder.and_then(|holder| holder.pid) {
-        status.daemon.pid = Some(pid);
+    // The running one's pid is its lock file's: the table may still hold
+    // the previous daemon's row.
+    if let Some(holder) = holder {
+        status.daemon.pid = holder.pid;
     }
     status.datasets = datasets
         .into_iter()
@@ -277,21 +284,7 @@ fn count_jobs(
             _ => {}
         }
     }
-    // SQLite returns the other columns of the row that holds the min().
-    let mut statement = connection.prepare(
-        "SELECT j.handler, o.id, o.detected_at, min(julianday(o.detected_at))
-         FROM _droplake_jobs j JOIN _droplake_objects o ON o.id = j.object_id
-         WHERE j.state IN ('pending', 'retry', 'running') GROUP BY j.handler",
-    )?;
-    let rows = statement.query_map([], |row| {
-        Ok((
-            row.get::<_, String>(0)?,
-            row.get::<_, i64>(1)?,
-            row.get::<_, String>(2)?,
-        ))
-    })?;
-    for row in rows {
-        let (handler, object_id, detected_at) = row?;
+    for (handler, object_id, detected_at) in ledger::oldest_unfinished(connection)? {
         let age_seconds = detected_at
             .parse::<jiff::Timestamp>()
             .map_or(0, |then| now.duration_since(then).as_secs().max(0));

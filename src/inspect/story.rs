@@ -1,13 +1,13 @@
 //! `show`: one object's whole story, from the ledger and the event log.
 //!
-//! An object is named by its id or by its path: relative to the lake
-//! (`orders/dt=2026-11-26/a.csv`), or absolute or relative to the working
-//! directory as long as it lies inside the lake. A path that held several
-//! contents names several objects: the newest is told, the others listed.
+//! An object is named by its id or by its file's path relative to the lake
+//! (the command line finds that path however the file was written, as for
+//! `why` and `retry`). A path that held several contents names several
+//! objects: the newest is told, the others listed.
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Component, Path, PathBuf};
+use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
@@ -16,7 +16,6 @@ use serde_json::Value;
 use super::{InspectError, LEDGER, ObjectState, STATE_SQL, from_nanos, has_tables, sql};
 use crate::config::{Readiness as Rule, Settings};
 use crate::lake::DatasetName;
-use crate::warehouse::open_read_only;
 
 /// How many rejected rows the story shows; `droplake rejects` has them all.
 pub const FIRST_REJECTS: u32 = 5;
@@ -80,7 +79,9 @@ pub struct Readiness {
     pub settle: Option<String>,
     /// For `marker`: the marker file's name this object needed.
     pub marker: Option<String>,
-    /// The object was registered once ready: `detected_at`.
+    /// When it was registered, which is all the ledger records of its
+    /// readiness: the same as `detected_at`. It became ready a moment
+    /// before (the time to read and hash it), not recorded.
     pub ready_at: String,
     /// What a marker declared that the file did not match, if so.
     pub marker_mismatch: Option<String>,
@@ -177,18 +178,31 @@ pub struct Removed {
     pub archive: Option<String>,
 }
 
-/// Tells the story of the object `what` names: an id, or a path in the
-/// lake. `cwd` resolves relative paths that are not relative to the lake.
-pub fn tell(settings: &Settings, what: &str, cwd: &Path) -> Result<Story, InspectError> {
+/// Which object to tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Which<'a> {
+    /// The object with this id.
+    Id(i64),
+    /// The objects at a file: `relative` is its path relative to the lake
+    /// (`None` when it lies outside), `shown` the file for messages.
+    File {
+        relative: Option<&'a Path>,
+        shown: &'a str,
+    },
+}
+
+/// Tells the story of the object `which` names (for a file, the newest
+/// object at its path, the others listed as `same_path`).
+pub fn tell(settings: &Settings, which: Which<'_>) -> Result<Story, InspectError> {
+    let (what, hint) = match which {
+        Which::Id(id) => (id.to_string(), ""),
+        Which::File { shown, .. } => (
+            shown.to_owned(),
+            ", and `droplake why PATH` tells why a file is not one",
+        ),
+    };
     let unknown = |why: String| {
-        InspectError::UnknownObject(format!(
-            "{why}; `droplake files` lists the objects{}",
-            if what.bytes().all(|b| b.is_ascii_digit()) {
-                ""
-            } else {
-                ", and `droplake why PATH` tells why a file is not one"
-            }
-        ))
+        InspectError::UnknownObject(format!("{why}; `droplake files` lists the objects{hint}"))
     };
     if !settings.warehouse.exists() {
         return Err(unknown(format!(
@@ -196,96 +210,38 @@ pub fn tell(settings: &Settings, what: &str, cwd: &Path) -> Result<Story, Inspec
             settings.warehouse.display()
         )));
     }
-    let connection = open_read_only(&settings.warehouse)?;
+    let connection = super::open(&settings.warehouse)?;
     let sql = sql(&settings.warehouse);
     if !has_tables(&connection, &LEDGER).map_err(&sql)? {
         return Err(unknown(format!(
             "no object {what}: the warehouse has no daemon ledger yet"
         )));
     }
-    let ids = resolve(&connection, &settings.lake, cwd, what).map_err(&sql)?;
+    let ids = resolve(&connection, which).map_err(&sql)?;
     let Some((&id, others)) = ids.split_first() else {
         return Err(unknown(format!("no object {what} in the ledger")));
     };
     story(&connection, settings, id, others.to_vec()).map_err(&sql)
 }
 
-/// The objects `what` names, newest first: one for an id, every content of
-/// a path.
-fn resolve(
-    connection: &Connection,
-    lake: &Path,
-    cwd: &Path,
-    what: &str,
-) -> rusqlite::Result<Vec<i64>> {
-    if !what.is_empty() && what.bytes().all(|b| b.is_ascii_digit()) {
-        return Ok(what
-            .parse::<i64>()
-            .ok()
-            .and_then(|id| {
-                connection
-                    .query_row(
-                        "SELECT id FROM _droplake_objects WHERE id = ?1",
-                        [id],
-                        |row| row.get(0),
-                    )
-                    .optional()
-                    .transpose()
-            })
-            .transpose()?
-            .into_iter()
-            .collect());
-    }
-    let mut statement =
-        connection.prepare("SELECT id FROM _droplake_objects WHERE path = ?1 ORDER BY id DESC")?;
-    for candidate in lake_relative(lake, cwd, Path::new(what)) {
-        let ids: Vec<i64> = statement
-            .query_map([candidate.as_os_str().as_bytes()], |row| row.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        if !ids.is_empty() {
-            return Ok(ids);
+/// The objects `which` names, newest first: one for an id, every content
+/// of a path.
+fn resolve(connection: &Connection, which: Which<'_>) -> rusqlite::Result<Vec<i64>> {
+    match which {
+        Which::Id(id) => connection
+            .prepare("SELECT id FROM _droplake_objects WHERE id = ?1")?
+            .query_map([id], |row| row.get(0))?
+            .collect(),
+        Which::File { relative, .. } => {
+            let Some(relative) = relative else {
+                return Ok(Vec::new());
+            };
+            connection
+                .prepare("SELECT id FROM _droplake_objects WHERE path = ?1 ORDER BY id DESC")?
+                .query_map([relative.as_os_str().as_bytes()], |row| row.get(0))?
+                .collect()
         }
     }
-    Ok(Vec::new())
-}
-
-/// The lake-relative paths `path` may mean, most likely first: itself,
-/// relative to the lake; then, absolute or from `cwd`, its place inside the
-/// lake (as written, then with symbolic links resolved).
-fn lake_relative(lake: &Path, cwd: &Path, path: &Path) -> Vec<PathBuf> {
-    let mut candidates = Vec::new();
-    if path.is_relative() {
-        candidates.push(normalize(path));
-    }
-    let absolute = normalize(&cwd.join(path));
-    let lakes = [Some(lake.to_path_buf()), lake.canonicalize().ok()];
-    let paths = [Some(absolute.clone()), absolute.canonicalize().ok()];
-    for lake in lakes.iter().flatten() {
-        for path in paths.iter().flatten() {
-            if let Ok(relative) = path.strip_prefix(lake) {
-                candidates.push(relative.to_path_buf());
-            }
-        }
-    }
-    candidates.retain(|candidate| !candidate.as_os_str().is_empty());
-    candidates.dedup();
-    candidates
-}
-
-/// `path` without `.` components and with `..` taking back the component
-/// before it, as written (no symbolic link is followed).
-fn normalize(path: &Path) -> PathBuf {
-    let mut normal = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                normal.pop();
-            }
-            other => normal.push(other),
-        }
-    }
-    normal
 }
 
 fn story(
@@ -424,7 +380,7 @@ fn handlers(connection: &Connection, id: i64) -> rusqlite::Result<Vec<HandlerJob
             let next_attempt_at = (state == "retry")
                 .then(|| jiff::Timestamp::from_millisecond(next_at_ms).ok())
                 .flatten()
-                .map(|time| time.to_string());
+                .map(crate::cli::output::json_time);
             Ok(HandlerJob {
                 name: row.get(0)?,
                 state,
@@ -511,25 +467,4 @@ fn rejects(connection: &Connection, load: &Load) -> rusqlite::Result<Rejects> {
         first,
         command: format!("droplake rejects {} --load {}", load.table, load.id),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_path_may_be_written_from_the_lake_from_the_working_directory_or_absolute() {
-        let lake = Path::new("/srv/lake");
-        let cwd = Path::new("/srv");
-        let want = PathBuf::from("orders/a.csv");
-        assert_eq!(lake_relative(lake, cwd, Path::new("orders/a.csv"))[0], want);
-        assert!(lake_relative(lake, cwd, Path::new("lake/orders/a.csv")).contains(&want));
-        assert!(
-            lake_relative(lake, cwd, Path::new("/srv/lake/orders/./x/../a.csv")).contains(&want)
-        );
-        assert!(
-            lake_relative(lake, Path::new("/srv/lake/orders"), Path::new("a.csv")).contains(&want)
-        );
-        assert!(lake_relative(lake, cwd, Path::new("/elsewhere/a.csv")).is_empty());
-    }
 }

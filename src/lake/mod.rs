@@ -15,7 +15,7 @@ use jiff::civil::Date;
 
 pub use filter::{IgnoreGlobError, Ignored, ObjectFilter};
 pub use name::{DatasetName, DatasetNameError, ObjectName, ObjectNameError};
-pub use writer::{InFlight, PutError, PutOptions, Stored, sha256_of};
+pub use writer::{InFlight, PutError, PutOptions, Stored, TempFile, sha256_of, sync_dir};
 
 /// An open lake: its root directory and the rule for what is an object.
 #[derive(Debug, Clone)]

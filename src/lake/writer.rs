@@ -1,4 +1,5 @@
-//! The atomic writer behind `droplake put`.
+//! The atomic writer behind `droplake put` (and, through [`TempFile`],
+//! `droplake export`).
 //!
 //! A put streams its source into a temporary file in the partition directory
 //! itself (so the final rename never crosses a filesystem), hashing as it
@@ -168,8 +169,11 @@ impl InFlight {
     }
 }
 
-/// A temporary file being written; removed on drop unless it was renamed.
-struct TempFile {
+/// A temporary file being written, hidden (`.droplake-*.tmp`) and locked;
+/// removed on drop unless it was renamed into place. `put` writes objects
+/// through it, and `droplake export` its extracts and trigger files.
+#[derive(Debug)]
+pub struct TempFile {
     path: PathBuf,
     file: File,
     in_flight: InFlight,
@@ -181,7 +185,7 @@ impl TempFile {
     /// Creates a new, locked temporary file in `dir`. Creation and
     /// registration happen under the registry's lock, so `abandon` sees
     /// either both or neither.
-    fn create(dir: &Path, in_flight: &InFlight) -> io::Result<TempFile> {
+    pub fn create(dir: &Path, in_flight: &InFlight) -> io::Result<TempFile> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         loop {
             let nanos = SystemTime::now()
@@ -219,9 +223,19 @@ impl TempFile {
         }
     }
 
+    /// The open file, to write to.
+    pub fn file(&mut self) -> &mut File {
+        &mut self.file
+    }
+
+    /// Where it is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Renames the file to `target`; refuses to replace an existing file
     /// unless `replace`. On success the temporary file is gone.
-    fn rename_to(mut self, target: &Path, replace: bool) -> io::Result<()> {
+    pub fn rename_to(mut self, target: &Path, replace: bool) -> io::Result<()> {
         let mut registry = self.in_flight.lock();
         if replace {
             fs::rename(&self.path, target)
@@ -346,6 +360,12 @@ fn remove_stale_temps(dir: &Path) {
     }
 }
 
+/// Flushes the directory `dir` to disk, so that the names created in it
+/// and renamed into it survive a crash.
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir).and_then(|dir| dir.sync_all())
+}
+
 /// The SHA-256 of the file at `path`, read in one pass.
 pub fn sha256_of(path: &Path) -> io::Result<[u8; 32]> {
     let mut file = File::open(path)?;
@@ -446,12 +466,10 @@ impl Lake {
             Err(error) => return Err(write_error(error)),
         }
         new_dirs.keep();
-        File::open(&dir)
-            .and_then(|dir| dir.sync_all())
-            .map_err(|error| PutError::NotDurable {
-                path: path.clone(),
-                error,
-            })?;
+        sync_dir(&dir).map_err(|error| PutError::NotDurable {
+            path: path.clone(),
+            error,
+        })?;
         tracing::debug!(path = %path.display(), size, "Stored an object.");
         Ok(Stored {
             path,

@@ -109,6 +109,16 @@ impl Decimal {
         Ok(scaled.coefficient)
     }
 
+    /// The exact sum, at the larger of the two scales; `None` when it has
+    /// more than 38 digits.
+    pub fn checked_add(self, other: Decimal) -> Option<Decimal> {
+        let scale = self.scale.max(other.scale);
+        let (left, right) = (self.rescale(scale).ok()?, other.rescale(scale).ok()?);
+        let coefficient = left.coefficient.checked_add(right.coefficient)?;
+        (digit_count(coefficient.unsigned_abs()) <= MAX_DIGITS)
+            .then_some(Decimal { coefficient, scale })
+    }
+
     /// The nearest binary floating-point number (for REAL columns only).
     pub fn to_f64(self) -> f64 {
         // Text round trip: correctly rounded, unlike dividing by a power of ten.
@@ -285,6 +295,17 @@ mod tests {
         assert_eq!(Decimal::new(30503, -3).to_string(), "30503000");
         assert_eq!(Decimal::new(-5, 1).to_string(), "-0.5");
         assert_eq!(Decimal::new(0, -3).to_string(), "0");
+    }
+
+    #[test]
+    fn sums_are_exact_at_the_larger_scale_and_refused_past_38_digits() {
+        assert_eq!(d("1.5").checked_add(d("-0.25")), Some(d("1.25")));
+        assert_eq!(
+            d("1.50").checked_add(d("2")).map(|sum| sum.to_string()),
+            Some("3.50".into())
+        );
+        let big = d("99999999999999999999999999999999999999");
+        assert_eq!(big.checked_add(d("1")), None);
     }
 
     #[test]

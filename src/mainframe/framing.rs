@@ -19,6 +19,9 @@
 //! (standard input) is framed the same way, except that a footer cannot be
 //! told from records and the size check of F files comes at the end: a
 //! record the stream ends inside is the error.
+//!
+//! [`frame`] goes the other way, for `droplake export`: one record written
+//! as F (padded to `lrecl`), V (after its RDW) or a text line.
 
 use std::io::{self, BufRead, Read};
 
@@ -387,6 +390,73 @@ impl<R: BufRead> Records<R> {
     }
 }
 
+/// Why a record cannot be framed for writing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FrameError {
+    #[error("the record is {len} bytes, longer than the record length {lrecl}")]
+    TooLong { len: usize, lrecl: usize },
+    #[error(
+        "the record is {len} bytes; a V record holds at most {} bytes after its descriptor word",
+        MAX_VARIABLE - 4
+    )]
+    TooLongForRdw { len: usize },
+    #[error("an empty record cannot be written in a V file")]
+    Empty,
+    #[error("droplake writes F, V and text records, not VB")]
+    Blocked,
+}
+
+/// Appends one record to `out`, framed for writing: F pads it with `pad`
+/// to `lrecl`; V puts its RDW before it (counting itself unless the `Rdw`
+/// says otherwise, big-endian unless it says little); text ends it with a
+/// line feed (padded to `lrecl` when there is one). The inverse of
+/// [`Records::next_record`].
+pub fn frame(
+    format: RecordFormat,
+    record: &[u8],
+    pad: u8,
+    out: &mut Vec<u8>,
+) -> Result<(), FrameError> {
+    match format {
+        RecordFormat::Fixed { lrecl }
+        | RecordFormat::Text {
+            lrecl: Some(lrecl), ..
+        } => {
+            if record.len() > lrecl {
+                return Err(FrameError::TooLong {
+                    len: record.len(),
+                    lrecl,
+                });
+            }
+            out.extend_from_slice(record);
+            out.resize(out.len() + lrecl - record.len(), pad);
+        }
+        RecordFormat::Text { lrecl: None, .. } => out.extend_from_slice(record),
+        RecordFormat::Variable(rdw) => {
+            if record.is_empty() {
+                return Err(FrameError::Empty);
+            }
+            let length = record.len() + if rdw.includes_header { 4 } else { 0 };
+            let length = u16::try_from(length)
+                .ok()
+                .filter(|_| record.len() <= MAX_VARIABLE - 4)
+                .ok_or(FrameError::TooLongForRdw { len: record.len() })?;
+            let word = u32::from(length) << 16;
+            out.extend_from_slice(&if rdw.little_endian {
+                word.to_le_bytes()
+            } else {
+                word.to_be_bytes()
+            });
+            out.extend_from_slice(record);
+        }
+        RecordFormat::VariableBlocked(_) => return Err(FrameError::Blocked),
+    }
+    if matches!(format, RecordFormat::Text { .. }) {
+        out.push(b'\n');
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -608,6 +678,48 @@ mod tests {
                 .to_string()
                 .starts_with("a 12-byte footer cannot be skipped"),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn framed_records_read_back_in_every_written_format() {
+        let rdws = [
+            Rdw::default(),
+            Rdw {
+                little_endian: true,
+                includes_header: true,
+            },
+            Rdw {
+                little_endian: false,
+                includes_header: false,
+            },
+        ];
+        let mut formats = vec![RecordFormat::Fixed { lrecl: 5 }];
+        formats.extend(rdws.map(RecordFormat::Variable));
+        for format in formats {
+            let mut file = Vec::new();
+            for record in [&b"abc"[..], b"defgh", b"i"] {
+                frame(format, record, b'_', &mut file).expect("framed");
+            }
+            let read: Vec<Vec<u8>> = records(&file, plain(format))
+                .expect("frames")
+                .into_iter()
+                .map(|(_, record)| record)
+                .collect();
+            let expected: Vec<&[u8]> = match format {
+                RecordFormat::Fixed { .. } => vec![b"abc__", b"defgh", b"i____"],
+                _ => vec![b"abc", b"defgh", b"i"],
+            };
+            assert_eq!(read, expected, "{format:?}");
+        }
+        let mut file = Vec::new();
+        frame(RecordFormat::Variable(Rdw::default()), b"abc", 0, &mut file).expect("framed");
+        assert_eq!(file, [0, 7, 0, 0, b'a', b'b', b'c']);
+        assert_eq!(
+            frame(RecordFormat::Fixed { lrecl: 2 }, b"abc", 0, &mut file)
+                .expect_err("refused")
+                .to_string(),
+            "the record is 3 bytes, longer than the record length 2"
         );
     }
 }

@@ -15,6 +15,7 @@
 //! type is a [`FieldError`] carrying its name, offset and raw bytes; the
 //! sink decides whether that is a null, a reject or the end.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::codepage::Charset;
@@ -59,7 +60,8 @@ pub struct Options {
     /// Strict: only C, D and F sign nibbles; text must be printable in the
     /// code page.
     pub strict: bool,
-    /// Trailing spaces of text fields are removed (leading ones kept).
+    /// The padding of text fields is removed: trailing spaces, or leading
+    /// ones for a JUSTIFIED RIGHT item (whose padding is on the left).
     pub trim: bool,
     pub blank: Blank,
     pub floats: FloatFormat,
@@ -152,10 +154,11 @@ pub trait Sink {
     ) -> Result<(), RecordError>;
 }
 
-/// Decodes the records of one copybook.
+/// Decodes the records of one copybook, borrowed or its own (a reader
+/// that outlives the copybook it was made from keeps a copy).
 #[derive(Debug)]
 pub struct Decoder<'c> {
-    copybook: &'c Copybook,
+    copybook: Cow<'c, Copybook>,
     options: Options,
     routing: Option<Routing>,
     /// The record decoded when routing does not choose one (the first).
@@ -168,13 +171,26 @@ pub struct Decoder<'c> {
 
 impl<'c> Decoder<'c> {
     pub fn new(copybook: &'c Copybook, options: Options, routing: Option<Routing>) -> Decoder<'c> {
+        Decoder::of(Cow::Borrowed(copybook), options, routing)
+    }
+
+    /// A decoder that keeps its own copy of `copybook`.
+    pub fn owning(
+        copybook: Copybook,
+        options: Options,
+        routing: Option<Routing>,
+    ) -> Decoder<'static> {
+        Decoder::of(Cow::Owned(copybook), options, routing)
+    }
+
+    fn of(copybook: Cow<'c, Copybook>, options: Options, routing: Option<Routing>) -> Decoder<'c> {
         let counters = copybook
             .items()
             .iter()
             .filter_map(|item| item.occurs.and_then(|occurs| occurs.depending_on))
             .collect();
         Decoder {
-            names: output_names(copybook),
+            names: output_names(&copybook),
             copybook,
             options,
             routing,
@@ -190,8 +206,8 @@ impl<'c> Decoder<'c> {
         self
     }
 
-    pub fn copybook(&self) -> &'c Copybook {
-        self.copybook
+    pub fn copybook(&self) -> &Copybook {
+        &self.copybook
     }
 
     /// The name an item's values go by: its own, or, when another item of
@@ -204,7 +220,7 @@ impl<'c> Decoder<'c> {
 
     /// The record layout `bytes` is in: the routed one, or the one chosen
     /// by [`Decoder::with_record`], or the first.
-    pub fn record_for(&self, bytes: &[u8]) -> Option<&'c Item> {
+    pub fn record_for(&self, bytes: &[u8]) -> Option<&Item> {
         let routed = self.routing.as_ref().and_then(|routing| {
             let value = self.route_value(routing, bytes)?;
             routing
@@ -230,6 +246,12 @@ impl<'c> Decoder<'c> {
         }
     }
 
+    /// The record-type value of `bytes` as routes are written (text
+    /// trimmed, a number as written), when routing and readable.
+    pub fn record_type(&self, bytes: &[u8]) -> Option<String> {
+        self.route_value(self.routing.as_ref()?, bytes)
+    }
+
     /// Decodes one record into `sink`.
     pub fn decode(&self, bytes: &[u8], sink: &mut dyn Sink) -> Result<(), RecordError> {
         self.decode_measured(bytes, sink).map(|_| ())
@@ -242,6 +264,23 @@ impl<'c> Decoder<'c> {
         let Some(record) = self.record_for(bytes) else {
             return Ok(0);
         };
+        self.walk(record, bytes, sink)
+    }
+
+    /// Decodes one record into `sink` by the layout of `record` (one of the
+    /// copybook's records), whatever its record type says; routing still
+    /// selects among the REDEFINES alternatives inside it.
+    pub fn decode_as(
+        &self,
+        record: &Item,
+        bytes: &[u8],
+        sink: &mut dyn Sink,
+    ) -> Result<(), RecordError> {
+        self.walk(record, bytes, sink).map(|_| ())
+    }
+
+    /// Decodes one record by the layout of `record`; returns the bytes it took.
+    fn walk(&self, record: &Item, bytes: &[u8], sink: &mut dyn Sink) -> Result<usize, RecordError> {
         let route = self
             .routing
             .as_ref()
@@ -294,17 +333,24 @@ impl<'c> Decoder<'c> {
         };
         match elementary.data {
             DataType::Text => {
-                // Trailing spaces are left out before decoding: only one
+                // The padding is trimmed, on the right, or on the left of a
+                // JUSTIFIED RIGHT item; before decoding, since only one
                 // byte of a page is a space, and most text is padding.
-                let kept = if self.options.trim {
-                    let space = charset.page().space();
+                let space = charset.page().space();
+                let kept = if !self.options.trim {
+                    bytes
+                } else if elementary.justified_right {
+                    let start = bytes
+                        .iter()
+                        .position(|&b| b != space)
+                        .unwrap_or(bytes.len());
+                    &bytes[start..]
+                } else {
                     let end = bytes
                         .iter()
                         .rposition(|&b| b != space)
                         .map_or(0, |at| at + 1);
                     &bytes[..end]
-                } else {
-                    bytes
                 };
                 let mut text = String::new();
                 if strict {
@@ -467,7 +513,7 @@ impl Walk<'_, '_, '_> {
 
     /// The count a table's counter holds at the current indices.
     fn count(&self, table: &Item, counter: ItemId, min: u32, max: u32) -> Result<u32, RecordError> {
-        let copybook = self.decoder.copybook;
+        let copybook = self.decoder.copybook();
         let depth = copybook.dimensions(counter).len();
         let prefix = &self.indices[..depth.min(self.indices.len())];
         let value = self
@@ -529,7 +575,7 @@ impl Walk<'_, '_, '_> {
                 Ok(item.length)
             }
             ItemKind::Group => {
-                let copybook = decoder.copybook;
+                let copybook = decoder.copybook();
                 let variable = decoder.options.variable_occurs;
                 let mut at = offset;
                 // Where each member of a REDEFINES set starts, and the
@@ -579,7 +625,7 @@ impl Walk<'_, '_, '_> {
         let Some(routing) = &self.decoder.routing else {
             return true;
         };
-        let copybook = self.decoder.copybook;
+        let copybook = self.decoder.copybook();
         let head = child.redefines.unwrap_or(child.id);
         let set: Vec<ItemId> = std::iter::once(head)
             .chain(copybook.item(head).redefined_by.iter().copied())
@@ -600,7 +646,7 @@ impl Walk<'_, '_, '_> {
 
 /// Qualified names for the items whose names are not unique in their
 /// record (`ADDRESS OF PERSON`), with as few qualifiers as make them unique.
-fn output_names(copybook: &Copybook) -> HashMap<ItemId, String> {
+pub(super) fn output_names(copybook: &Copybook) -> HashMap<ItemId, String> {
     let mut names = HashMap::new();
     for record in copybook.records() {
         let items: Vec<&Item> = copybook
@@ -855,6 +901,16 @@ mod tests {
         assert_eq!(
             json(&decoder, b"001234.50--0042789.0 "),
             r#"{"A":-1234.50,"B":-42,"C":789.0}"#
+        );
+    }
+
+    #[test]
+    fn a_justified_right_item_loses_its_padding_on_the_left() {
+        let book = copybook("01 R. 05 A PIC X(5) JUSTIFIED RIGHT. 05 B PIC X(5).");
+        let decoder = Decoder::new(&book, cp037(), None);
+        assert_eq!(
+            json(&decoder, &e("  A B A B ")),
+            r#"{"A":"A B","B":" A B"}"#
         );
     }
 

@@ -63,6 +63,9 @@ pub enum ErrorType {
     /// The row refers to a key that the referenced table does not hold
     /// (found by the warehouse at load time).
     ForeignKey,
+    /// The file does not match what it declares of itself: a trailer's
+    /// record count or control total.
+    ChecksumError,
 }
 
 impl ErrorType {
@@ -84,6 +87,7 @@ impl ErrorType {
             ErrorType::EncodingError => "encoding-error",
             ErrorType::FormatError => "format-error",
             ErrorType::ForeignKey => "foreign-key",
+            ErrorType::ChecksumError => "checksum-error",
         }
     }
 }
@@ -122,6 +126,35 @@ impl RowError {
     /// The error for a record a reader could not read.
     pub fn from_read_error(error: &ReadError) -> RowError {
         let (position, kind, message) = match error {
+            ReadError::Undecodable(record) => {
+                let position = record.position;
+                return RowError {
+                    kind: ErrorType::FormatError,
+                    row: position.row,
+                    field: record.field.clone(),
+                    field_number: record.field_number,
+                    value: record.value.clone(),
+                    constraint: None,
+                    message: format!(
+                        "{} (record {}, byte {})",
+                        record.message, position.row, position.byte
+                    ),
+                };
+            }
+            ReadError::Refused { position, message } => {
+                return RowError {
+                    kind: ErrorType::ChecksumError,
+                    row: position.row,
+                    field: None,
+                    field_number: None,
+                    value: None,
+                    constraint: None,
+                    message: format!(
+                        "{message} (record {}, byte {})",
+                        position.row, position.byte
+                    ),
+                };
+            }
             ReadError::Record {
                 position,
                 kind,

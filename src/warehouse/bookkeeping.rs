@@ -144,6 +144,13 @@ ALTER TABLE _droplake_jobs ADD COLUMN retry_base INTEGER NOT NULL DEFAULT 0;
 "#,
 ];
 
+/// Whether a database migrated by an older droplake lacks later migrations
+/// (a new, empty database has none and needs none to be read).
+pub(super) fn is_behind(connection: &Connection) -> rusqlite::Result<bool> {
+    let applied: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    Ok(applied > 0 && usize::try_from(applied).is_ok_and(|applied| applied < MIGRATIONS.len()))
+}
+
 /// Applies the migrations the database has not seen yet.
 pub(super) fn migrate(connection: &mut Connection) -> rusqlite::Result<()> {
     let transaction =

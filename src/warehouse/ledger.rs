@@ -426,6 +426,44 @@ pub fn jobs_in(
     rows.collect()
 }
 
+/// Per handler, the oldest object with a job of it not final (pending,
+/// retry or running), by handler name: `(handler, object id, detected_at)`.
+/// Object ids grow with registration, so the smallest id is the object
+/// detected first. `status` and the metrics both ask this.
+pub fn oldest_unfinished(connection: &Connection) -> rusqlite::Result<Vec<(String, i64, String)>> {
+    let mut statement = connection.prepare_cached(
+        "SELECT f.handler, o.id, o.detected_at
+         FROM (SELECT handler, min(object_id) AS id FROM _droplake_jobs
+               WHERE state IN ('pending', 'retry', 'running') GROUP BY handler) f
+         JOIN _droplake_objects o ON o.id = f.id
+         ORDER BY f.handler",
+    )?;
+    let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+    rows.collect()
+}
+
+/// The head of `dataset` for the ordered handler `handler`: the first
+/// object in the dataset's order (rank, then path bytes, then id, as the
+/// scheduler orders them) whose job of `handler` is neither done nor a
+/// duplicate, with that job. Later objects wait behind it.
+pub fn ordered_head(
+    connection: &Connection,
+    dataset: &str,
+    handler: &str,
+) -> rusqlite::Result<Option<(ObjectRow, JobRow)>> {
+    connection
+        .prepare_cached(&format!(
+            "SELECT {OBJECT_COLUMNS}, {JOB_COLUMNS}
+             FROM _droplake_jobs j JOIN _droplake_objects o ON o.id = j.object_id
+             WHERE o.dataset = ?1 AND j.handler = ?2 AND j.state NOT IN ('done', 'duplicate')
+             ORDER BY o.rank, o.path, o.id LIMIT 1"
+        ))?
+        .query_row(params![dataset, handler], |row| {
+            Ok((object_row(row)?, job_row(row, 10)?))
+        })
+        .optional()
+}
+
 /// The attempts a job's budget of retries counts from (see [`JobRow`]).
 pub fn retry_base(connection: &Connection, object_id: i64, handler: &str) -> rusqlite::Result<u32> {
     connection

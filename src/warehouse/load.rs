@@ -615,7 +615,17 @@ fn read_and_validate(
                 record: None,
                 counts_as_row: true,
             },
-            Err(error @ ReadError::Fatal { .. }) => Item::Fatal(error),
+            // Its bytes, as a JSON string of hexadecimal, are the record.
+            Err(ReadError::Undecodable(undecodable)) => Item::Bad {
+                record: Some(serde_json::Value::String(undecodable.record.clone()).to_string()),
+                errors: vec![RowError::from_read_error(&ReadError::Undecodable(
+                    undecodable,
+                ))],
+                counts_as_row: true,
+            },
+            Err(error @ (ReadError::Fatal { .. } | ReadError::Refused { .. })) => {
+                Item::Fatal(error)
+            }
         };
         let fatal = matches!(item, Item::Fatal(_));
         batch.items.push(item);

@@ -68,6 +68,27 @@ pub enum WarehouseError {
     Interrupted { table: String },
     #[error("{message}")]
     Refused { message: String },
+    #[error(
+        "the warehouse {} belongs to {user}, and this command runs as root: SQLite would leave \
+         its -wal and -shm files owned by root, which {user} (and the daemon running as it) \
+         could then not open. Run the command as that user: sudo -u {name} droplake ...",
+        path.display()
+    )]
+    NotOwner {
+        path: PathBuf,
+        /// The owner for people: `droplake (uid 998)`.
+        user: String,
+        /// The owner's name for `sudo -u` (its uid when it has none).
+        name: String,
+    },
+    #[error(
+        "cannot read the warehouse {}: its write-ahead log index {}-shm does not exist (the last \
+         writer removes it when it closes, as a daemon does when it stops) and this user may not \
+         create it in {}. Run the command as the warehouse's owner (sudo -u droplake droplake \
+         ...), or while the daemon runs",
+        path.display(), path.display(), dir.display()
+    )]
+    NoIndex { path: PathBuf, dir: PathBuf },
 }
 
 impl WarehouseError {
@@ -94,6 +115,7 @@ impl HasExitCode for WarehouseError {
             WarehouseError::Interrupted { .. } | WarehouseError::Refused { .. } => {
                 ExitCode::TempFail
             }
+            WarehouseError::NotOwner { .. } | WarehouseError::NoIndex { .. } => ExitCode::NoPerm,
         }
     }
 }
@@ -102,6 +124,7 @@ impl Warehouse {
     /// Opens (creating if needed) the warehouse at `path` for writing, and
     /// brings droplake's bookkeeping tables up to date.
     pub fn open(path: &Path) -> Result<Warehouse, WarehouseError> {
+        refuse_root(path)?;
         let open_error = |error| WarehouseError::Open {
             path: path.to_path_buf(),
             error,
@@ -148,13 +171,17 @@ fn configure(connection: &Connection) -> rusqlite::Result<()> {
 }
 
 /// Opens the warehouse at `path` read-only: it must exist, and no statement
-/// run on the connection can change it.
+/// run on the connection can change it. A warehouse an older droplake wrote
+/// first gets the bookkeeping migrations it lacks (they add droplake's own
+/// tables and columns, never touch data), so that reading commands see the
+/// ledger as this version knows it.
 pub(crate) fn open_read_only(path: &Path) -> Result<Connection, WarehouseError> {
     if !path.exists() {
         return Err(WarehouseError::Missing {
             path: path.to_path_buf(),
         });
     }
+    refuse_root(path)?;
     let open = || {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -185,17 +212,114 @@ pub(crate) fn open_read_only(path: &Path) -> Result<Connection, WarehouseError> 
                     writer.busy_timeout(BUSY_TIMEOUT)?;
                     probe(&writer)
                 })
-                .map_err(|error| WarehouseError::from_sqlite(path, error))?;
+                .map_err(|error| no_index(path).unwrap_or_else(|| WarehouseError::from_sqlite(path, error)))?;
             tracing::info!(path = %path.display(), "Recovered the warehouse's write-ahead log after an interrupted writer.");
             open()
         }
         _ => Ok(connection),
     }
+    .and_then(|connection| {
+        if !bookkeeping::is_behind(&connection)
+            .map_err(|error| WarehouseError::from_sqlite(path, error))?
+        {
+            return Ok(connection);
+        }
+        drop(connection);
+        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
+            .and_then(|mut writer| {
+                writer.busy_timeout(BUSY_TIMEOUT)?;
+                bookkeeping::migrate(&mut writer)
+            })
+            .map_err(|error| WarehouseError::from_sqlite(path, error))?;
+        open()
+    })
+}
+
+/// Refuses to open, as root, a warehouse that another user owns (or, for
+/// one not created yet, whose directory another user owns): SQLite creates
+/// the `-wal` and `-shm` files as the user who opens, and files owned by
+/// root stop the owner's daemon from opening the warehouse.
+fn refuse_root(path: &Path) -> Result<(), WarehouseError> {
+    use std::os::unix::fs::MetadataExt;
+    if !rustix::process::geteuid().is_root() {
+        return Ok(());
+    }
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let Ok(owner) = std::fs::metadata(path)
+        .or_else(|_| std::fs::metadata(dir))
+        .map(|metadata| metadata.uid())
+    else {
+        return Ok(());
+    };
+    if owner == 0 {
+        return Ok(());
+    }
+    let name = user_name(owner);
+    Err(WarehouseError::NotOwner {
+        path: path.to_path_buf(),
+        user: match &name {
+            Some(name) => format!("{name} (uid {owner})"),
+            None => format!("uid {owner}"),
+        },
+        name: name.unwrap_or_else(|| format!("#{owner}")),
+    })
+}
+
+/// The name of the user with `uid`, from `/etc/passwd`.
+fn user_name(uid: u32) -> Option<String> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        (fields.nth(1)?.parse::<u32>().ok()? == uid).then(|| name.to_owned())
+    })
+}
+
+/// Why a read-only open of the WAL database at `path` failed, when the
+/// cause is its missing `-shm` file, which this user may not create.
+fn no_index(path: &Path) -> Option<WarehouseError> {
+    let mut shm = path.as_os_str().to_owned();
+    shm.push("-shm");
+    if Path::new(&shm).exists() {
+        return None;
+    }
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let writable = rustix::fs::access(&dir, rustix::fs::Access::WRITE_OK).is_ok();
+    (!writable).then(|| WarehouseError::NoIndex {
+        path: path.to_path_buf(),
+        dir,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reading_a_warehouse_an_older_droplake_wrote_brings_its_bookkeeping_up_to_date() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("warehouse.db");
+        drop(Warehouse::open(&path).expect("open"));
+        // As version 2 left it: no retry_base yet.
+        let old = Connection::open(&path).expect("open");
+        old.execute_batch(
+            "ALTER TABLE _droplake_jobs DROP COLUMN retry_base; PRAGMA user_version = 2;",
+        )
+        .expect("downgrade");
+        drop(old);
+        let reader = open_read_only(&path).expect("open read-only");
+        reader
+            .prepare("SELECT retry_base FROM _droplake_jobs")
+            .expect("the column is there");
+        let denied = reader.execute_batch("CREATE TABLE t (x)");
+        assert!(denied.is_err(), "the connection itself stays read-only");
+    }
 
     #[test]
     fn opening_creates_a_wal_database_with_bookkeeping() {

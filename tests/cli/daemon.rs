@@ -13,7 +13,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::util::TestEnv;
 
-pub(crate) const ITEMS: &str = r#"{"fields": [{"name": "id", "type": "integer"}, {"name": "label", "type": "string"}], "primaryKey": ["id"]}"#;
+pub(crate) use crate::util::{ITEMS, settled};
 
 /// A test lake with the `items` table and a configuration.
 pub(crate) fn env_with(config: &str) -> TestEnv {
@@ -43,16 +43,6 @@ pub(crate) fn drop_in(env: &TestEnv, relative: impl AsRef<Path>, content: &str) 
     std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
     std::fs::rename(staged, &target).expect("rename into the lake");
     target
-}
-
-/// Makes a file look settled: modified a minute ago.
-pub(crate) fn settled(path: &Path) {
-    std::fs::File::options()
-        .write(true)
-        .open(path)
-        .expect("open")
-        .set_modified(std::time::SystemTime::now() - Duration::from_secs(60))
-        .expect("set the modification time");
 }
 
 /// A running `droplake run`, stopped (SIGTERM) when dropped.
@@ -731,7 +721,14 @@ fn sighup_reloads_and_a_broken_configuration_keeps_the_old_one() {
     // next object.
     let out = env.root().join("handled");
     let script = format!("basename \"$1\" >> {}", out.display());
-    env.write("droplake.toml", handler_config("auto", &script, ""));
+    // It also asks for metrics, which take a restart: a warning says so.
+    env.write(
+        "droplake.toml",
+        format!(
+            "metrics = \"127.0.0.1:0\"\n{}",
+            handler_config("auto", &script, "")
+        ),
+    );
     daemon.signal("HUP");
     std::thread::sleep(Duration::from_millis(300));
     drop_in(&env, "items/b.csv", &items(2, 1));
@@ -743,6 +740,15 @@ fn sighup_reloads_and_a_broken_configuration_keeps_the_old_one() {
     assert_eq!(
         handled, "b.csv\n",
         "the reloaded handler ran on the new object only"
+    );
+    let log = std::fs::read_to_string(env.root().join("daemon.log")).expect("log");
+    assert!(
+        log.contains("Changed settings that take a restart (metrics)"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("Serving metrics"),
+        "not served before a restart"
     );
     assert_eq!(daemon.stop(), Some(0));
 }

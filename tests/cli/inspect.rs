@@ -9,15 +9,13 @@
 //! against the keys `docs/inspect.md` documents, read from that page.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::util::{Run, TestEnv};
-
-const ITEMS: &str = r#"{"fields": [{"name": "id", "type": "integer"}, {"name": "label", "type": "string"}], "primaryKey": ["id"]}"#;
+use crate::util::{ITEMS, Run, TestEnv, drop_settled};
 
 /// `items` is loaded and handed to `probe`, which fails on names holding
 /// `bad` (once more after a short backoff, then dead); `notes` has no table
@@ -46,19 +44,6 @@ retries = 3
 backoff = "1h"
 max_backoff = "2h"
 "#;
-
-/// Writes `content` at `relative` in the lake, modified a minute ago so
-/// that it is ready at once.
-fn drop_settled(env: &TestEnv, relative: &str, content: &str) -> PathBuf {
-    let path = env.write(Path::new("lake").join(relative), content);
-    std::fs::File::options()
-        .write(true)
-        .open(&path)
-        .expect("open")
-        .set_modified(std::time::SystemTime::now() - Duration::from_secs(60))
-        .expect("set the modification time");
-    path
-}
 
 /// Five objects, one run each:
 /// 1. `items/good.csv`: done (then archived by retention);
@@ -433,7 +418,15 @@ fn show_finds_an_object_by_id_or_by_any_path_to_it_and_refuses_what_is_not_one()
     ] {
         let by_path = env.run(["show", path]);
         assert_eq!(by_path.expect_code(0).stdout, by_id.stdout, "{path}");
+        // why reads the argument the same way.
+        let why: Value = serde_json::from_str(&env.run(["why", "--json", path]).stdout)
+            .expect("why prints JSON");
+        assert_eq!(why["object"], 2, "{path}");
     }
+    // And so does retry.
+    let retried = env.run(["retry", "--json", "./lake/items/../items/bad.csv"]);
+    let retried: Value = serde_json::from_str(&retried.stdout).expect("retry prints JSON");
+    assert_eq!(retried["reset"][0]["object"], 2, "{retried}");
 
     let unknown = env.run(["show", "99"]);
     unknown.expect_code(66);
@@ -451,6 +444,38 @@ fn show_finds_an_object_by_id_or_by_any_path_to_it_and_refuses_what_is_not_one()
     );
     let outside = env.run(["show", "/etc/passwd"]);
     outside.expect_code(66);
+}
+
+#[test]
+fn show_why_and_retry_take_a_name_of_any_bytes_and_find_the_same_object() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let env = TestEnv::new();
+    env.write("warehouse-schema/items.json", ITEMS);
+    let name = Path::new("items").join(OsStr::from_bytes(b"caf\xe9 \n.csv"));
+    drop_settled(&env, &name, "id,label\n1,one\n");
+    env.run(["run", "--once"]).expect_code(0);
+    for given in [
+        name.clone(),
+        Path::new("lake").join(&name),
+        env.lake().join(&name),
+    ] {
+        let show = env.run([OsStr::new("show"), OsStr::new("--json"), given.as_os_str()]);
+        let show = json(&show);
+        assert_eq!(show["object"]["id"], 1, "{given:?}");
+        assert_eq!(show["object"]["path"], "items/caf\u{fffd} \n.csv");
+        let why = env.run([OsStr::new("why"), OsStr::new("--json"), given.as_os_str()]);
+        assert_eq!(json(&why)["object"], 1, "{given:?}");
+        let retry = env.run([OsStr::new("retry"), given.as_os_str()]);
+        assert!(
+            retry
+                .expect_code(0)
+                .stdout
+                .contains("object 1 has no dead job"),
+            "{}",
+            retry.stdout
+        );
+    }
 }
 
 #[test]
@@ -591,4 +616,36 @@ fn colour_only_on_a_terminal_and_never_with_no_color() {
         on_terminal(Some("")).contains("\u{1b}["),
         "an empty NO_COLOR does not count"
     );
+}
+
+#[test]
+fn root_is_refused_a_warehouse_another_user_owns_and_told_to_use_sudo_u() {
+    use std::os::unix::fs::chown;
+    let env = TestEnv::new();
+    env.write("warehouse-schema/items.json", ITEMS);
+    drop_settled(&env, "items/a.csv", "id,label\n1,one\n");
+    env.run(["run", "--once"]).expect_code(0);
+    if !rustix::process::geteuid().is_root() {
+        // Only root is refused (and only root could give the file away).
+        env.run(["status"]).expect_code(0);
+        return;
+    }
+    let warehouse = env.root().join("warehouse.db");
+    chown(&warehouse, Some(4242), Some(4242)).expect("give the warehouse away");
+    for args in [
+        &["status"][..],
+        &["files"],
+        &["retry", "--dead"],
+        &["run", "--once"],
+    ] {
+        let run = env.run(args);
+        run.expect_code(77);
+        assert!(
+            run.stderr.contains("runs as root") && run.stderr.contains("sudo -u #4242"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    chown(&warehouse, Some(0), Some(0)).expect("take it back");
+    env.run(["status"]).expect_code(0);
 }

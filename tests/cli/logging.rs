@@ -1,10 +1,8 @@
 //! `--log-format`: journald lines when stderr is the journal, JSON for shippers.
 
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
-use std::time::Duration;
 
-use crate::util::TestEnv;
+use crate::util::{TestEnv, settled};
 
 /// A lake with one settled CSV for the `items` table, so `run --once` logs.
 fn tiny_lake() -> TestEnv {
@@ -19,15 +17,6 @@ fn tiny_lake() -> TestEnv {
     );
     settled(&file);
     env
-}
-
-fn settled(path: &Path) {
-    std::fs::File::options()
-        .write(true)
-        .open(path)
-        .expect("open")
-        .set_modified(std::time::SystemTime::now() - Duration::from_secs(60))
-        .expect("set the modification time");
 }
 
 #[test]

@@ -9,6 +9,8 @@ mod copybook;
 mod daemon;
 mod decode;
 mod durability;
+mod export;
+mod fixed;
 mod gnucobol;
 mod insert;
 mod inspect;

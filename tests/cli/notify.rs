@@ -3,15 +3,12 @@
 //! listens for a `Type=notify` service.
 
 use std::os::unix::net::UnixDatagram;
-use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
 
-use crate::util::TestEnv;
-
-const ITEMS: &str = r#"{"fields": [{"name": "id", "type": "integer"}, {"name": "label", "type": "string"}], "primaryKey": ["id"]}"#;
+use crate::util::{ITEMS, TestEnv, drop_settled};
 
 const CONFIG: &str = "[detect]\nmode = \"watch\"\n\n[datasets.items]\nsettle = \"300ms\"\n";
 
@@ -134,18 +131,6 @@ impl Drop for Daemon {
     }
 }
 
-/// Writes a file into the lake that is ready at once (modified a minute ago).
-fn settled_file(env: &TestEnv, relative: &str, content: &str) {
-    let path = env.lake().join(relative);
-    env.write(Path::new("lake").join(relative), content);
-    std::fs::File::options()
-        .write(true)
-        .open(&path)
-        .expect("open")
-        .set_modified(std::time::SystemTime::now() - Duration::from_secs(60))
-        .expect("set the modification time");
-}
-
 fn objects(env: &TestEnv) -> i64 {
     let path = env.root().join("warehouse.db");
     Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
@@ -161,10 +146,10 @@ fn objects(env: &TestEnv) -> i64 {
 fn ready_comes_after_the_startup_reconciliation_has_registered_the_lake() {
     let env = env();
     for n in 0..40 {
-        settled_file(
+        drop_settled(
             &env,
-            &format!("items/f{n:02}.csv"),
-            &format!("id,label\n{n},item {n}\n"),
+            format!("items/f{n:02}.csv"),
+            format!("id,label\n{n},item {n}\n"),
         );
     }
     let manager = Manager::bind(&env);

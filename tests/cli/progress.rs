@@ -3,9 +3,7 @@
 
 use std::process::{Command, Stdio};
 
-use crate::util::{Run, TestEnv};
-
-const ITEMS: &str = r#"{"fields": [{"name": "id", "type": "integer"}, {"name": "label", "type": "string"}], "primaryKey": ["id"]}"#;
+use crate::util::{ITEMS, Run, TestEnv};
 
 /// A lake with the `items` table and a file of `rows` items (about 20
 /// bytes a row), with one bad row at the end.

@@ -421,3 +421,100 @@ fn a_dead_load_retried_after_its_marker_is_fixed_loads_and_a_false_marker_is_ref
         "nothing changed"
     );
 }
+
+#[test]
+fn a_handler_that_died_is_retried_though_its_marker_was_removed_since() {
+    let env = flagged(0);
+    let config = std::fs::read_to_string(env.root().join("droplake.toml"))
+        .expect("config")
+        .replace("settle = \"300ms\"", "ready = \"marker\"");
+    env.write("droplake.toml", config);
+    env.write("lake/items/a.csv", items(1, 2));
+    env.write("lake/items/a.csv.done", "");
+    env.run(["run", "--once"]).expect_code(1);
+    assert_eq!(object_state(&env, "items/a.csv"), "failed", "probe died");
+    // The producer cleans up its marker once the file is taken.
+    std::fs::remove_file(env.lake().join("items/a.csv.done")).expect("remove the marker");
+    raise_flag(&env);
+    let (code, document) = retry(&env, &["items/a.csv"]);
+    assert_eq!(code, 0, "{document}");
+    assert_eq!(document["reset"][0]["handler"], "probe");
+    env.run(["run", "--once"]).expect_code(0);
+    assert_eq!(object_state(&env, "items/a.csv"), "done");
+}
+
+#[test]
+fn jobs_of_a_handler_no_longer_configured_are_skipped_and_an_unknown_handler_is_a_usage_error() {
+    let env = flagged(0);
+    settled(&drop_in(&env, "items/a.csv", &items(1, 1)));
+    env.run(["run", "--once"]).expect_code(1);
+    let unknown = env.run(["retry", "--dead", "--handler", "prob"]);
+    unknown.expect_code(64);
+    assert!(
+        unknown
+            .stderr
+            .contains("the handlers are: loader, probe, notify"),
+        "{}",
+        unknown.stderr
+    );
+    // probe and notify are removed from the configuration.
+    env.write("droplake.toml", config("auto"));
+    let (code, document) = retry(&env, &["--dead"]);
+    assert_eq!(code, 1, "{document}");
+    assert_eq!(document["reset"], serde_json::json!([]));
+    let skipped: Vec<&str> = document["skipped"]
+        .as_array()
+        .expect("skipped")
+        .iter()
+        .map(|skipped| skipped["handler"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(skipped, ["notify", "probe"], "{document}");
+    assert!(
+        document["skipped"][0]["reason"]
+            .as_str()
+            .is_some_and(|reason| reason.contains("no longer configured")),
+        "{document}"
+    );
+    assert_eq!(
+        count(
+            &env,
+            "SELECT count(*) FROM _droplake_events WHERE kind = 'job.retried'"
+        ),
+        0,
+        "nothing was reset"
+    );
+    env.run(["retry", "--dead", "--handler", "probe"])
+        .expect_code(64);
+}
+
+#[test]
+fn retry_says_a_running_batch_does_not_take_the_jobs_up() {
+    let env = flagged(0);
+    settled(&drop_in(&env, "items/a.csv", &items(1, 1)));
+    env.run(["run", "--once"]).expect_code(1);
+    // Hold the daemon lock as `run --once` does.
+    let mut lock = std::fs::File::create(env.root().join("warehouse.db.lock")).expect("lock file");
+    lock.try_lock().expect("the lock is free");
+    std::io::Write::write_all(&mut lock, b"pid 4242 once\n").expect("write");
+    let status: Value =
+        serde_json::from_str(&env.run(["status", "--json"]).stdout).expect("status JSON");
+    assert_eq!(
+        (
+            &status["daemon"]["running"],
+            &status["daemon"]["mode"],
+            &status["daemon"]["pid"]
+        ),
+        (&true.into(), &"once".into(), &4242.into())
+    );
+    raise_flag(&env);
+    let run = env.run(["retry", "lake/items/a.csv"]);
+    run.expect_code(0);
+    assert!(
+        run.stdout
+            .contains("`droplake run --once` (pid 4242) is running, which does not"),
+        "{}",
+        run.stdout
+    );
+    let (_, document) = retry(&env, &["--dead"]);
+    assert_eq!(document["daemon"]["mode"], "once", "{document}");
+}

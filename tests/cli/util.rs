@@ -3,6 +3,10 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+/// The `items` table: an integer id (its primary key) and a label.
+pub const ITEMS: &str = r#"{"fields": [{"name": "id", "type": "integer"}, {"name": "label", "type": "string"}], "primaryKey": ["id"]}"#;
 
 /// A scratch directory that holds `lake/` and is droplake's working directory.
 pub struct TestEnv {
@@ -126,6 +130,28 @@ pub fn walk(base: &Path) -> Listing {
         }
     }
     listing
+}
+
+/// Makes a file look settled: modified a minute ago, so that the daemon
+/// takes it as soon as it sees it.
+pub fn settled(path: &Path) {
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .expect("open")
+        .set_modified(std::time::SystemTime::now() - Duration::from_secs(60))
+        .expect("set the modification time");
+}
+
+/// Writes `content` at `relative` in the lake, settled (see [`settled`]).
+pub fn drop_settled(
+    env: &TestEnv,
+    relative: impl AsRef<Path>,
+    content: impl AsRef<[u8]>,
+) -> PathBuf {
+    let path = env.write(Path::new("lake").join(relative), content);
+    settled(&path);
+    path
 }
 
 /// The outcome of one droplake run.

@@ -58,8 +58,8 @@ fn golden(env: &TestEnv, path: &str, name: &str) {
 /// What changes between runs: the temporary root, times, ages, pids.
 fn normalise(env: &TestEnv, text: &str) -> String {
     let root = env.root().display().to_string();
-    let times = regex::Regex::new(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z").expect("regex");
-    let ages = regex::Regex::new(r"\d+(\.\d)?s ago").expect("regex");
+    let times = regex::Regex::new(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z").expect("regex");
+    let ages = regex::Regex::new(r"\b(\d+ms|\d+(\.\d)?s|(\d+[dhms]){1,2}) ago").expect("regex");
     let text = text.replace(&root, "<root>");
     let text = times.replace_all(&text, "<time>");
     ages.replace_all(&text, "<age> ago").into_owned()
@@ -131,21 +131,59 @@ fn files_that_are_not_objects_say_which_rule_passes_them_over() {
 
 #[test]
 fn a_file_still_changing_says_when_it_will_be_ready() {
-    let env = env_with(&config("auto").replace("settle = \"300ms\"", "settle = \"1h\""));
-    env.write("lake/items/a.csv", items(1, 1));
+    let env = env_with(&config("auto").replace("settle = \"300ms\"", "settle = \"3h\""));
+    // Changed two hours ago, so that the sentence (and its wrapping) is
+    // the same in every run.
+    let file = env.write("lake/items/a.csv", items(1, 1));
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .expect("open")
+        .set_modified(std::time::SystemTime::now() - Duration::from_secs(7200))
+        .expect("set the modification time");
     let document = state(&env, "lake/items/a.csv", 1);
     assert_eq!(document["state"], "settling");
-    assert_eq!(document["settle_ms"], 3_600_000);
+    assert_eq!(document["settle_ms"], 10_800_000);
     let time = |key: &str| -> jiff::Timestamp {
         document[key].as_str().expect(key).parse().expect("a time")
     };
     assert_eq!(
         time("ready_at").duration_since(time("modified_at")),
-        jiff::SignedDuration::from_hours(1),
+        jiff::SignedDuration::from_hours(3),
         "ready at its mtime plus settle"
     );
     assert!(time("ready_at") > jiff::Timestamp::now());
     golden(&env, "lake/items/a.csv", "settling");
+
+    // A clock ahead: the daemon counts settle from when it sees the file.
+    let env = env_with(&config("auto").replace("settle = \"300ms\"", "settle = \"2s\""));
+    let ahead = env.write("lake/items/b.csv", items(1, 1));
+    std::fs::File::options()
+        .write(true)
+        .open(&ahead)
+        .expect("open")
+        .set_modified(std::time::SystemTime::now() + Duration::from_secs(3600))
+        .expect("set the modification time");
+    let before = jiff::Timestamp::now();
+    let document = state(&env, "lake/items/b.csv", 1);
+    assert_eq!(document["state"], "settling");
+    assert!(
+        document["reason"]
+            .as_str()
+            .is_some_and(|reason| reason.contains("is in the future")),
+        "{document}"
+    );
+    let ready_at: jiff::Timestamp = document["ready_at"]
+        .as_str()
+        .expect("ready_at")
+        .parse()
+        .expect("a time");
+    let after = jiff::Timestamp::now();
+    assert!(
+        ready_at >= before + jiff::SignedDuration::from_secs(2)
+            && ready_at <= after + jiff::SignedDuration::from_secs(2),
+        "settle from now, not from the mtime: {ready_at}"
+    );
 }
 
 #[test]
@@ -206,6 +244,20 @@ fn a_dataset_with_no_table_and_no_handler_is_never_processed() {
     assert_eq!(registered["state"], "unhandled");
     assert!(registered["object"].is_i64(), "{registered}");
     assert_eq!(registered["jobs"], serde_json::json!([]));
+    // status, files and show say the same.
+    let show = env.run(["show", "lake/logs/x.log", "--json"]);
+    let show: Value = serde_json::from_str(&show.stdout).expect("JSON");
+    assert_eq!(show["object"]["state"], "unhandled");
+    let files = env.run(["files", "--state", "unhandled", "--json"]);
+    let files: Value = serde_json::from_str(&files.stdout).expect("JSON");
+    assert_eq!(files["total"], 1);
+    let status = env.run(["status", "--json"]);
+    let status: Value = serde_json::from_str(&status.stdout).expect("JSON");
+    let logs = status["datasets"]
+        .as_array()
+        .and_then(|datasets| datasets.iter().find(|dataset| dataset["name"] == "logs"))
+        .expect("the logs dataset");
+    assert_eq!((&logs["unhandled"], &logs["done"]), (&1.into(), &0.into()));
 }
 
 #[test]
@@ -232,7 +284,7 @@ fn a_ready_file_says_whether_a_daemon_will_take_it() {
     assert_eq!(watched["state"], "ready");
     assert_eq!(
         watched["daemon"],
-        serde_json::json!({"running": true, "pid": 4242})
+        serde_json::json!({"running": true, "pid": 4242, "mode": "daemon"})
     );
     assert!(
         watched["reason"]
@@ -303,7 +355,7 @@ fn processed_files_duplicates_and_changed_content() {
 }
 
 #[test]
-fn a_failing_handler_is_waiting_for_its_retry_then_dead_then_in_progress_when_retried() {
+fn a_failing_handler_is_waiting_for_its_retry_then_dead_then_waiting_when_retried() {
     let env = TestEnv::new();
     env.write("warehouse-schema/items.json", crate::daemon::ITEMS);
     let slow = handler_config(
@@ -343,7 +395,10 @@ fn a_failing_handler_is_waiting_for_its_retry_then_dead_then_in_progress_when_re
     env.write("droplake.toml", slow.replace("retries = 3", "retries = 0"));
     env.run(["retry", "lake/items/a.csv"]).expect_code(0);
     let pending = state(&env, "lake/items/a.csv", 1);
-    assert_eq!(pending["state"], "in_progress");
+    assert_eq!(pending["state"], "waiting", "pending, and nothing runs");
+    let listed = env.run(["files", "--json"]);
+    let listed: Value = serde_json::from_str(&listed.stdout).expect("JSON");
+    assert_eq!(listed["objects"][0]["state"], "waiting", "files agrees");
     assert_eq!(pending["jobs"][1]["state"], "pending");
     env.run(["run", "--once"]).expect_code(1);
     let dead = state(&env, "lake/items/a.csv", 1);
@@ -398,4 +453,39 @@ fn hostile_names_are_explained_byte_for_byte() {
         "{}",
         human.stdout
     );
+}
+
+#[test]
+fn an_object_behind_the_dead_head_of_an_ordered_dataset_is_held_back_not_in_progress() {
+    let env = TestEnv::new();
+    env.write("warehouse-schema/items.json", crate::daemon::ITEMS);
+    let script = "case \"$1\" in *1-bad*) exit 1;; esac";
+    let config = handler_config("auto", script, "ordered = true\nretries = 0\n").replace(
+        "settle = \"300ms\"\n",
+        "settle = \"300ms\"\norder = \"name\"\n",
+    );
+    env.write("droplake.toml", config);
+    for (id, name) in [(1, "0-good.csv"), (2, "1-bad.csv"), (3, "2-later.csv")] {
+        settled(&env.write(format!("lake/items/{name}"), items(id, 1)));
+    }
+    env.run(["run", "--once"]).expect_code(1);
+    let bad = state(&env, "lake/items/1-bad.csv", 1);
+    assert_eq!(bad["state"], "dead");
+    let head = bad["object"].as_i64().expect("an object");
+    let held = state(&env, "lake/items/2-later.csv", 1);
+    assert_eq!(held["state"], "held_back", "{held}");
+    assert_eq!(
+        held["held_by"],
+        serde_json::json!({"object": head, "handler": "probe", "state": "dead"})
+    );
+    assert!(
+        held["hints"]
+            .to_string()
+            .contains(&format!("droplake retry {head}")),
+        "{held}"
+    );
+    // Every command calls it waiting: jobs remain, none runs.
+    let show = env.run(["show", "lake/items/2-later.csv", "--json"]);
+    let show: Value = serde_json::from_str(&show.stdout).expect("JSON");
+    assert_eq!(show["object"]["state"], "waiting");
 }

@@ -19,8 +19,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use rusqlite::Connection;
 use serde_json::json;
 
-use super::{info_of, object_json};
 use crate::config::{HandlerSettings, Readiness, Settings};
+use crate::daemon::{check_marker, info_of, object_json};
 use crate::events::{self, Kind};
 use crate::lake::DatasetName;
 use crate::warehouse::ledger::{self, JobRow, JobState, ObjectRow};
@@ -116,12 +116,11 @@ fn retry_in(
             .unwrap_or_default()
     };
     let mut retried = Retried::default();
-    for (object, chosen) in asked.into_values() {
+    for (object, mut chosen) in asked.into_values() {
         let jobs: BTreeMap<String, JobRow> = ledger::jobs(connection, object.id)?
             .into_iter()
             .map(|job| (job.handler.clone(), job))
             .collect();
-        let plan = plan(&jobs, chosen, &after);
         let skip = |retried: &mut Retried, handler: &str, reason: String| {
             retried.skipped.push(Skipped {
                 object: object.id,
@@ -130,7 +129,30 @@ fn retry_in(
                 reason,
             });
         };
-        if let Some(refusal) = marker_refusal(settings, &object) {
+        // A handler no longer configured would only die again.
+        chosen.retain(|handler| {
+            let known = is_configured(settings, handler);
+            if !known {
+                skip(
+                    &mut retried,
+                    handler,
+                    format!(
+                        "handler {handler} is no longer configured, so its job would only die again; configure it again to retry it"
+                    ),
+                );
+            }
+            known
+        });
+        let plan = plan(&jobs, chosen, &after);
+        // Only jobs the marker refused wait for it to match; a job that
+        // ran and died is retried whatever became of the marker since.
+        let to_reset = plan
+            .reset
+            .iter()
+            .filter_map(|(handler, _)| jobs.get(handler));
+        if events::refused_by_marker(connection, object.id, to_reset)?
+            && let Some(refusal) = marker_refusal(settings, &object)
+        {
             for (handler, _) in &plan.reset {
                 skip(&mut retried, handler, refusal.clone());
             }
@@ -179,6 +201,32 @@ fn retry_in(
         }
     }
     Ok(retried)
+}
+
+/// Whether `handler` runs under `settings`: the loader, or a `[[handlers]]`
+/// entry with a command. (A Rust handler is known only to the program
+/// that embeds droplake; that program retries its jobs with [`retry`]
+/// after registering it in its settings.)
+pub fn is_configured(settings: &Settings, handler: &str) -> bool {
+    handler == crate::daemon::LOADER
+        || settings
+            .handlers
+            .iter()
+            .any(|configured| configured.name == handler)
+}
+
+/// The handlers `droplake retry --handler` may name: the loader and every
+/// `[[handlers]]` entry, in that order.
+pub fn configured(settings: &Settings) -> Vec<&str> {
+    let mut names = vec![crate::daemon::LOADER];
+    names.extend(
+        settings
+            .handlers
+            .iter()
+            .map(|handler| handler.name.as_str())
+            .filter(|name| *name != crate::daemon::LOADER),
+    );
+    names
 }
 
 /// Which of an object's jobs to reset, and which asked for cannot be.
@@ -285,13 +333,13 @@ fn marker_refusal(settings: &Settings, object: &ObjectRow) -> Option<String> {
         return None;
     };
     let info = info_of(&settings.lake, object);
-    super::check_marker(&info.path, &pattern, object.size, &object.sha256)
+    check_marker(&info.path, &pattern, object.size, &object.sha256)
         .map(|refusal| format!("{refusal}; fix the marker (or the file) first"))
 }
 
 /// The jobs retried since event `after`, as (object, handler), and the
 /// sequence number to look after next time.
-pub(super) fn retried_since(
+pub(crate) fn retried_since(
     connection: &Connection,
     after: i64,
 ) -> rusqlite::Result<(Vec<(i64, String)>, i64)> {

@@ -1,0 +1,334 @@
+//! One record's values into the row's text cells, in column order.
+//!
+//! The decoder hands values in record order; each goes to the cell of its
+//! column (found through the layout's slots in constant time), written as
+//! text the schema casts exactly: a decimal with exactly its scale
+//! (`-1234.56`), a float in its shortest form, text as decoded. A value
+//! the decoder found null stays null, and so does a column the record has
+//! no value for (a REDEFINES alternative its type does not select, an
+//! occurrence beyond its OCCURS DEPENDING ON count). A column that holds a
+//! whole OCCURS table is a JSON array. The values of the fields the control
+//! checks need are kept aside as exact decimals.
+
+use std::fmt::Write;
+use std::ops::Range;
+
+use super::{FixedLayout, Slot, flat_index};
+use crate::formats::TextCells;
+use crate::mainframe::copybook::Item;
+use crate::mainframe::decimal::Decimal;
+use crate::mainframe::record::{FieldError, RecordError, Sink, Value};
+
+/// What a capture holds: nothing yet, a value, a null, or a field that
+/// could not be read.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Captured {
+    Missing,
+    Number(Decimal),
+    Null,
+    Unreadable(String),
+}
+
+/// A JSON array being built for an array column.
+#[derive(Debug, Clone)]
+enum Node {
+    /// A value's text, and whether it is text (a string) or a number.
+    Leaf(Range<usize>, bool),
+    Null,
+    List(Vec<Node>),
+}
+
+/// The buffers of one row, reused from record to record.
+#[derive(Debug, Default)]
+pub(super) struct Row {
+    /// Each column's text in `text`, or `None` for a null.
+    cells: Vec<Option<Range<usize>>>,
+    text: String,
+    /// Array columns: their arrays, by column.
+    arrays: Vec<Option<Node>>,
+    /// The control checks' values, by capture.
+    pub(super) captured: Vec<Captured>,
+    /// The field that made the record undecodable, with its column.
+    pub(super) failed: Option<(Option<usize>, FieldError)>,
+}
+
+impl Row {
+    /// Forgets the previous record.
+    pub(super) fn clear(&mut self, layout: &FixedLayout) {
+        self.cells.clear();
+        self.cells.resize(layout.columns.len(), None);
+        self.text.clear();
+        self.arrays.clear();
+        self.captured.clear();
+        self.captured
+            .resize(layout.capture_count, Captured::Missing);
+        self.failed = None;
+    }
+
+    /// Writes the row into `cells`, in column order.
+    pub(super) fn fill(&mut self, cells: &mut TextCells) {
+        for (column, array) in self.arrays.iter().enumerate() {
+            if let Some(node) = array {
+                let start = self.text.len();
+                let mut json = String::new();
+                write_node(node, &self.text, &mut json);
+                self.text.push_str(&json);
+                self.cells[column] = Some(start..self.text.len());
+            }
+        }
+        for cell in &self.cells {
+            match cell {
+                Some(range) => cells.push_field(self.text.get(range.clone()).unwrap_or_default()),
+                None => cells.push_null(),
+            }
+        }
+    }
+
+    /// Appends a value as text; `None` for a null.
+    fn write(&mut self, value: &Value) -> Option<Range<usize>> {
+        let start = self.text.len();
+        match value {
+            Value::Null => return None,
+            Value::Text(text) => self.text.push_str(text),
+            Value::Number(number) => write_decimal(*number, &mut self.text),
+            Value::Float(float) if float.is_finite() => {
+                let _ = write!(self.text, "{float:?}");
+            }
+            Value::Float(_) => return None,
+        }
+        Some(start..self.text.len())
+    }
+}
+
+/// The sink of one record: the layout it is read by, and its row.
+pub(super) struct Cells<'a> {
+    pub(super) layout: &'a FixedLayout,
+    pub(super) row: &'a mut Row,
+}
+
+impl Sink for Cells<'_> {
+    fn table(&mut self, table: &Item, indices: &[u32], _count: u32) {
+        // Every array column under the table gets its (perhaps empty)
+        // list here, so a count of 0 is [] rather than null.
+        let copybook = &self.layout.copybook;
+        for item in copybook.descendants(table.id).iter().chain([table]) {
+            if let Slot::Array { column, .. } = self.layout.slots[item.id.index()] {
+                let node = array_of(&mut self.row.arrays, column);
+                let _ = list_at(node, indices);
+            }
+        }
+    }
+
+    fn value(
+        &mut self,
+        item: &Item,
+        indices: &[u32],
+        value: Result<Value, FieldError>,
+    ) -> Result<(), RecordError> {
+        let index = item.id.index();
+        let value = match value {
+            Ok(value) => value,
+            Err(error) => {
+                if let Some(capture) = self.layout.captures[index] {
+                    self.row.captured[capture] = Captured::Unreadable(error.to_string());
+                }
+                if self.layout.lenient[index] {
+                    Value::Null
+                } else {
+                    let column = match &self.layout.slots[index] {
+                        Slot::Values { columns, maxes } => flat_index(maxes, indices)
+                            .map(|flat| columns[flat])
+                            .filter(|column| *column != usize::MAX),
+                        Slot::Array { column, .. } => Some(*column),
+                        Slot::None => None,
+                    };
+                    self.row.failed = Some((column, error.clone()));
+                    return Err(RecordError::Field(error));
+                }
+            }
+        };
+        if let Some(capture) = self.layout.captures[index] {
+            self.row.captured[capture] = match &value {
+                Value::Number(number) => Captured::Number(*number),
+                _ => Captured::Null,
+            };
+        }
+        match &self.layout.slots[index] {
+            Slot::None => {}
+            Slot::Values { columns, maxes } => {
+                if let Some(column) = flat_index(maxes, indices).map(|flat| columns[flat])
+                    && column != usize::MAX
+                {
+                    self.row.cells[column] = self.row.write(&value);
+                }
+            }
+            Slot::Array { column, dimensions } => {
+                let is_text = matches!(value, Value::Text(_));
+                let leaf = match self.row.write(&value) {
+                    Some(range) => Node::Leaf(range, is_text),
+                    None => Node::Null,
+                };
+                let (column, depth) = (*column, *dimensions);
+                let node = array_of(&mut self.row.arrays, column);
+                let (last, outer) = match indices.split_last() {
+                    Some((last, outer)) if indices.len() == depth => (*last as usize, outer),
+                    _ => return Ok(()),
+                };
+                if let Some(list) = list_at(node, outer) {
+                    while list.len() < last {
+                        list.push(Node::Null);
+                    }
+                    if list.len() == last {
+                        list.push(leaf);
+                    } else {
+                        list[last] = leaf;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The array of array column `column`, made when missing.
+fn array_of(arrays: &mut Vec<Option<Node>>, column: usize) -> &mut Node {
+    if arrays.len() <= column {
+        arrays.resize(column + 1, None);
+    }
+    arrays[column].get_or_insert_with(|| Node::List(Vec::new()))
+}
+
+/// The list at `indices` (making lists on the way).
+fn list_at<'n>(mut node: &'n mut Node, indices: &[u32]) -> Option<&'n mut Vec<Node>> {
+    for &index in indices {
+        let Node::List(items) = node else { return None };
+        let index = index as usize;
+        while items.len() <= index {
+            items.push(Node::List(Vec::new()));
+        }
+        node = &mut items[index];
+    }
+    match node {
+        Node::List(items) => Some(items),
+        _ => None,
+    }
+}
+
+/// Writes an array as JSON: text leaves as strings, numbers as numbers.
+fn write_node(node: &Node, text: &str, out: &mut String) {
+    match node {
+        Node::Null => out.push_str("null"),
+        Node::Leaf(range, is_text) => {
+            let value = text.get(range.clone()).unwrap_or_default();
+            if *is_text {
+                out.push_str(&serde_json::Value::from(value).to_string());
+            } else {
+                out.push_str(value);
+            }
+        }
+        Node::List(items) => {
+            out.push('[');
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                write_node(item, text, out);
+            }
+            out.push(']');
+        }
+    }
+}
+
+/// Writes `number` with exactly its scale (`-1234.56`, `0.05`, `12300`),
+/// composed on the stack and appended at once.
+pub(super) fn write_decimal(number: Decimal, out: &mut String) {
+    let mut digits = [0u8; 40];
+    let mut at = digits.len();
+    let magnitude = number.coefficient().unsigned_abs();
+    // Dividing a u128 is a call; a u64 (every number up to 19 digits), an
+    // instruction.
+    match u64::try_from(magnitude) {
+        Ok(mut small) => loop {
+            at -= 1;
+            digits[at] = b'0' + (small % 10) as u8;
+            small /= 10;
+            if small == 0 {
+                break;
+            }
+        },
+        Err(_) => {
+            let mut large = magnitude;
+            loop {
+                at -= 1;
+                digits[at] = b'0' + (large % 10) as u8;
+                large /= 10;
+                if large == 0 {
+                    break;
+                }
+            }
+        }
+    }
+    let digits = &digits[at..];
+    let scale = number.scale();
+    let zeros = match (scale, number.coefficient()) {
+        (..=0, 0) => 0,
+        (..=0, _) => scale.unsigned_abs() as usize,
+        _ => (scale as usize).saturating_sub(digits.len()),
+    };
+    const ZEROS: [u8; 64] = [b'0'; 64];
+    let mut buffer = [0u8; 112];
+    if zeros > ZEROS.len() {
+        // A scale no picture gives in practice.
+        out.push_str(&number.to_string());
+        return;
+    }
+    let mut len = 0;
+    let mut put = |bytes: &[u8]| {
+        buffer[len..len + bytes.len()].copy_from_slice(bytes);
+        len += bytes.len();
+    };
+    if number.coefficient() < 0 {
+        put(b"-");
+    }
+    if scale <= 0 {
+        put(digits);
+        put(&ZEROS[..zeros]);
+    } else if digits.len() > scale as usize {
+        let (whole, fraction) = digits.split_at(digits.len() - scale as usize);
+        put(whole);
+        put(b".");
+        put(fraction);
+    } else {
+        put(b"0.");
+        put(&ZEROS[..zeros]);
+        put(digits);
+    }
+    out.push_str(std::str::from_utf8(&buffer[..len]).unwrap_or_default());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_are_written_with_exactly_their_scale() {
+        let cases = [
+            (Decimal::new(-123456, 2), "-1234.56"),
+            (Decimal::new(5, 2), "0.05"),
+            (Decimal::new(0, 2), "0.00"),
+            (Decimal::new(123, -2), "12300"),
+            (Decimal::new(0, -2), "0"),
+            (Decimal::new(42, 0), "42"),
+            (
+                Decimal::new(i128::MIN + 1, 3),
+                &(Decimal::new(i128::MIN + 1, 3)).to_string(),
+            ),
+        ];
+        for (number, expected) in cases {
+            let mut out = String::new();
+            write_decimal(number, &mut out);
+            assert_eq!(out, expected);
+            assert_eq!(out, number.to_string(), "agrees with Display");
+        }
+    }
+}
