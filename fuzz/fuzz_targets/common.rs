@@ -45,8 +45,8 @@ pub fn read_all(data: &[u8], format: Format) {
                 assert!(record.position.byte <= data.len() as u64 * 4 + 8);
                 let _ = record.to_json();
             }
-            Ok(false) | Err(ReadError::Fatal { .. }) => break,
-            Err(ReadError::Record { .. }) => {}
+            Ok(false) | Err(ReadError::Fatal { .. } | ReadError::Refused { .. }) => break,
+            Err(ReadError::Record { .. } | ReadError::Undecodable(_)) => {}
         }
     }
 }

@@ -60,8 +60,8 @@ fuzz_target!(|data: &[u8]| {
     loop {
         match reader.read(&mut record) {
             Ok(true) => {}
-            Ok(false) | Err(ReadError::Fatal { .. }) => break,
-            Err(ReadError::Record { .. }) => continue,
+            Ok(false) | Err(ReadError::Fatal { .. } | ReadError::Refused { .. }) => break,
+            Err(ReadError::Record { .. } | ReadError::Undecodable(_)) => continue,
         }
         errors.clear();
         let mut values = recycle(std::mem::take(&mut spare));

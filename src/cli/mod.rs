@@ -8,6 +8,7 @@
 mod completions;
 mod config;
 mod copybook;
+mod decode;
 mod events;
 mod export;
 mod files;
@@ -95,6 +96,8 @@ pub enum Command {
     Schema(schema::SchemaArgs),
     /// Read COBOL copybooks: print the byte layout of their records.
     Copybook(copybook::CopybookArgs),
+    /// Print the records of a mainframe file as JSON Lines, decoded by a COBOL copybook.
+    Decode(decode::DecodeArgs),
     /// Write rows of the warehouse as a mainframe file of copybook records, then a trigger file.
     Export(export::ExportArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -163,15 +166,17 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
     })?;
     let sources = Sources::from_process(cli.config);
     // Completions and man pages come from the command line's definition
-    // alone, and copybooks are read without a lake: these never load the
-    // configuration, so they work even where droplake.toml is missing or
-    // broken. Every other command loads it first (`schema from-copybook`
-    // only when it writes into the schema directory).
+    // alone, and copybooks and mainframe files are read without a lake:
+    // these never load the configuration, so they work even where
+    // droplake.toml is missing or broken. Every other command loads it
+    // first (`schema from-copybook` only when it writes into the schema
+    // directory).
     let settings = || Settings::load(&sources);
     match cli.command {
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
         Command::Copybook(args) => copybook::run(args),
+        Command::Decode(args) => decode::run(args),
         Command::Run(args) => run::run(settings()?, sources, args),
         Command::Events(args) => events::run(&settings()?, args),
         Command::Status(args) => status::run(&settings()?, args),

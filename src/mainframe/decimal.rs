@@ -144,21 +144,90 @@ impl fmt::Display for Decimal {
     /// Plain notation with exactly `scale` decimal places: `-1234.56`,
     /// `0.00030503`, `30503000`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let digits = self.coefficient.unsigned_abs().to_string();
-        let sign = if self.coefficient < 0 { "-" } else { "" };
+        let mut text = String::new();
+        self.write_to(&mut text);
+        f.write_str(&text)
+    }
+}
+
+impl Decimal {
+    /// Appends the decimal as [`Display`](fmt::Display) prints it, without
+    /// formatting machinery or allocation: decode prints millions.
+    pub fn write_to(&self, out: &mut String) {
+        let mut buffer = [0u8; 40];
+        let start = ascii_digits(self.coefficient.unsigned_abs(), &mut buffer);
+        let digits = &buffer[start..];
+        if self.coefficient < 0 {
+            out.push('-');
+        }
         if self.scale <= 0 {
-            let zeros = if self.coefficient == 0 {
-                0
-            } else {
-                self.scale.unsigned_abs() as usize
-            };
-            return write!(f, "{sign}{digits}{}", "0".repeat(zeros));
+            push_digits(out, digits);
+            if self.coefficient != 0 {
+                out.extend(std::iter::repeat_n('0', self.scale.unsigned_abs() as usize));
+            }
+            return;
         }
         let scale = self.scale.unsigned_abs() as usize;
-        let padded = format!("{digits:0>width$}", width = scale + 1);
-        let (whole, fraction) = padded.split_at(padded.len() - scale);
-        write!(f, "{sign}{whole}.{fraction}")
+        if digits.len() > scale {
+            let (whole, fraction) = digits.split_at(digits.len() - scale);
+            push_digits(out, whole);
+            out.push('.');
+            push_digits(out, fraction);
+        } else {
+            out.push_str("0.");
+            out.extend(std::iter::repeat_n('0', scale - digits.len()));
+            push_digits(out, digits);
+        }
     }
+}
+
+/// Every two-digit string, `00` to `99`, one after the other.
+const PAIRS: &str = "\
+    0001020304050607080910111213141516171819\
+    2021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859\
+    6061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899";
+
+/// Appends `digits` (ASCII digits), two at a time.
+fn push_digits(out: &mut String, digits: &[u8]) {
+    let (odd, pairs) = digits.split_at(digits.len() % 2);
+    if let Some(&digit) = odd.first() {
+        out.push(char::from(digit));
+    }
+    for pair in pairs.chunks_exact(2) {
+        let at = usize::from(pair[0] - b'0') * 20 + usize::from(pair[1] - b'0') * 2;
+        out.push_str(&PAIRS[at..at + 2]);
+    }
+}
+
+/// Writes the ASCII decimal digits of `value` at the end of `buffer`;
+/// returns where they start.
+fn ascii_digits(value: u128, buffer: &mut [u8; 40]) -> usize {
+    let mut at = buffer.len();
+    match u64::try_from(value) {
+        // 64-bit division is several times faster than 128-bit.
+        Ok(mut small) => loop {
+            at -= 1;
+            buffer[at] = b'0' + (small % 10) as u8;
+            small /= 10;
+            if small == 0 {
+                break;
+            }
+        },
+        Err(_) => {
+            let mut large = value;
+            loop {
+                at -= 1;
+                buffer[at] = b'0' + (large % 10) as u8;
+                large /= 10;
+                if large == 0 {
+                    break;
+                }
+            }
+        }
+    }
+    at
 }
 
 impl FromStr for Decimal {

@@ -15,7 +15,10 @@
 //!
 //! A header and a footer of fixed byte counts may be skipped. Records are
 //! read through one reused buffer; each comes with its byte offset in the
-//! file, so every error can say where it is.
+//! file, so every error can say where it is. A stream of unknown length
+//! (standard input) is framed the same way, except that a footer cannot be
+//! told from records and the size check of F files comes at the end: a
+//! record the stream ends inside is the error.
 //!
 //! [`frame`] goes the other way, for `droplake export`: one record written
 //! as F (padded to `lrecl`), V (after its RDW) or a text line.
@@ -125,6 +128,11 @@ pub enum FramingError {
         "the file has {len} bytes, fewer than its {header}-byte header and {footer}-byte footer"
     )]
     TooShort { len: u64, header: u64, footer: u64 },
+    #[error(
+        "a {footer}-byte footer cannot be skipped on standard input, whose length is unknown; \
+         read the file by its name"
+    )]
+    FooterOfStream { footer: u64 },
     #[error("at byte {offset}: {message}")]
     Descriptor { offset: u64, message: String },
     #[error("at byte {offset}: the file ends inside a record ({missing} more bytes expected)")]
@@ -162,6 +170,8 @@ pub struct Records<R> {
     end: u64,
     /// What is left of the current VB block.
     block_left: usize,
+    /// The length is unknown: the records end where the stream does.
+    unsized_stream: bool,
     buffer: Vec<u8>,
 }
 
@@ -202,13 +212,55 @@ impl<R: BufRead> Records<R> {
             offset: framing.header,
             end,
             block_left: 0,
+            unsized_stream: false,
             buffer: Vec::new(),
         })
     }
 
+    /// Frames a stream whose length is unknown, such as standard input,
+    /// which must start at the beginning of the file. `framing.footer` must
+    /// be 0: a footer cannot be found without the length.
+    pub fn stream(mut reader: R, framing: Framing) -> Result<Records<R>, FramingError> {
+        if framing.footer > 0 {
+            return Err(FramingError::FooterOfStream {
+                footer: framing.footer,
+            });
+        }
+        let header = io::copy(&mut reader.by_ref().take(framing.header), &mut io::sink())?;
+        if header < framing.header {
+            return Err(FramingError::TooShort {
+                len: header,
+                header: framing.header,
+                footer: 0,
+            });
+        }
+        if let RecordFormat::Fixed { lrecl: 0 } = framing.format {
+            return Err(FramingError::NotMultiple {
+                records_bytes: 0,
+                skipped: String::new(),
+                lrecl: 0,
+            });
+        }
+        Ok(Records {
+            reader,
+            format: framing.format,
+            offset: framing.header,
+            end: u64::MAX,
+            block_left: 0,
+            unsized_stream: true,
+            buffer: Vec::new(),
+        })
+    }
+
+    /// Whether the records have ended: at the footer, or at the end of a
+    /// stream.
+    fn at_end(&mut self) -> Result<bool, FramingError> {
+        Ok(self.offset >= self.end || (self.unsized_stream && self.reader.fill_buf()?.is_empty()))
+    }
+
     /// The next record and its byte offset in the file, or `None` at the end.
     pub fn next_record(&mut self) -> Result<Option<(u64, &[u8])>, FramingError> {
-        if self.offset >= self.end {
+        if self.at_end()? {
             return Ok(None);
         }
         let start = self.offset;
@@ -221,7 +273,7 @@ impl<R: BufRead> Records<R> {
             RecordFormat::VariableBlocked(rdw) => {
                 while self.block_left == 0 {
                     self.block_left = self.descriptor(rdw)?;
-                    if self.offset >= self.end {
+                    if self.at_end()? {
                         return Ok(None);
                     }
                 }
@@ -289,15 +341,20 @@ impl<R: BufRead> Records<R> {
                 missing: self.offset + wanted - self.end,
             });
         }
-        self.reader
-            .read_exact(into)
-            .map_err(|error| match error.kind() {
-                io::ErrorKind::UnexpectedEof => FramingError::Truncated {
-                    offset: self.offset,
-                    missing: wanted,
-                },
-                _ => FramingError::Io(error),
-            })?;
+        let mut filled = 0;
+        while filled < into.len() {
+            match self.reader.read(&mut into[filled..]) {
+                Ok(0) => {
+                    return Err(FramingError::Truncated {
+                        offset: self.offset,
+                        missing: wanted - filled as u64,
+                    });
+                }
+                Ok(read) => filled += read,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => return Err(FramingError::Io(error)),
+            }
+        }
         self.offset += wanted;
         Ok(())
     }
@@ -562,6 +619,65 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "at byte 0: the line is 5 bytes, longer than the record length 4"
+        );
+    }
+
+    fn streamed(bytes: &[u8], framing: Framing) -> Result<Vec<(u64, Vec<u8>)>, FramingError> {
+        let mut records = Records::stream(bytes, framing)?;
+        let mut out = Vec::new();
+        while let Some((offset, record)) = records.next_record()? {
+            out.push((offset, record.to_vec()));
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn a_stream_of_unknown_length_ends_where_its_bytes_do() {
+        let fixed = Framing {
+            format: RecordFormat::Fixed { lrecl: 3 },
+            header: 2,
+            footer: 0,
+        };
+        assert_eq!(
+            streamed(b"HHabcdef", fixed).expect("frames"),
+            [(2, b"abc".to_vec()), (5, b"def".to_vec())]
+        );
+        let blocked = plain(RecordFormat::VariableBlocked(Rdw::default()));
+        let file = [0, 10, 0, 0, 0, 6, 0, 0, b'a', b'b'];
+        assert_eq!(
+            streamed(&file, blocked).expect("frames"),
+            [(4, b"ab".to_vec())]
+        );
+    }
+
+    #[test]
+    fn a_stream_that_ends_inside_a_record_says_how_many_bytes_are_missing() {
+        let error =
+            streamed(b"abcdefg", plain(RecordFormat::Fixed { lrecl: 3 })).expect_err("refused");
+        assert_eq!(
+            error.to_string(),
+            "at byte 6: the file ends inside a record (2 more bytes expected)"
+        );
+        let error = streamed(&[0, 9, 0, 0, b'a'], v(Rdw::default())).expect_err("refused");
+        assert_eq!(
+            error.to_string(),
+            "at byte 4: the file ends inside a record (4 more bytes expected)"
+        );
+    }
+
+    #[test]
+    fn a_stream_cannot_have_a_footer() {
+        let framing = Framing {
+            format: RecordFormat::Fixed { lrecl: 3 },
+            header: 0,
+            footer: 12,
+        };
+        let error = streamed(b"abc", framing).expect_err("refused");
+        assert!(
+            error
+                .to_string()
+                .starts_with("a 12-byte footer cannot be skipped"),
+            "{error}"
         );
     }
 

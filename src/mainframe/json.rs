@@ -8,7 +8,7 @@
 //! null, and the problem is kept for the caller to report, unless the sink
 //! is strict, when it ends the record.
 
-use super::copybook::Item;
+use super::copybook::{Item, ItemId};
 use super::record::{Decoder, FieldError, RecordError, Sink, Value};
 
 /// A value, or a list of them for a table.
@@ -23,35 +23,63 @@ enum Node {
 pub struct JsonRecord<'d, 'c> {
     decoder: &'d Decoder<'c>,
     strict: bool,
-    fields: Vec<(String, Node)>,
+    /// This record's fields in the order they came, by item.
+    fields: Vec<(ItemId, Node)>,
+    /// Where each item's field is in `fields` (by item index), or
+    /// [`ABSENT`]: set for exactly the items in `fields`.
+    slots: Vec<u32>,
+    /// Each named elementary item's key as JSON with its colon
+    /// (`"CUST-ID":`), by item index; made once, not per record.
+    keys: Vec<String>,
     /// The fields that could not be read, in order.
     pub problems: Vec<FieldError>,
 }
 
+/// A slot of an item with no field in the record.
+const ABSENT: u32 = u32::MAX;
+
 impl<'d, 'c> JsonRecord<'d, 'c> {
     pub fn new(decoder: &'d Decoder<'c>, strict: bool) -> JsonRecord<'d, 'c> {
+        let items = decoder.copybook().items();
+        let keys = items
+            .iter()
+            .map(|item| {
+                let mut key = String::new();
+                if !item.is_filler() && item.elementary().is_some() {
+                    write_string(decoder.name(item.id), &mut key);
+                    key.push(':');
+                }
+                key
+            })
+            .collect();
         JsonRecord {
             decoder,
             strict,
             fields: Vec::new(),
+            slots: vec![ABSENT; items.len()],
+            keys,
             problems: Vec::new(),
         }
     }
 
     /// Forgets the previous record.
     pub fn clear(&mut self) {
+        for (item, _) in &self.fields {
+            self.slots[item.index()] = ABSENT;
+        }
         self.fields.clear();
         self.problems.clear();
     }
 
-    /// The node of `key`, made when missing.
-    fn node(&mut self, key: &str, make: impl FnOnce() -> Node) -> &mut Node {
-        let at = match self.fields.iter().position(|(name, _)| name == key) {
-            Some(at) => at,
-            None => {
-                self.fields.push((key.to_string(), make()));
-                self.fields.len() - 1
-            }
+    /// The node of `item`, made when missing.
+    fn node(&mut self, item: ItemId, make: impl FnOnce() -> Node) -> &mut Node {
+        let slot = &mut self.slots[item.index()];
+        let at = if *slot == ABSENT {
+            *slot = self.fields.len() as u32;
+            self.fields.push((item, make()));
+            self.fields.len() - 1
+        } else {
+            *slot as usize
         };
         &mut self.fields[at].1
     }
@@ -59,12 +87,11 @@ impl<'d, 'c> JsonRecord<'d, 'c> {
     /// Appends the record as one line of JSON (without the newline).
     pub fn write(&self, out: &mut String) {
         out.push('{');
-        for (index, (key, node)) in self.fields.iter().enumerate() {
+        for (index, (item, node)) in self.fields.iter().enumerate() {
             if index > 0 {
                 out.push(',');
             }
-            out.push_str(&serde_json::to_string(key).unwrap_or_default());
-            out.push(':');
+            out.push_str(&self.keys[item.index()]);
             write_node(node, out);
         }
         out.push('}');
@@ -113,8 +140,7 @@ impl Sink for JsonRecord<'_, '_> {
             if item.is_filler() || item.elementary().is_none() {
                 continue;
             }
-            let key = self.decoder.name(item.id).to_string();
-            let node = self.node(&key, || Node::List(Vec::new()));
+            let node = self.node(item.id, || Node::List(Vec::new()));
             let _ = list_at(node, indices);
         }
     }
@@ -133,12 +159,11 @@ impl Sink for JsonRecord<'_, '_> {
                 Value::Null
             }
         };
-        let key = self.decoder.name(item.id).to_string();
         let Some((last, outer)) = indices.split_last() else {
-            *self.node(&key, || Node::Leaf(Value::Null)) = Node::Leaf(value);
+            *self.node(item.id, || Node::Leaf(Value::Null)) = Node::Leaf(value);
             return Ok(());
         };
-        let node = self.node(&key, || Node::List(Vec::new()));
+        let node = self.node(item.id, || Node::List(Vec::new()));
         if let Some(list) = list_at(node, outer) {
             let last = *last as usize;
             while list.len() < last {
@@ -151,5 +176,56 @@ impl Sink for JsonRecord<'_, '_> {
             }
         }
         Ok(())
+    }
+}
+
+/// Appends `text` as a JSON string. Text without quotes, backslashes or
+/// control characters, nearly all of it, is copied as it is.
+pub fn write_string(text: &str, out: &mut String) {
+    out.push('"');
+    if !text.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        out.push_str(text);
+    } else {
+        for character in text.chars() {
+            match character {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\u{8}' => out.push_str("\\b"),
+                '\u{c}' => out.push_str("\\f"),
+                c if u32::from(c) < 0x20 => {
+                    use std::fmt::Write;
+                    let _ = write!(out, "\\u{:04x}", u32::from(c));
+                }
+                c => out.push(c),
+            }
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped_as_json_and_read_back_the_same() {
+        for text in [
+            "plain",
+            "",
+            "a \"quoted\" \\ path",
+            "C\0\0\u{f}\n\r\t\u{8}\u{c}\u{1f}",
+            "€ \u{85}\u{7f}",
+        ] {
+            let mut out = String::new();
+            write_string(text, &mut out);
+            let back: String = serde_json::from_str(&out).expect("valid JSON");
+            assert_eq!(back, text, "{out}");
+        }
+        let mut out = String::new();
+        write_string("C\0\u{f}", &mut out);
+        assert_eq!(out, r#""C\u0000\u000f""#);
     }
 }

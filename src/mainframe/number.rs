@@ -47,6 +47,13 @@ impl Family {
             Family::Ascii => b'-',
         }
     }
+
+    fn point(self) -> u8 {
+        match self {
+            Family::Ebcdic => 0x4B,
+            Family::Ascii => b'.',
+        }
+    }
 }
 
 /// Where a zoned number's sign is.
@@ -166,24 +173,139 @@ pub fn read_zoned(
         Sign::Unsigned if !strict => Some(digits.len() - 1),
         _ => None,
     };
-    let mut coefficient: i128 = 0;
+    let mut coefficient = Digits::default();
     for (index, &byte) in digits.iter().enumerate() {
-        let at = index + offset;
         let digit = if Some(index) == sign_at {
             let (digit, is_negative) = overpunched(byte, family, strict)
                 .filter(|(_, is_negative)| sign.is_signed() || !is_negative)
-                .ok_or(NumberError::Sign { at, byte })?;
+                .ok_or_else(|| NumberError::Sign {
+                    at: index + offset,
+                    byte,
+                })?;
             negative = is_negative;
             digit
         } else {
-            plain_digit(byte, family).ok_or(NumberError::Digit { at, byte })?
+            plain_digit(byte, family).ok_or_else(|| NumberError::Digit {
+                at: index + offset,
+                byte,
+            })?
         };
-        coefficient = coefficient * 10 + i128::from(digit);
+        coefficient.push(digit);
     }
+    let coefficient = coefficient.value().ok_or_else(|| too_long(digits))?;
     Ok(Reading::Value(Decimal::new(
         if negative { -coefficient } else { coefficient },
         scale,
     )))
+}
+
+/// The error of a field whose digits are more than a decimal holds.
+fn too_long(bytes: &[u8]) -> NumberError {
+    NumberError::Value(super::decimal::DecimalError::TooLong {
+        value: format!("the number in bytes {}", hex::encode_upper(bytes)),
+    })
+}
+
+/// Decimal digits gathered into an integer: 18 at a time in 64-bit
+/// arithmetic, which is all most fields have, and 128-bit only between
+/// those runs.
+#[derive(Debug, Default)]
+struct Digits {
+    high: i128,
+    low: u64,
+    count: u32,
+}
+
+impl Digits {
+    const RUN: u32 = 18;
+
+    #[inline]
+    fn push(&mut self, digit: u8) {
+        if self.count == Self::RUN {
+            self.high = shift(self.high, Self::RUN, self.low);
+            self.low = 0;
+            self.count = 0;
+        }
+        self.low = self.low * 10 + u64::from(digit);
+        self.count += 1;
+    }
+
+    /// The integer, or `None` beyond what an `i128` holds (more than 38
+    /// digits can be written in a 20-byte packed field).
+    fn value(&self) -> Option<i128> {
+        if self.high == 0 {
+            return Some(i128::from(self.low));
+        }
+        let value = shift(self.high, self.count, self.low);
+        (value >= 0).then_some(value)
+    }
+}
+
+/// `high` followed by the `count` digits of `low`; negative (-1) once it
+/// no longer fits, and from then on.
+fn shift(high: i128, count: u32, low: u64) -> i128 {
+    if high < 0 {
+        return -1;
+    }
+    high.checked_mul(10i128.pow(count))
+        .and_then(|value| value.checked_add(i128::from(low)))
+        .unwrap_or(-1)
+}
+
+/// Reads a zoned decimal written with its decimal point as a byte
+/// (`9(8).9(2)`, `S9(3).99`, which Cobrix reads as numbers): the digits
+/// around one point byte, the sign as [`read_zoned`] reads it, and spaces
+/// on either side as padding (`789.09    `). The written point places the
+/// decimal point; without one, `scale` does.
+pub fn read_zoned_point(
+    bytes: &[u8],
+    scale: i32,
+    sign: Sign,
+    family: Family,
+    strict: bool,
+) -> Result<Reading<Decimal>, NumberError> {
+    if is_blank(bytes, family.space()) {
+        return Ok(Reading::Blank);
+    }
+    let space = family.space();
+    let start = bytes.iter().position(|&b| b != space).unwrap_or(0);
+    let end = bytes
+        .iter()
+        .rposition(|&b| b != space)
+        .map_or(bytes.len(), |at| at + 1);
+    let mut digits = Vec::with_capacity(end - start);
+    let mut point = None;
+    for &byte in &bytes[start..end] {
+        if byte == family.point() && point.is_none() {
+            point = Some(digits.len());
+        } else {
+            digits.push(byte);
+        }
+    }
+    let written_scale = match point {
+        Some(at) => {
+            let sign_after = usize::from(sign == Sign::TrailingSeparate);
+            (digits.len() - at).saturating_sub(sign_after) as i32
+        }
+        None => scale,
+    };
+    // Positions in errors are the field's, not the digits'.
+    let place = |at: usize| start + at + usize::from(point.is_some_and(|point| at >= point));
+    read_zoned(&digits, written_scale, sign, family, strict).map_err(|error| match error {
+        NumberError::Digit { at, byte } => NumberError::Digit {
+            at: place(at),
+            byte,
+        },
+        NumberError::Sign { at, byte } => NumberError::Sign {
+            at: place(at),
+            byte,
+        },
+        NumberError::Length { .. } => NumberError::Length {
+            len: bytes.len(),
+            expected: bytes.len(),
+        },
+        other => other,
+    })
 }
 
 /// The digit of a zoned byte that carries no sign.
@@ -302,28 +424,30 @@ pub fn read_packed(
     if bytes.iter().all(|&b| b == 0) || bytes.iter().all(|&b| b == 0x40 || b == b' ') {
         return Ok(Reading::Blank);
     }
-    let mut coefficient: i128 = 0;
+    let mut digits = Digits::default();
     let last = bytes.len() - 1;
+    let mut negative = false;
     for (at, &byte) in bytes.iter().enumerate() {
         let high = byte >> 4;
         if high > 9 {
             return Err(NumberError::Digit { at, byte });
         }
-        coefficient = coefficient * 10 + i128::from(high);
+        digits.push(high);
         let low = byte & 0x0F;
         if at < last {
             if low > 9 {
                 return Err(NumberError::Digit { at, byte });
             }
-            coefficient = coefficient * 10 + i128::from(low);
+            digits.push(low);
         } else {
-            let negative = nibble_sign(low, strict).ok_or(NumberError::Sign { at, byte })?;
-            if negative {
-                coefficient = -coefficient;
-            }
+            negative = nibble_sign(low, strict).ok_or(NumberError::Sign { at, byte })?;
         }
     }
-    Ok(Reading::Value(Decimal::new(coefficient, scale)))
+    let coefficient = digits.value().ok_or_else(|| too_long(bytes))?;
+    Ok(Reading::Value(Decimal::new(
+        if negative { -coefficient } else { coefficient },
+        scale,
+    )))
 }
 
 /// Writes `value` as a packed decimal of `digits` digits: sign C or D when
@@ -405,7 +529,8 @@ pub fn read_binary(
         })?
     };
     let value = Decimal::new(coefficient, scale);
-    if value.digits() > MAX_DIGITS {
+    // Only 16 bytes hold more digits than a decimal may have.
+    if bytes.len() == 16 && value.digits() > MAX_DIGITS {
         return Err(NumberError::Overflow {
             value: coefficient.to_string(),
             bytes: bytes.len(),
@@ -608,6 +733,62 @@ mod tests {
             lenient(&[0xF1, 0xD2]),
             "error: byte 1 (0xD2) has no valid sign"
         );
+    }
+
+    #[test]
+    fn digits_beyond_what_a_decimal_holds_are_an_error_not_a_wrap() {
+        let mut nines = vec![0x99; 19];
+        nines.push(0x9C);
+        assert_eq!(
+            value(read_packed(&nines, 0, true)),
+            format!(
+                "error: the number in bytes {} has more than 38 digits",
+                hex::encode_upper(&nines)
+            )
+        );
+        // 38 nines and more leading zeros than a run still read exactly.
+        let mut widest = vec![0x09];
+        widest.extend([0x99; 18]);
+        widest.push(0x9D);
+        assert_eq!(
+            value(read_packed(&widest, 0, true)),
+            format!("-{}", "9".repeat(38))
+        );
+        let zoned = vec![0xF9; 38];
+        assert_eq!(
+            value(read_zoned(&zoned, 2, Sign::Unsigned, Family::Ebcdic, true)),
+            format!("{}.99", "9".repeat(36))
+        );
+    }
+
+    #[test]
+    fn a_written_point_places_the_decimal_point_and_the_sign_stays_overpunched() {
+        let read = |bytes: &[u8], scale, sign| {
+            value(read_zoned_point(bytes, scale, sign, Family::Ebcdic, false))
+        };
+        // S9(3).99 holding -305.03: the sign on the last digit (0xD3).
+        assert_eq!(
+            read(&[0xF3, 0xF0, 0xF5, 0x4B, 0xF0, 0xD3], 2, Sign::Trailing),
+            "-305.03"
+        );
+        // 9(8).9(2) written left-justified: "789.09    ".
+        let mut left = vec![0xF7, 0xF8, 0xF9, 0x4B, 0xF0, 0xF9];
+        left.resize(11, 0x40);
+        assert_eq!(read(&left, 2, Sign::Unsigned), "789.09");
+        assert_eq!(
+            read(&[0x60, 0xF1, 0x4B, 0xF5], 1, Sign::LeadingSeparate),
+            "-1.5"
+        );
+        assert_eq!(
+            read(&[0xF1, 0x4B, 0xF5, 0xF0, 0x4E], 2, Sign::TrailingSeparate),
+            "1.50"
+        );
+        // Positions in errors count the point.
+        assert_eq!(
+            read(&[0xF1, 0x4B, 0xC1, 0xF0], 2, Sign::Unsigned),
+            "error: byte 2 (0xC1) is not a digit"
+        );
+        assert_eq!(read(&[0x40; 6], 2, Sign::Trailing), "blank");
     }
 
     #[test]

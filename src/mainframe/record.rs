@@ -19,11 +19,13 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::codepage::Charset;
-use super::copybook::{Copybook, DataType, FloatWidth, Item, ItemId, ItemKind, ZonedSign};
+use super::copybook::{
+    Copybook, DataType, FloatWidth, Item, ItemId, ItemKind, SignPosition, ZonedSign,
+};
 use super::decimal::Decimal;
 use super::number::{
     Endian, Family, FloatFormat, NumberError, Reading, Sign, read_binary, read_float, read_packed,
-    read_zoned,
+    read_zoned, read_zoned_point,
 };
 
 /// A decoded value.
@@ -127,6 +129,10 @@ pub enum RecordError {
         min: u32,
         max: u32,
     },
+    #[error(
+        "the count of {table} cannot be read: its counter {counter} does not hold a whole number"
+    )]
+    Uncounted { counter: String, table: String },
     #[error("{0}")]
     Field(FieldError),
 }
@@ -155,6 +161,8 @@ pub struct Decoder<'c> {
     copybook: Cow<'c, Copybook>,
     options: Options,
     routing: Option<Routing>,
+    /// The record decoded when routing does not choose one (the first).
+    record: Option<ItemId>,
     /// The items tables depend on: their values are counts.
     counters: Vec<ItemId>,
     /// Names of ambiguous items, qualified.
@@ -186,8 +194,16 @@ impl<'c> Decoder<'c> {
             copybook,
             options,
             routing,
+            record: None,
             counters,
         }
+    }
+
+    /// Decodes records by the layout of `record` (one of the copybook's
+    /// records) unless routing chooses another, rather than by the first.
+    pub fn with_record(mut self, record: ItemId) -> Decoder<'c> {
+        self.record = Some(record);
+        self
     }
 
     pub fn copybook(&self) -> &Copybook {
@@ -202,7 +218,8 @@ impl<'c> Decoder<'c> {
             .map_or_else(|| self.copybook.item(id).display_name(), String::as_str)
     }
 
-    /// The record layout `bytes` is in: the routed one, or the first.
+    /// The record layout `bytes` is in: the routed one, or the one chosen
+    /// by [`Decoder::with_record`], or the first.
     pub fn record_for(&self, bytes: &[u8]) -> Option<&Item> {
         let routed = self.routing.as_ref().and_then(|routing| {
             let value = self.route_value(routing, bytes)?;
@@ -212,15 +229,18 @@ impl<'c> Decoder<'c> {
                 .find(|(key, target)| *key == value && self.copybook.item(*target).parent.is_none())
                 .map(|(_, target)| self.copybook.item(*target))
         });
-        routed.or_else(|| self.copybook.records().next())
+        routed
+            .or_else(|| self.record.map(|id| self.copybook.item(id)))
+            .or_else(|| self.copybook.records().next())
     }
 
-    /// The record-type value of `bytes`, as routes are written.
+    /// The record-type value of `bytes`, as routes are written: text without
+    /// the spaces or low-values (0x00) that pad it, a number as printed.
     fn route_value(&self, routing: &Routing, bytes: &[u8]) -> Option<String> {
         let item = self.copybook.item(routing.field);
         let field = bytes.get(item.offset..item.offset + item.length)?;
         match self.field(item, field, item.offset, &[]) {
-            Ok(Value::Text(text)) => Some(text.trim().to_string()),
+            Ok(Value::Text(text)) => Some(text.trim_matches([' ', '\0']).to_string()),
             Ok(Value::Number(number)) => Some(number.to_string()),
             _ => None,
         }
@@ -234,10 +254,17 @@ impl<'c> Decoder<'c> {
 
     /// Decodes one record into `sink`.
     pub fn decode(&self, bytes: &[u8], sink: &mut dyn Sink) -> Result<(), RecordError> {
+        self.decode_measured(bytes, sink).map(|_| ())
+    }
+
+    /// Decodes one record into `sink` and returns the bytes its layout
+    /// took: the record's length, or with `variable_occurs` only as much as
+    /// its counts make it (for records written back to back).
+    pub fn decode_measured(&self, bytes: &[u8], sink: &mut dyn Sink) -> Result<usize, RecordError> {
         let Some(record) = self.record_for(bytes) else {
-            return Ok(());
+            return Ok(0);
         };
-        self.decode_as(record, bytes, sink)
+        self.walk(record, bytes, sink)
     }
 
     /// Decodes one record into `sink` by the layout of `record` (one of the
@@ -249,6 +276,11 @@ impl<'c> Decoder<'c> {
         bytes: &[u8],
         sink: &mut dyn Sink,
     ) -> Result<(), RecordError> {
+        self.walk(record, bytes, sink).map(|_| ())
+    }
+
+    /// Decodes one record by the layout of `record`; returns the bytes it took.
+    fn walk(&self, record: &Item, bytes: &[u8], sink: &mut dyn Sink) -> Result<usize, RecordError> {
         let route = self
             .routing
             .as_ref()
@@ -261,7 +293,7 @@ impl<'c> Decoder<'c> {
             indices: Vec::new(),
             route,
         };
-        walk.item(record, 0).map(|_| ())
+        walk.item(record, 0)
     }
 
     /// Decodes the bytes of one occurrence of elementary item `item`.
@@ -301,41 +333,49 @@ impl<'c> Decoder<'c> {
         };
         match elementary.data {
             DataType::Text => {
-                let mut text = String::with_capacity(bytes.len());
+                // The padding is trimmed, on the right, or on the left of a
+                // JUSTIFIED RIGHT item; before decoding, since only one
+                // byte of a page is a space, and most text is padding.
+                let space = charset.page().space();
+                let kept = if !self.options.trim {
+                    bytes
+                } else if elementary.justified_right {
+                    let start = bytes
+                        .iter()
+                        .position(|&b| b != space)
+                        .unwrap_or(bytes.len());
+                    &bytes[start..]
+                } else {
+                    let end = bytes
+                        .iter()
+                        .rposition(|&b| b != space)
+                        .map_or(0, |at| at + 1);
+                    &bytes[..end]
+                };
+                let mut text = String::new();
                 if strict {
                     charset
-                        .decode_strict(bytes, &mut text)
+                        .decode_strict(kept, &mut text)
                         .map_err(|problem| error(problem.to_string()))?;
                 } else {
-                    charset.decode_lossy(bytes, &mut text);
-                }
-                // The padding is trimmed: on the right, or on the left of
-                // a JUSTIFIED RIGHT item.
-                if self.options.trim && elementary.justified_right {
-                    text.drain(..text.len() - text.trim_start_matches(' ').len());
-                } else if self.options.trim {
-                    text.truncate(text.trim_end_matches(' ').len());
+                    charset.decode_lossy(kept, &mut text);
                 }
                 Ok(Value::Text(text))
             }
-            DataType::Zoned(zoned) if !zoned.explicit_point => {
+            DataType::Zoned(zoned) => {
                 let sign = match zoned.sign {
                     ZonedSign::Unsigned => Sign::Unsigned,
-                    ZonedSign::Overpunched(super::copybook::SignPosition::Leading) => Sign::Leading,
-                    ZonedSign::Overpunched(super::copybook::SignPosition::Trailing) => {
-                        Sign::Trailing
-                    }
-                    ZonedSign::Separate(super::copybook::SignPosition::Leading) => {
-                        Sign::LeadingSeparate
-                    }
-                    ZonedSign::Separate(super::copybook::SignPosition::Trailing) => {
-                        Sign::TrailingSeparate
-                    }
+                    ZonedSign::Overpunched(SignPosition::Leading) => Sign::Leading,
+                    ZonedSign::Overpunched(SignPosition::Trailing) => Sign::Trailing,
+                    ZonedSign::Separate(SignPosition::Leading) => Sign::LeadingSeparate,
+                    ZonedSign::Separate(SignPosition::Trailing) => Sign::TrailingSeparate,
                 };
-                number(read_zoned(bytes, zoned.decimal.scale, sign, family, strict))
-            }
-            DataType::Zoned(zoned) => {
-                number(read_edited(bytes, charset, zoned.decimal.scale.max(0)))
+                let scale = zoned.decimal.scale;
+                number(if zoned.explicit_point {
+                    read_zoned_point(bytes, scale, sign, family, strict)
+                } else {
+                    read_zoned(bytes, scale, sign, family, strict)
+                })
             }
             DataType::Edited(decimal) => number(read_edited(bytes, charset, decimal.scale.max(0))),
             DataType::Packed(decimal) => number(read_packed(bytes, decimal.scale, strict)),
@@ -489,7 +529,10 @@ impl Walk<'_, '_, '_> {
             min,
             max,
         };
-        let value = value.ok_or_else(|| error("(unreadable)".to_string()))?;
+        let value = value.ok_or_else(|| RecordError::Uncounted {
+            counter: self.decoder.name(counter).to_string(),
+            table: self.decoder.name(table.id).to_string(),
+        })?;
         u32::try_from(value)
             .ok()
             .filter(|count| (min..=max).contains(count) || (*count == 0 && min <= 1))
@@ -509,8 +552,13 @@ impl Walk<'_, '_, '_> {
                         field: decoder.occurrence_name(item.id, &self.indices),
                     });
                 };
+                let counter = decoder.counters.contains(&item.id);
+                if item.is_filler() && !counter {
+                    // A FILLER's value is never wanted.
+                    return Ok(item.length);
+                }
                 let value = decoder.field(item, bytes, offset, &self.indices);
-                if decoder.counters.contains(&item.id) {
+                if counter {
                     let count = match &value {
                         Ok(Value::Number(number)) => {
                             number.rescale(0).ok().map(Decimal::coefficient)
@@ -659,13 +707,8 @@ impl Value {
         use std::fmt::Write;
         match self {
             Value::Null => out.push_str("null"),
-            Value::Text(text) => {
-                // Serializing a string cannot fail.
-                out.push_str(&serde_json::to_string(text).unwrap_or_default());
-            }
-            Value::Number(number) => {
-                let _ = write!(out, "{number}");
-            }
+            Value::Text(text) => super::json::write_string(text, out),
+            Value::Number(number) => number.write_to(out),
             Value::Float(value) if value.is_finite() => {
                 let _ = write!(out, "{value:?}");
             }
@@ -882,6 +925,65 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "the record is 6 bytes; its layout needs 10 bytes up to field NAME"
+        );
+    }
+
+    #[test]
+    fn decode_measured_says_how_many_bytes_the_record_took() {
+        let book = copybook(ACCOUNTS);
+        let mut options = cp037();
+        let fixed = Decoder::new(&book, options.clone(), None);
+        let bytes = account(1, &[("D", 7)], true);
+        let mut sink = JsonRecord::new(&fixed, false);
+        assert_eq!(fixed.decode_measured(&bytes, &mut sink), Ok(bytes.len()));
+        options.variable_occurs = true;
+        let variable = Decoder::new(&book, options, None);
+        let bytes = account(1, &[("D", 7)], false);
+        let mut longer = bytes.clone();
+        longer.extend(e("NEXT RECORD"));
+        let mut sink = JsonRecord::new(&variable, false);
+        assert_eq!(
+            variable.decode_measured(&longer, &mut sink),
+            Ok(bytes.len())
+        );
+    }
+
+    #[test]
+    fn with_record_decodes_by_another_01_record() {
+        let book = copybook(
+            "01 HEADER. 05 KIND PIC X. 05 RUN-DATE PIC 9(4).
+             01 DETAIL. 05 KIND PIC X. 05 QTY PIC 9(2). 05 FILLER PIC X(2).",
+        );
+        let detail = book.record("DETAIL").expect("a record").id;
+        let decoder = Decoder::new(&book, cp037(), None).with_record(detail);
+        assert_eq!(json(&decoder, &e("D42  ")), r#"{"KIND":"D","QTY":42}"#);
+    }
+
+    #[test]
+    fn a_record_type_padded_with_low_values_still_routes() {
+        let padded = copybook("01 R. 05 KIND PIC X(3). 05 A PIC X(2). 05 B REDEFINES A PIC 9(2).");
+        let kind = padded.items()[1].id;
+        let b = padded.items()[3].id;
+        let routing = Routing {
+            field: kind,
+            routes: vec![("N".into(), b)],
+        };
+        let decoder = Decoder::new(&padded, cp037(), Some(routing));
+        let mut bytes = e("N");
+        bytes.extend([0x00, 0x00]);
+        bytes.extend(e("42"));
+        assert_eq!(json(&decoder, &bytes), r#"{"KIND":"N\u0000\u0000","B":42}"#);
+    }
+
+    #[test]
+    fn a_counter_that_holds_no_number_is_named() {
+        let book = copybook("01 R. 05 N PIC X. 05 T OCCURS 0 TO 2 DEPENDING ON N. 10 V PIC X.");
+        let decoder = Decoder::new(&book, cp037(), None);
+        let mut sink = JsonRecord::new(&decoder, false);
+        let error = decoder.decode(&e("A  "), &mut sink).expect_err("refused");
+        assert_eq!(
+            error.to_string(),
+            "the count of T cannot be read: its counter N does not hold a whole number"
         );
     }
 }

@@ -4,7 +4,7 @@
 use crate::util::TestEnv;
 
 /// Every subcommand, as a user types it.
-const SUBCOMMANDS: [&str; 19] = [
+const SUBCOMMANDS: [&str; 20] = [
     "run",
     "events",
     "status",
@@ -21,6 +21,7 @@ const SUBCOMMANDS: [&str; 19] = [
     "validate",
     "schema",
     "copybook",
+    "decode",
     "export",
     "completions",
     "man",

@@ -1,14 +1,17 @@
 //! Integration tests: the real `droplake` binary, run in temporary
 //! directories against real files. One test binary, one module per command.
 
+mod cobrix;
 mod completions;
 mod config;
 mod conformance;
 mod copybook;
 mod daemon;
+mod decode;
 mod durability;
 mod export;
 mod fixed;
+mod gnucobol;
 mod insert;
 mod inspect;
 mod load;

@@ -180,6 +180,9 @@ pub struct Charset {
     newline: Newline,
     /// Byte to character, or `None` for ascii above 0x7F.
     decode: [Option<char>; 256],
+    /// Byte to the ASCII byte of its character, or 0x80 (never valid
+    /// UTF-8 alone) when the character is not ASCII: the fast path.
+    ascii: [u8; 256],
 }
 
 impl Charset {
@@ -196,10 +199,20 @@ impl Charset {
         if page.is_ebcdic() && newline == Newline::Lf {
             decode.swap(0x15, 0x25);
         }
+        let mut ascii = [0x80; 256];
+        for (slot, character) in ascii.iter_mut().zip(decode) {
+            if let Some(byte) = character
+                .and_then(|c| u8::try_from(c).ok())
+                .filter(u8::is_ascii)
+            {
+                *slot = byte;
+            }
+        }
         Charset {
             page,
             newline,
             decode,
+            ascii,
         }
     }
 
@@ -219,6 +232,20 @@ impl Charset {
     /// Decodes `bytes` leniently: control bytes become their control
     /// characters, and ascii bytes above 0x7F become U+FFFD.
     pub fn decode_lossy(&self, bytes: &[u8], out: &mut String) {
+        // Most text is ASCII once decoded: a byte for a byte through a
+        // table, and one check that no byte stood for anything else.
+        let mapped: Vec<u8> = bytes
+            .iter()
+            .map(|&byte| self.ascii[usize::from(byte)])
+            .collect();
+        if let Ok(text) = String::from_utf8(mapped) {
+            if out.is_empty() {
+                *out = text;
+            } else {
+                out.push_str(&text);
+            }
+            return;
+        }
         out.reserve(bytes.len());
         for &byte in bytes {
             out.push(self.decode[usize::from(byte)].unwrap_or(char::REPLACEMENT_CHARACTER));
