@@ -90,7 +90,7 @@ impl Row {
         match value {
             Value::Null => return None,
             Value::Text(text) => self.text.push_str(text),
-            Value::Number(number) => write_decimal(*number, &mut self.text),
+            Value::Number(number) => number.write_to(&mut self.text),
             Value::Float(float) if float.is_finite() => {
                 let _ = write!(self.text, "{float:?}");
             }
@@ -235,100 +235,6 @@ fn write_node(node: &Node, text: &str, out: &mut String) {
                 write_node(item, text, out);
             }
             out.push(']');
-        }
-    }
-}
-
-/// Writes `number` with exactly its scale (`-1234.56`, `0.05`, `12300`),
-/// composed on the stack and appended at once.
-pub(super) fn write_decimal(number: Decimal, out: &mut String) {
-    let mut digits = [0u8; 40];
-    let mut at = digits.len();
-    let magnitude = number.coefficient().unsigned_abs();
-    // Dividing a u128 is a call; a u64 (every number up to 19 digits), an
-    // instruction.
-    match u64::try_from(magnitude) {
-        Ok(mut small) => loop {
-            at -= 1;
-            digits[at] = b'0' + (small % 10) as u8;
-            small /= 10;
-            if small == 0 {
-                break;
-            }
-        },
-        Err(_) => {
-            let mut large = magnitude;
-            loop {
-                at -= 1;
-                digits[at] = b'0' + (large % 10) as u8;
-                large /= 10;
-                if large == 0 {
-                    break;
-                }
-            }
-        }
-    }
-    let digits = &digits[at..];
-    let scale = number.scale();
-    let zeros = match (scale, number.coefficient()) {
-        (..=0, 0) => 0,
-        (..=0, _) => scale.unsigned_abs() as usize,
-        _ => (scale as usize).saturating_sub(digits.len()),
-    };
-    const ZEROS: [u8; 64] = [b'0'; 64];
-    let mut buffer = [0u8; 112];
-    if zeros > ZEROS.len() {
-        // A scale no picture gives in practice.
-        out.push_str(&number.to_string());
-        return;
-    }
-    let mut len = 0;
-    let mut put = |bytes: &[u8]| {
-        buffer[len..len + bytes.len()].copy_from_slice(bytes);
-        len += bytes.len();
-    };
-    if number.coefficient() < 0 {
-        put(b"-");
-    }
-    if scale <= 0 {
-        put(digits);
-        put(&ZEROS[..zeros]);
-    } else if digits.len() > scale as usize {
-        let (whole, fraction) = digits.split_at(digits.len() - scale as usize);
-        put(whole);
-        put(b".");
-        put(fraction);
-    } else {
-        put(b"0.");
-        put(&ZEROS[..zeros]);
-        put(digits);
-    }
-    out.push_str(std::str::from_utf8(&buffer[..len]).unwrap_or_default());
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decimals_are_written_with_exactly_their_scale() {
-        let cases = [
-            (Decimal::new(-123456, 2), "-1234.56"),
-            (Decimal::new(5, 2), "0.05"),
-            (Decimal::new(0, 2), "0.00"),
-            (Decimal::new(123, -2), "12300"),
-            (Decimal::new(0, -2), "0"),
-            (Decimal::new(42, 0), "42"),
-            (
-                Decimal::new(i128::MIN + 1, 3),
-                &(Decimal::new(i128::MIN + 1, 3)).to_string(),
-            ),
-        ];
-        for (number, expected) in cases {
-            let mut out = String::new();
-            write_decimal(number, &mut out);
-            assert_eq!(out, expected);
-            assert_eq!(out, number.to_string(), "agrees with Display");
         }
     }
 }
