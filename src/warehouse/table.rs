@@ -205,29 +205,85 @@ fn json_item(value: &Value<'_>) -> serde_json::Value {
 
 /// `number` written with exactly `places` digits after the point. The
 /// validator has checked that no non-zero digit lies beyond them.
+///
+/// Every decimal bound goes through here, so it composes the text on the
+/// stack, from the right, with one allocation for the result (dividing a
+/// `u64` is an instruction, a `u128` a call: the common case takes the
+/// first).
 pub fn fixed(number: Decimal, places: u8) -> String {
-    let places = i32::from(places);
-    let shift = number.exponent() + places;
-    let digits = if shift >= 0 {
-        number
-            .coefficient()
-            .checked_mul(10u128.pow(shift.unsigned_abs()))
-            .map(|n| n.to_string())
-    } else {
-        Some((number.coefficient() / 10u128.pow(shift.unsigned_abs())).to_string())
+    let shift = number.exponent() + i32::from(places);
+    let factor = 10u128.checked_pow(shift.unsigned_abs());
+    let scaled = match (shift >= 0, factor) {
+        (true, Some(factor)) => number.coefficient().checked_mul(factor),
+        (false, Some(factor)) => Some(number.coefficient() / factor),
+        // Every digit lies beyond the places kept: the validator allows
+        // that only for zeros.
+        (false, None) => Some(0),
+        (true, None) => None,
     };
     // A coefficient too large to scale: fall back to the exact text.
-    let Some(digits) = digits else {
+    let Some(scaled) = scaled else {
         return number.to_string();
     };
-    let width = usize::try_from(places).unwrap_or(0);
-    let digits = format!("{digits:0>width$}", width = width + 1);
-    let (whole, fraction) = digits.split_at(digits.len() - width);
-    let sign = if number.is_negative() { "-" } else { "" };
-    if width == 0 {
-        format!("{sign}{whole}")
-    } else {
-        format!("{sign}{whole}.{fraction}")
+    // 39 digits, the point, the sign, and up to 255 places.
+    let mut text = [0u8; 300];
+    let mut at = text.len();
+    let mut push = |byte: u8| {
+        at -= 1;
+        text[at] = byte;
+    };
+    let mut digits = Digits::new(scaled);
+    for _ in 0..places {
+        push(digits.next_digit());
+    }
+    if places > 0 {
+        push(b'.');
+    }
+    loop {
+        push(digits.next_digit());
+        if digits.is_done() {
+            break;
+        }
+    }
+    if number.is_negative() {
+        push(b'-');
+    }
+    String::from_utf8_lossy(&text[at..]).into_owned()
+}
+
+/// The decimal digits of a number, least significant first; then zeros.
+struct Digits {
+    small: u64,
+    large: u128,
+}
+
+impl Digits {
+    fn new(value: u128) -> Digits {
+        match u64::try_from(value) {
+            Ok(small) => Digits { small, large: 0 },
+            Err(_) => Digits {
+                small: 0,
+                large: value,
+            },
+        }
+    }
+
+    fn next_digit(&mut self) -> u8 {
+        if self.large == 0 {
+            let digit = (self.small % 10) as u8;
+            self.small /= 10;
+            return b'0' + digit;
+        }
+        let digit = (self.large % 10) as u8;
+        self.large /= 10;
+        if let Ok(small) = u64::try_from(self.large) {
+            (self.small, self.large) = (small, 0);
+        }
+        b'0' + digit
+    }
+
+    fn is_done(&self) -> bool {
+        self.small == 0 && self.large == 0
     }
 }
 
@@ -313,6 +369,13 @@ mod tests {
         assert_eq!(fixed(decimal(false, 12500, -3), 2), "12.50");
         assert_eq!(fixed(decimal(false, 70, -1), 0), "7");
         assert_eq!(fixed(decimal(false, 12, 3), 1), "12000.0");
+        assert_eq!(fixed(decimal(false, 0, 0), 2), "0.00");
+        assert_eq!(fixed(decimal(false, 0, -60), 2), "0.00");
+        let big = u128::from(u64::MAX) * 1000 + 7;
+        assert_eq!(
+            fixed(decimal(true, big, -3), 4),
+            format!("-{}.{:03}0", big / 1000, big % 1000)
+        );
     }
 
     #[test]
@@ -362,5 +425,34 @@ mod tests {
                 SqlValue::Real(0.1),
             ]
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fixed_agrees_with_plain_formatting(
+            coefficient in 0u128..10u128.pow(21),
+            negative in proptest::bool::ANY,
+            exponent in -12i32..4,
+            places in 0u8..14,
+        ) {
+            let number = Decimal::new(negative, coefficient, exponent);
+            // The plain way: scale, print, pad, split.
+            let shift = exponent + i32::from(places);
+            let scaled = if shift >= 0 {
+                coefficient * 10u128.pow(shift.unsigned_abs())
+            } else {
+                coefficient / 10u128.pow(shift.unsigned_abs())
+            };
+            let width = usize::from(places);
+            let digits = format!("{scaled:0>width$}", width = width + 1);
+            let (whole, fraction) = digits.split_at(digits.len() - width);
+            let sign = if number.is_negative() { "-" } else { "" };
+            let expected = if width == 0 {
+                format!("{sign}{whole}")
+            } else {
+                format!("{sign}{whole}.{fraction}")
+            };
+            proptest::prop_assert_eq!(fixed(number, places), expected);
+        }
     }
 }
