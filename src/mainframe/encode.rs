@@ -236,17 +236,9 @@ impl<'c> Encoder<'c> {
         }
     }
 
-    /// `NAME`, or `NAME (2, 3)` for an occurrence (1-based, as COBOL counts).
+    /// `NAME`, or `NAME (2, 3)` for an occurrence.
     fn occurrence_name(&self, id: ItemId, indices: &[u32]) -> String {
-        let name = self.name(id);
-        if indices.is_empty() {
-            return name.to_string();
-        }
-        let list: Vec<String> = indices
-            .iter()
-            .map(|index| (index + 1).to_string())
-            .collect();
-        format!("{name} ({})", list.join(", "))
+        super::record::occurrence_name(self.name(id), indices)
     }
 
     /// Writes `value` for the elementary `item` into `out` (empty), exactly

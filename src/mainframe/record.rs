@@ -400,18 +400,22 @@ impl<'c> Decoder<'c> {
         }
     }
 
-    /// `NAME`, or `NAME (2, 3)` for an occurrence (1-based, as COBOL counts).
+    /// `NAME`, or `NAME (2, 3)` for an occurrence.
     fn occurrence_name(&self, id: ItemId, indices: &[u32]) -> String {
-        let name = self.name(id);
-        if indices.is_empty() {
-            return name.to_string();
-        }
-        let list: Vec<String> = indices
-            .iter()
-            .map(|index| (index + 1).to_string())
-            .collect();
-        format!("{name} ({})", list.join(", "))
+        occurrence_name(self.name(id), indices)
     }
+}
+
+/// `NAME`, or `NAME (2, 3)` for an occurrence (1-based, as COBOL counts).
+pub(super) fn occurrence_name(name: &str, indices: &[u32]) -> String {
+    if indices.is_empty() {
+        return name.to_string();
+    }
+    let list: Vec<String> = indices
+        .iter()
+        .map(|index| (index + 1).to_string())
+        .collect();
+    format!("{name} ({})", list.join(", "))
 }
 
 /// Reads a number written with editing characters (`9(6).99-`, `+9(8)`,
