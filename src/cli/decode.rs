@@ -29,7 +29,9 @@ use crate::mainframe::copybook::{Copybook, Item, ItemId};
 use crate::mainframe::framing::{Framing, FramingError, Rdw, RecordFormat, Records};
 use crate::mainframe::json::JsonRecord;
 use crate::mainframe::number::{Endian, FloatFormat};
-use crate::mainframe::record::{Decoder, FieldError, Options, RecordError, Routing, Sink, Value};
+use crate::mainframe::record::{
+    Decoder, EMPTY_TABLE, FieldError, Options, RecordError, Routing, Sink, Value,
+};
 
 /// Bytes read from the file and written to standard output at a time.
 const BUFFER: usize = 256 * 1024;
@@ -650,6 +652,14 @@ impl Tally {
 }
 
 impl Sink for Tally {
+    fn uncounted(&mut self, error: RecordError, problem: FieldError) -> Result<(), RecordError> {
+        if self.strict {
+            return Err(error);
+        }
+        self.problems.push(problem);
+        Ok(())
+    }
+
     fn value(
         &mut self,
         _item: &Item,
@@ -694,7 +704,14 @@ impl Warnings {
         for problem in problems {
             self.fields += 1;
             if self.fields <= self.limit {
-                eprintln!("droplake: record {number} at byte {offset}: {problem}; printed as null");
+                // A bad field prints as null; a bad count, as an empty table
+                // (its message says so).
+                let shown = if problem.message.ends_with(EMPTY_TABLE) {
+                    ""
+                } else {
+                    "; printed as null"
+                };
+                eprintln!("droplake: record {number} at byte {offset}: {problem}{shown}");
             }
         }
     }

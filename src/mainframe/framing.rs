@@ -261,6 +261,14 @@ impl<R: BufRead> Records<R> {
     /// The next record and its byte offset in the file, or `None` at the end.
     pub fn next_record(&mut self) -> Result<Option<(u64, &[u8])>, FramingError> {
         if self.at_end()? {
+            // A block whose descriptor promised more than the file holds
+            // is a cut file, not its end.
+            if self.block_left > 0 {
+                return Err(FramingError::Truncated {
+                    offset: self.offset,
+                    missing: self.block_left as u64,
+                });
+            }
             return Ok(None);
         }
         let start = self.offset;
@@ -274,7 +282,10 @@ impl<R: BufRead> Records<R> {
                 while self.block_left == 0 {
                     self.block_left = self.descriptor(rdw)?;
                     if self.at_end()? {
-                        return Ok(None);
+                        return Err(FramingError::Truncated {
+                            offset: self.offset,
+                            missing: self.block_left as u64,
+                        });
                     }
                 }
                 let at = self.offset;
@@ -571,6 +582,24 @@ mod tests {
         assert_eq!(error.offset(), Some(4));
         let error = records(&[0, 4, 0, 0], v(Rdw::default())).expect_err("refused");
         assert!(error.to_string().contains("too short"), "{error}");
+    }
+
+    #[test]
+    fn a_blocked_file_cut_inside_a_block_is_an_error_not_its_end() {
+        let blocked = plain(RecordFormat::VariableBlocked(Rdw::default()));
+        // The block promises two records; the file ends after the first.
+        let cut = [0, 15, 0, 0, 0, 6, 0, 0, b'a', b'b'];
+        let error = records(&cut, blocked).expect_err("refused");
+        assert_eq!(
+            error.to_string(),
+            "at byte 10: the file ends inside a record (5 more bytes expected)"
+        );
+        // The file ends right after a block's descriptor.
+        let error = records(&[0, 9, 0, 0], blocked).expect_err("refused");
+        assert!(
+            matches!(error, FramingError::Truncated { offset: 4, .. }),
+            "{error}"
+        );
     }
 
     #[test]

@@ -145,6 +145,14 @@ impl Sink for JsonRecord<'_, '_> {
         }
     }
 
+    fn uncounted(&mut self, error: RecordError, problem: FieldError) -> Result<(), RecordError> {
+        if self.strict {
+            return Err(error);
+        }
+        self.problems.push(problem);
+        Ok(())
+    }
+
     fn value(
         &mut self,
         item: &Item,

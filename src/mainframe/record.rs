@@ -28,6 +28,9 @@ use super::number::{
     read_zoned, read_zoned_point,
 };
 
+/// What a counter's problem says happened to its table.
+pub const EMPTY_TABLE: &str = "the table is read as empty";
+
 /// A decoded value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -146,6 +149,18 @@ pub trait Sink {
 
     /// The value of elementary item `item` at `indices`, or why its bytes
     /// are not one. Returning an error ends the record with it.
+    /// The count of table `table` cannot be read or is out of its
+    /// range (`error`). By default that ends the record; a sink that would
+    /// rather go on takes `problem` (the counter's name, offset and bytes)
+    /// and returns `Ok`: in the fixed layout the table then has no
+    /// occurrences and the fields after it are read where they lie. With
+    /// variable-size tables nothing after it can be placed, so the record
+    /// always ends.
+    fn uncounted(&mut self, error: RecordError, problem: FieldError) -> Result<(), RecordError> {
+        let _ = problem;
+        Err(error)
+    }
+
     fn value(
         &mut self,
         item: &Item,
@@ -492,7 +507,15 @@ impl Walk<'_, '_, '_> {
             return self.occurrence(item, offset);
         };
         let count = match occurs.depending_on {
-            Some(counter) => self.count(item, counter, occurs.min, occurs.max)?,
+            Some(counter) => match self.count(item, counter, occurs.min, occurs.max) {
+                Ok(count) => count,
+                Err(error) if !self.decoder.options.variable_occurs => {
+                    let problem = self.counter_problem(counter, &error);
+                    self.sink.uncounted(error, problem)?;
+                    0
+                }
+                Err(error) => return Err(error),
+            },
             None => occurs.max,
         };
         self.sink.table(item, &self.indices, count);
@@ -513,6 +536,25 @@ impl Walk<'_, '_, '_> {
         } else {
             item.extent()
         })
+    }
+
+    /// The counter of a table whose count is wrong, as a field problem:
+    /// its name, its place in the fixed layout, its bytes, and `error`.
+    fn counter_problem(&self, counter: ItemId, error: &RecordError) -> FieldError {
+        let copybook = self.decoder.copybook();
+        let depth = copybook.dimensions(counter).len();
+        let prefix = &self.indices[..depth.min(self.indices.len())];
+        let offset = copybook
+            .offset_at(counter, prefix)
+            .unwrap_or(copybook.item(counter).offset);
+        let end = offset + copybook.item(counter).length;
+        FieldError {
+            item: counter,
+            name: self.decoder.occurrence_name(counter, prefix),
+            offset,
+            bytes: self.bytes.get(offset..end).unwrap_or_default().to_vec(),
+            message: format!("{error}; {EMPTY_TABLE}"),
+        }
     }
 
     /// The count a table's counter holds at the current indices.
@@ -813,17 +855,39 @@ mod tests {
     }
 
     #[test]
-    fn a_count_beyond_the_table_is_an_error_naming_both() {
+    fn a_count_beyond_the_table_is_a_problem_naming_both_and_the_table_reads_empty() {
         let book = copybook(ACCOUNTS);
         let decoder = Decoder::new(&book, cp037(), None);
-        let mut sink = JsonRecord::new(&decoder, false);
+        let mut strict = JsonRecord::new(&decoder, true);
         let error = decoder
-            .decode(&account(7, &[], true), &mut sink)
+            .decode(&account(7, &[], true), &mut strict)
             .expect_err("refused");
         assert_eq!(
             error.to_string(),
             "the count 7 of N-TX is outside OCCURS 0 TO 3 of TX"
         );
+        // Lenient: the record goes on, the table empty, the rest in place.
+        let mut lenient = JsonRecord::new(&decoder, false);
+        decoder
+            .decode(&account(7, &[], true), &mut lenient)
+            .expect("decodes");
+        let mut line = String::new();
+        lenient.write(&mut line);
+        assert!(
+            line.ends_with(r#""N-TX":7,"TX-CODE":[],"TX-AMT":[],"TRAILER":"ZZ"}"#),
+            "{line}"
+        );
+        assert_eq!(
+            lenient.problems[0].to_string(),
+            "field N-TX at record offset 16 (bytes F7): the count 7 of N-TX is outside \
+             OCCURS 0 TO 3 of TX; the table is read as empty"
+        );
+        // With variable-size tables nothing after it can be placed.
+        let mut options = cp037();
+        options.variable_occurs = true;
+        let variable = Decoder::new(&book, options, None);
+        let mut sink = JsonRecord::new(&variable, false);
+        assert!(variable.decode(&account(7, &[], false), &mut sink).is_err());
     }
 
     #[test]
@@ -983,11 +1047,14 @@ mod tests {
     fn a_counter_that_holds_no_number_is_named() {
         let book = copybook("01 R. 05 N PIC X. 05 T OCCURS 0 TO 2 DEPENDING ON N. 10 V PIC X.");
         let decoder = Decoder::new(&book, cp037(), None);
-        let mut sink = JsonRecord::new(&decoder, false);
+        let mut sink = JsonRecord::new(&decoder, true);
         let error = decoder.decode(&e("A  "), &mut sink).expect_err("refused");
         assert_eq!(
             error.to_string(),
             "the count of T cannot be read: its counter N does not hold a whole number"
         );
+        let mut lenient = JsonRecord::new(&decoder, false);
+        assert_eq!(decoder.decode(&e("A  "), &mut lenient), Ok(()));
+        assert_eq!(lenient.problems.len(), 1);
     }
 }

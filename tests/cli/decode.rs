@@ -201,12 +201,27 @@ fn a_record_that_cannot_be_decoded_ends_the_run_with_its_number_and_offset() {
             account("0004", "LATER", [0, 0, 0, 0x0C], &[]),
         ],
     );
-    let run = env.run(["decode", "--copybook", &copybook, &data]);
-    run.expect_code(65);
-    assert_eq!(run.json_lines().len(), 2);
+    let strict = env.run(["decode", "--strict", "--copybook", &copybook, &data]);
+    strict.expect_code(65);
+    assert_eq!(strict.json_lines().len(), 2);
     assert_eq!(
-        run.stderr,
+        strict.stderr,
         "droplake: record 3 at byte 38: the count 9 of N-TX is outside OCCURS 0 TO 2 of TX\n"
+    );
+    // Without --strict decode never stops at a bad field: the table is
+    // empty, the counter's problem a warning, and the records go on.
+    let lenient = env.run(["decode", "--copybook", &copybook, &data]);
+    lenient.expect_code(1);
+    let lines = lenient.json_lines();
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines[2]["TX-AMT"], serde_json::json!([]));
+    assert_eq!(lines[3]["CUST-ID"], 4);
+    assert!(
+        lenient.stderr.contains(
+            "the count 9 of N-TX is outside OCCURS 0 TO 2 of TX; the table is read as empty"
+        ),
+        "{}",
+        lenient.stderr
     );
 }
 

@@ -128,9 +128,6 @@ impl Tally {
         let Some(trailer_type) = &control.trailer else {
             return Ok(());
         };
-        if self.records == 0 {
-            return Ok(());
-        }
         if self.sums.len() != control.totals.len() {
             self.sums = vec![(Decimal::ZERO, 0); control.totals.len()];
         }

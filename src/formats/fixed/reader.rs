@@ -153,8 +153,15 @@ impl RecordReader for FixedReader {
                 }
                 Err(FramingError::LongLine { offset, len, lrecl }) => {
                     *number += 1;
+                    let position = at(*number, offset);
+                    // A line too long to decode is still a detail record
+                    // of the file: the trailer's count includes it.
+                    if let Err(message) = tally.record(layout, Kind::Detail, position) {
+                        *ended = true;
+                        return Err(ReadError::Refused { position, message });
+                    }
                     return Err(ReadError::Record {
-                        position: at(*number, offset),
+                        position,
                         kind: "format-error",
                         message: format!(
                             "the line is {len} bytes, longer than the record length {lrecl}"

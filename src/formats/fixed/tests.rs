@@ -531,3 +531,38 @@ fn names_that_do_not_fit_the_copybook_are_refused_with_their_key() {
     let (key, _, _) = refused(&|spec| spec.record = Some("NOPE".into()));
     assert_eq!(key, "record");
 }
+
+#[test]
+fn a_text_line_too_long_is_a_reject_that_the_trailer_still_counts() {
+    let (dir, copybook) = workspace(
+        "01 DETAIL-REC.
+            05 REC-TYPE PIC X.
+            05 NAME     PIC X(5).
+         01 TRAILER-REC.
+            05 TRL-TYPE  PIC X.
+            05 TRL-COUNT PIC 9(5).",
+    );
+    let mut spec = FixedSpec::new(copybook);
+    spec.record = Some("DETAIL-REC".into());
+    spec.recfm = Recfm::Text;
+    spec.lrecl = Some(6);
+    spec.encoding = crate::mainframe::codepage::CodePage::Ascii;
+    spec.record_type = Some("REC-TYPE".into());
+    spec.routes = vec![
+        ("D".into(), "DETAIL-REC".into()),
+        ("T".into(), "TRAILER-REC".into()),
+    ];
+    spec.trailer = Some("T".into());
+    spec.count = Some("TRL-COUNT".into());
+    let (_, outcomes) = read(dir.path(), spec, b"DALICE\nDTOO LONG\nDBOB\nT00003\n");
+    assert_eq!(outcomes.len(), 3, "{outcomes:?}");
+    assert!(matches!(outcomes[0], Ok((1, 0, _))), "{outcomes:?}");
+    assert!(
+        matches!(&outcomes[1], Err(ReadError::Record { position, .. }) if position.row == 2),
+        "the long line is one reject: {outcomes:?}"
+    );
+    assert!(
+        matches!(outcomes[2], Ok((3, 17, _))),
+        "and the count of 3 holds: {outcomes:?}"
+    );
+}
