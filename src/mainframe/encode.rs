@@ -50,7 +50,7 @@ use super::decimal::{Decimal, MAX_DIGITS};
 use super::number::{
     Endian, Family, FloatFormat, Sign, write_binary, write_float, write_packed, write_zoned,
 };
-use super::record::{Routing, Value, output_names};
+use super::record::{Placement, Routing, Value, output_names};
 
 /// What a null becomes in a numeric field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -843,53 +843,26 @@ impl Walk<'_, '_> {
             }
             ItemKind::Group => {
                 let copybook = encoder.copybook;
-                let variable = encoder.options.variable_occurs;
-                let mut at = offset;
-                // Where each member of a REDEFINES set starts, and the
-                // furthest any member reached.
-                let mut set_start = offset;
-                let mut set_end = offset;
+                let mut placement = Placement::new(offset, encoder.options.variable_occurs);
                 let mut chosen: Option<ItemId> = None;
                 for child in copybook.children(item.id) {
-                    let start = if variable {
-                        match child.redefines {
-                            Some(_) => set_start,
-                            None => {
-                                at = at.max(set_end);
-                                set_start = at;
-                                at
-                            }
-                        }
-                    } else {
-                        offset + copybook.offset_in_parent(child.id)
-                    };
+                    let start = placement.start(copybook, child);
                     let in_set = child.redefines.is_some() || !child.redefined_by.is_empty();
                     if child.redefines.is_none() && in_set {
                         chosen = self.choose(child)?;
                     }
                     if in_set && chosen != Some(child.id) {
-                        // Not written; the decoder still steps over it.
-                        if variable && child.redefines.is_none() {
-                            set_end = start + child.extent();
-                        } else if variable && encoder.routing.is_none() {
-                            set_end = set_end.max(start + child.extent());
+                        // Not written; the decoder still steps over it
+                        // (without routing it decodes every alternative).
+                        if child.redefines.is_none() || encoder.routing.is_none() {
+                            placement.took(child, start, child.extent());
                         }
                         continue;
                     }
                     let taken = self.item(child, start)?;
-                    if variable {
-                        set_end = if child.redefines.is_some() {
-                            set_end.max(start + taken)
-                        } else {
-                            start + taken
-                        };
-                    }
+                    placement.took(child, start, taken);
                 }
-                Ok(if variable {
-                    at.max(set_end) - offset
-                } else {
-                    item.length
-                })
+                Ok(placement.length(item))
             }
         }
     }

@@ -622,45 +622,20 @@ impl Walk<'_, '_, '_> {
             }
             ItemKind::Group => {
                 let copybook = decoder.copybook();
-                let variable = decoder.options.variable_occurs;
-                let mut at = offset;
-                // Where each member of a REDEFINES set starts, and the
-                // furthest any member reached.
-                let mut set_start = offset;
-                let mut set_end = offset;
+                let mut placement = Placement::new(offset, decoder.options.variable_occurs);
                 for child in copybook.children(item.id) {
-                    let start = if variable {
-                        match child.redefines {
-                            Some(_) => set_start,
-                            None => {
-                                at = at.max(set_end);
-                                set_start = at;
-                                at
-                            }
-                        }
-                    } else {
-                        offset + copybook.offset_in_parent(child.id)
-                    };
+                    let start = placement.start(copybook, child);
                     if !self.routed_in(child) {
-                        if variable && child.redefines.is_none() {
-                            set_end = start + child.extent();
+                        // An alternative not decoded is still stepped over.
+                        if child.redefines.is_none() {
+                            placement.took(child, start, child.extent());
                         }
                         continue;
                     }
                     let taken = self.item(child, start)?;
-                    if variable {
-                        set_end = if child.redefines.is_some() {
-                            set_end.max(start + taken)
-                        } else {
-                            start + taken
-                        };
-                    }
+                    placement.took(child, start, taken);
                 }
-                Ok(if variable {
-                    at.max(set_end) - offset
-                } else {
-                    item.length
-                })
+                Ok(placement.length(item))
             }
         }
     }
@@ -687,6 +662,64 @@ impl Walk<'_, '_, '_> {
         routed
             .iter()
             .any(|(value, target)| *target == child.id && Some(value) == self.route.as_ref())
+    }
+}
+
+/// Where the items of a group lie. In the fixed layout, at their offsets.
+/// With variable-size tables, one after another as long as each turns out
+/// to be, the members of a REDEFINES set all at the set's start, and the
+/// set as long as its longest member. The decoder and the encoder walk a
+/// record the same way, through this.
+#[derive(Debug)]
+pub(super) struct Placement {
+    variable: bool,
+    /// Where the group starts.
+    offset: usize,
+    /// Where the current REDEFINES set (or lone item) starts.
+    set_start: usize,
+    /// The furthest any item so far reached; never before `set_start`.
+    set_end: usize,
+}
+
+impl Placement {
+    pub(super) fn new(offset: usize, variable: bool) -> Placement {
+        Placement {
+            variable,
+            offset,
+            set_start: offset,
+            set_end: offset,
+        }
+    }
+
+    /// Where `child`, the group's next item, starts.
+    pub(super) fn start(&mut self, copybook: &Copybook, child: &Item) -> usize {
+        if !self.variable {
+            return self.offset + copybook.offset_in_parent(child.id);
+        }
+        if child.redefines.is_none() {
+            self.set_start = self.set_end;
+        }
+        self.set_start
+    }
+
+    /// `child`, starting at `start`, took `taken` bytes.
+    pub(super) fn took(&mut self, child: &Item, start: usize, taken: usize) {
+        if !self.variable {
+            return;
+        }
+        self.set_end = match child.redefines {
+            Some(_) => self.set_end.max(start + taken),
+            None => start + taken,
+        };
+    }
+
+    /// The bytes the whole group took.
+    pub(super) fn length(&self, group: &Item) -> usize {
+        if self.variable {
+            self.set_end - self.offset
+        } else {
+            group.length
+        }
     }
 }
 
