@@ -11,12 +11,57 @@
 use super::copybook::{Item, ItemId};
 use super::record::{Decoder, FieldError, RecordError, Sink, Value};
 
-/// A value, or a list of them for a table.
+/// The values of a field under OCCURS, as they are decoded: a leaf per
+/// occurrence, a list per table around it (nested for nested tables).
+/// Shared by every sink that builds arrays (here, and the loader's array
+/// columns).
 #[derive(Debug, Clone, PartialEq)]
-enum Node {
-    Leaf(Value),
-    List(Vec<Node>),
+pub(crate) enum Tree<L> {
+    Leaf(L),
+    List(Vec<Tree<L>>),
 }
+
+impl<L> Tree<L> {
+    /// The list at `indices` (outermost first), made on the way; `None`
+    /// when a leaf stands where a list should.
+    pub(crate) fn list_at(&mut self, indices: &[u32]) -> Option<&mut Vec<Tree<L>>> {
+        let mut node = self;
+        for &index in indices {
+            let Tree::List(items) = node else { return None };
+            let index = index as usize;
+            while items.len() <= index {
+                items.push(Tree::List(Vec::new()));
+            }
+            node = &mut items[index];
+        }
+        match node {
+            Tree::List(items) => Some(items),
+            Tree::Leaf(_) => None,
+        }
+    }
+
+    /// Sets the occurrence at `indices` (one or more) to `leaf`; skipped
+    /// occurrences before it become `missing()`.
+    pub(crate) fn put(&mut self, indices: &[u32], leaf: L, missing: impl Fn() -> L) {
+        let Some((last, outer)) = indices.split_last() else {
+            *self = Tree::Leaf(leaf);
+            return;
+        };
+        if let Some(list) = self.list_at(outer) {
+            let last = *last as usize;
+            while list.len() < last {
+                list.push(Tree::Leaf(missing()));
+            }
+            if list.len() == last {
+                list.push(Tree::Leaf(leaf));
+            } else {
+                list[last] = Tree::Leaf(leaf);
+            }
+        }
+    }
+}
+
+type Node = Tree<Value>;
 
 /// Collects one record's values as a flat JSON object.
 #[derive(Debug)]
@@ -100,8 +145,8 @@ impl<'d, 'c> JsonRecord<'d, 'c> {
 
 fn write_node(node: &Node, out: &mut String) {
     match node {
-        Node::Leaf(value) => value.write_json(out),
-        Node::List(items) => {
+        Tree::Leaf(value) => value.write_json(out),
+        Tree::List(items) => {
             out.push('[');
             for (index, item) in items.iter().enumerate() {
                 if index > 0 {
@@ -114,23 +159,6 @@ fn write_node(node: &Node, out: &mut String) {
     }
 }
 
-/// The list at `indices` (creating lists on the way), for a key whose
-/// values are nested `depth` tables deep.
-fn list_at<'n>(mut node: &'n mut Node, indices: &[u32]) -> Option<&'n mut Vec<Node>> {
-    for &index in indices {
-        let Node::List(items) = node else { return None };
-        let index = index as usize;
-        while items.len() <= index {
-            items.push(Node::List(Vec::new()));
-        }
-        node = &mut items[index];
-    }
-    match node {
-        Node::List(items) => Some(items),
-        Node::Leaf(_) => None,
-    }
-}
-
 impl Sink for JsonRecord<'_, '_> {
     fn table(&mut self, table: &Item, indices: &[u32], _count: u32) {
         // Every field under the table gets its (possibly empty) list here,
@@ -140,8 +168,8 @@ impl Sink for JsonRecord<'_, '_> {
             if item.is_filler() || item.elementary().is_none() {
                 continue;
             }
-            let node = self.node(item.id, || Node::List(Vec::new()));
-            let _ = list_at(node, indices);
+            let node = self.node(item.id, || Tree::List(Vec::new()));
+            let _ = node.list_at(indices);
         }
     }
 
@@ -167,22 +195,14 @@ impl Sink for JsonRecord<'_, '_> {
                 Value::Null
             }
         };
-        let Some((last, outer)) = indices.split_last() else {
-            *self.node(item.id, || Node::Leaf(Value::Null)) = Node::Leaf(value);
-            return Ok(());
-        };
-        let node = self.node(item.id, || Node::List(Vec::new()));
-        if let Some(list) = list_at(node, outer) {
-            let last = *last as usize;
-            while list.len() < last {
-                list.push(Node::Leaf(Value::Null));
-            }
-            if list.len() == last {
-                list.push(Node::Leaf(value));
+        let make = || {
+            if indices.is_empty() {
+                Tree::Leaf(Value::Null)
             } else {
-                list[last] = Node::Leaf(value);
+                Tree::List(Vec::new())
             }
-        }
+        };
+        self.node(item.id, make).put(indices, value, || Value::Null);
         Ok(())
     }
 }

@@ -17,6 +17,7 @@ use super::{FixedLayout, Slot, flat_index};
 use crate::formats::TextCells;
 use crate::mainframe::copybook::Item;
 use crate::mainframe::decimal::Decimal;
+use crate::mainframe::json::Tree;
 use crate::mainframe::record::{FieldError, RecordError, Sink, Value};
 
 /// What a capture holds: nothing yet, a value, a null, or a field that
@@ -29,14 +30,10 @@ pub(super) enum Captured {
     Unreadable(String),
 }
 
-/// A JSON array being built for an array column.
-#[derive(Debug, Clone)]
-enum Node {
-    /// A value's text, and whether it is text (a string) or a number.
-    Leaf(Range<usize>, bool),
-    Null,
-    List(Vec<Node>),
-}
+/// A JSON array being built for an array column: each leaf is a value's
+/// text in the row's buffer and whether it is text (a string) or a number,
+/// or `None` for a null.
+type Node = Tree<Option<(Range<usize>, bool)>>;
 
 /// The buffers of one row, reused from record to record.
 #[derive(Debug, Default)]
@@ -114,7 +111,7 @@ impl Sink for Cells<'_> {
         for item in copybook.descendants(table.id).iter().chain([table]) {
             if let Slot::Array { column, .. } = self.layout.slots[item.id.index()] {
                 let node = array_of(&mut self.row.arrays, column);
-                let _ = list_at(node, indices);
+                let _ = node.list_at(indices);
             }
         }
     }
@@ -164,25 +161,9 @@ impl Sink for Cells<'_> {
             }
             Slot::Array { column, dimensions } => {
                 let is_text = matches!(value, Value::Text(_));
-                let leaf = match self.row.write(&value) {
-                    Some(range) => Node::Leaf(range, is_text),
-                    None => Node::Null,
-                };
-                let (column, depth) = (*column, *dimensions);
-                let node = array_of(&mut self.row.arrays, column);
-                let (last, outer) = match indices.split_last() {
-                    Some((last, outer)) if indices.len() == depth => (*last as usize, outer),
-                    _ => return Ok(()),
-                };
-                if let Some(list) = list_at(node, outer) {
-                    while list.len() < last {
-                        list.push(Node::Null);
-                    }
-                    if list.len() == last {
-                        list.push(leaf);
-                    } else {
-                        list[last] = leaf;
-                    }
+                let leaf = self.row.write(&value).map(|range| (range, is_text));
+                if !indices.is_empty() && indices.len() == *dimensions {
+                    array_of(&mut self.row.arrays, *column).put(indices, leaf, || None);
                 }
             }
         }
@@ -195,30 +176,14 @@ fn array_of(arrays: &mut Vec<Option<Node>>, column: usize) -> &mut Node {
     if arrays.len() <= column {
         arrays.resize(column + 1, None);
     }
-    arrays[column].get_or_insert_with(|| Node::List(Vec::new()))
-}
-
-/// The list at `indices` (making lists on the way).
-fn list_at<'n>(mut node: &'n mut Node, indices: &[u32]) -> Option<&'n mut Vec<Node>> {
-    for &index in indices {
-        let Node::List(items) = node else { return None };
-        let index = index as usize;
-        while items.len() <= index {
-            items.push(Node::List(Vec::new()));
-        }
-        node = &mut items[index];
-    }
-    match node {
-        Node::List(items) => Some(items),
-        _ => None,
-    }
+    arrays[column].get_or_insert_with(|| Tree::List(Vec::new()))
 }
 
 /// Writes an array as JSON: text leaves as strings, numbers as numbers.
 fn write_node(node: &Node, text: &str, out: &mut String) {
     match node {
-        Node::Null => out.push_str("null"),
-        Node::Leaf(range, is_text) => {
+        Tree::Leaf(None) => out.push_str("null"),
+        Tree::Leaf(Some((range, is_text))) => {
             let value = text.get(range.clone()).unwrap_or_default();
             if *is_text {
                 out.push_str(&serde_json::Value::from(value).to_string());
@@ -226,7 +191,7 @@ fn write_node(node: &Node, text: &str, out: &mut String) {
                 out.push_str(value);
             }
         }
-        Node::List(items) => {
+        Tree::List(items) => {
             out.push('[');
             for (index, item) in items.iter().enumerate() {
                 if index > 0 {
